@@ -1,0 +1,58 @@
+//! The command line: `tocsin serve` and `tocsin migrate`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, App};
+use crate::config::{Overrides, Settings};
+use crate::{store, telemetry};
+
+/// tocsin: self-hosted HTTP endpoint monitoring.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// A TOML file of settings (keys as in the README's table, in lower case without TOCSIN_).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Overrides TOCSIN_LISTEN.
+    #[arg(long, global = true, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Overrides TOCSIN_DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, then serve the API.
+    Serve,
+    /// Apply migrations and exit.
+    Migrate,
+}
+
+/// Runs the command the user asked for.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let overrides = Overrides { listen: cli.listen, database_url: cli.database_url };
+    let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve => {
+            let app = App::build(&settings).await?;
+            tracing::info!(address = %app.local_addr()?, database = %settings.database_url, "tocsin listening");
+            app.run_until(app::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let store = store::open(&settings.database_url)
+                .await
+                .with_context(|| format!("opening {}", settings.database_url))?;
+            store.migrate().await.context("migrating the database")?;
+            println!("migrations applied to {}", settings.database_url);
+            Ok(())
+        }
+    }
+}

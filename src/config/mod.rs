@@ -1,0 +1,213 @@
+//! Settings: defaults < optional `tocsin.toml` < `TOCSIN_*` environment < command-line flags.
+//!
+//! This is the only module that reads the environment. Everything is validated once, at start,
+//! and every error names the setting that was wrong, so a typo never surfaces as a strange
+//! behaviour hours later.
+
+mod database_url;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+pub use database_url::DatabaseUrl;
+
+/// The prefix of every environment variable tocsin reads.
+pub const ENV_PREFIX: &str = "TOCSIN_";
+
+/// Every setting's key, as written in `tocsin.toml`; the environment variable is
+/// `TOCSIN_` + the key in upper case. Only these are read from the environment, so that
+/// variables meant for other tools (such as the test suite's) are not mistaken for typos.
+pub const KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "jwt_secret",
+    "jwt_ttl",
+    "allow_private_targets",
+    "min_interval",
+    "max_monitors_per_user",
+    "auth_rate_per_minute",
+    "log",
+];
+
+/// The shortest JWT secret accepted: HS256 wants at least 256 bits of key.
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+
+/// The longest check interval a monitor may have.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The validated settings of one tocsin process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP API listens on (`TOCSIN_LISTEN`).
+    #[serde(default = "defaults::listen")]
+    pub listen: SocketAddr,
+    /// Where the data lives (`TOCSIN_DATABASE_URL`).
+    #[serde(default = "defaults::database_url")]
+    pub database_url: DatabaseUrl,
+    /// HS256 key for tokens; when unset one is generated once and kept in the database.
+    #[serde(default)]
+    pub jwt_secret: Option<SecretString>,
+    /// How long a token stays valid (`TOCSIN_JWT_TTL`, humantime, default 15m like the seed).
+    #[serde(default = "defaults::jwt_ttl", with = "humantime_serde")]
+    pub jwt_ttl: Duration,
+    /// Whether monitors may target loopback, private and link-local addresses.
+    #[serde(default)]
+    pub allow_private_targets: bool,
+    /// The shortest check interval a monitor may ask for (`TOCSIN_MIN_INTERVAL`).
+    #[serde(default = "defaults::min_interval", with = "humantime_serde")]
+    pub min_interval: Duration,
+    /// How many monitors one account may own.
+    #[serde(default = "defaults::max_monitors_per_user")]
+    pub max_monitors_per_user: u32,
+    /// Register and login attempts allowed per client address per minute (0 turns it off).
+    #[serde(default = "defaults::auth_rate_per_minute")]
+    pub auth_rate_per_minute: u32,
+    /// Log filter, in `tracing` directive syntax (`info`, `tocsin=debug,tower_http=info`).
+    #[serde(default = "defaults::log")]
+    pub log: String,
+}
+
+/// Values given on the command line; `None` leaves the lower layers' value alone.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    /// `--listen`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// `--database-url`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A layer could not be read or a value had the wrong form; figment names key and source.
+    #[error("invalid configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value was well-formed but out of bounds.
+    #[error("invalid configuration: {key} {message}")]
+    Invalid {
+        /// The environment variable that carries the setting.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl Settings {
+    /// Loads and validates the settings from every layer.
+    pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = config_file {
+            // `Toml::file` silently skips a missing file; an explicit --config must exist.
+            if !path.is_file() {
+                return Err(invalid("--config", format!("names no file: {}", path.display())));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let figment = figment
+            .merge(Env::prefixed(ENV_PREFIX).filter(|key| KEYS.iter().any(|known| key == *known)))
+            .merge(Serialized::globals(overrides));
+        Self::from_figment(figment)
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(secret) = &self.jwt_secret
+            && secret.expose_secret().len() < MIN_JWT_SECRET_LEN
+        {
+            return Err(invalid(
+                "TOCSIN_JWT_SECRET",
+                format!("must be at least {MIN_JWT_SECRET_LEN} bytes long"),
+            ));
+        }
+        check_range("TOCSIN_JWT_TTL", self.jwt_ttl, Duration::from_secs(1), Duration::from_secs(30 * 86_400))?;
+        check_range("TOCSIN_MIN_INTERVAL", self.min_interval, Duration::from_secs(1), MAX_INTERVAL)?;
+        if self.min_interval.subsec_nanos() != 0 {
+            return Err(invalid("TOCSIN_MIN_INTERVAL", "must be a whole number of seconds"));
+        }
+        if self.max_monitors_per_user == 0 {
+            return Err(invalid("TOCSIN_MAX_MONITORS_PER_USER", "must be at least 1"));
+        }
+        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log) {
+            return Err(invalid("TOCSIN_LOG", format!("is not a valid log filter: {error}")));
+        }
+        Ok(())
+    }
+}
+
+fn check_range(key: &str, value: Duration, min: Duration, max: Duration) -> Result<(), ConfigError> {
+    if value < min || value > max {
+        return Err(invalid(
+            key,
+            format!(
+                "must be between {} and {} (got {})",
+                humantime::format_duration(min),
+                humantime::format_duration(max),
+                humantime::format_duration(value)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.to_owned(), message: message.into() }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: defaults::listen(),
+            database_url: defaults::database_url(),
+            jwt_secret: None,
+            jwt_ttl: defaults::jwt_ttl(),
+            allow_private_targets: false,
+            min_interval: defaults::min_interval(),
+            max_monitors_per_user: defaults::max_monitors_per_user(),
+            auth_rate_per_minute: defaults::auth_rate_per_minute(),
+            log: defaults::log(),
+        }
+    }
+}
+
+mod defaults {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use super::DatabaseUrl;
+
+    pub fn listen() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    }
+    pub fn database_url() -> DatabaseUrl {
+        DatabaseUrl::sqlite("tocsin.db")
+    }
+    pub fn jwt_ttl() -> Duration {
+        Duration::from_secs(15 * 60)
+    }
+    pub fn min_interval() -> Duration {
+        Duration::from_secs(10)
+    }
+    pub fn max_monitors_per_user() -> u32 {
+        1000
+    }
+    pub fn auth_rate_per_minute() -> u32 {
+        30
+    }
+    pub fn log() -> String {
+        "info".to_owned()
+    }
+}

@@ -1,0 +1,14 @@
+//! tocsin: a self-hosted HTTP endpoint monitoring service.
+//!
+//! The modules follow the data's one-way flow (see `DESIGN.md` in the shared folder):
+//! [`config`] → [`app`] wiring → [`api`] over [`store`], with the domain rules in
+//! [`auth`] and [`monitor`], and logging in [`telemetry`].
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod monitor;
+pub mod store;
+pub mod telemetry;
