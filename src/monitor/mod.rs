@@ -1,0 +1,72 @@
+//! Monitors: what to check, validated on construction. No I/O happens here.
+
+pub mod address;
+mod fields;
+mod spec;
+mod target;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::UserId;
+
+pub use fields::{Headers, Method, StatusRanges};
+pub use spec::{MonitorDraft, MonitorPatch, MonitorSpec, Rules};
+pub use target::Target;
+
+/// A monitor's id, unique across all users and never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MonitorId(pub i64);
+
+/// A stored monitor: its spec plus what the store keeps about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Monitor {
+    /// The monitor's id.
+    pub id: MonitorId,
+    /// The account that owns it.
+    pub owner: UserId,
+    /// What is checked and how.
+    pub spec: MonitorSpec,
+    /// Whether checks are suspended.
+    pub paused: bool,
+    /// When it was created (UTC, millisecond precision).
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Why a monitor description was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MonitorError {
+    /// A field is malformed or out of bounds.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field, as named in the API.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The target is an internal address and private targets are disabled.
+    #[error("{message}")]
+    Blocked {
+        /// Which address and why.
+        message: String,
+    },
+}
+
+impl MonitorError {
+    /// An `Invalid` error for `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { field, message: message.into() }
+    }
+
+    /// The field the error is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Invalid { field, .. } => field,
+            Self::Blocked { .. } => "url",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
