@@ -1,0 +1,119 @@
+//! Persistence behind one narrow [`Store`] trait, so the SQLite and (later) PostgreSQL
+//! implementations are interchangeable and pass one shared test suite. Driver types never
+//! leave this module: callers see domain types and [`StoreError`].
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::auth::{Email, UserId};
+use crate::config::DatabaseUrl;
+use crate::monitor::{Monitor, MonitorId, MonitorSpec};
+
+pub use sqlite::SqliteStore;
+
+/// An account, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user's id.
+    pub id: UserId,
+    /// The normalised email.
+    pub email: Email,
+    /// When the account was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An account with its password hash, for login only.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    /// The account.
+    pub user: User,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique value is taken; the payload names it (`"email"`).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The owner already has the most monitors allowed.
+    #[error("monitor limit of {limit} reached")]
+    LimitReached {
+        /// The limit in force.
+        limit: u32,
+    },
+    /// The database cannot be reached or is busy beyond the timeout.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The database answered with an error.
+    #[error("store failure: {0}")]
+    Backend(String),
+    /// A row could not be turned back into a domain value.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Everything tocsin keeps. Every method that takes an owner only sees that owner's rows.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies the migrations that have not run yet.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Answers when the database does: the readiness probe.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The value of setting `key`, storing `value` first if the key is new. Concurrent
+    /// callers all get the one value that won, so instances agree (e.g. on the JWT secret).
+    async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError>;
+
+    /// Creates an account; [`StoreError::Conflict`]`("email")` if the email is taken.
+    async fn create_user(&self, email: &Email, password_hash: &str) -> Result<User, StoreError>;
+
+    /// The account with `email` and its hash, if there is one.
+    async fn user_credentials(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError>;
+
+    /// Creates a monitor unless `owner` already has `limit` of them, atomically.
+    async fn create_monitor(&self, owner: UserId, spec: &MonitorSpec, limit: u32) -> Result<Monitor, StoreError>;
+
+    /// The owner's monitors, oldest first.
+    async fn list_monitors(&self, owner: UserId) -> Result<Vec<Monitor>, StoreError>;
+
+    /// One of the owner's monitors.
+    async fn get_monitor(&self, owner: UserId, id: MonitorId) -> Result<Option<Monitor>, StoreError>;
+
+    /// Replaces a monitor's spec; `None` if the owner has no such monitor.
+    async fn update_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        spec: &MonitorSpec,
+    ) -> Result<Option<Monitor>, StoreError>;
+
+    /// Pauses or resumes a monitor; `None` if the owner has no such monitor.
+    async fn set_paused(&self, owner: UserId, id: MonitorId, paused: bool) -> Result<Option<Monitor>, StoreError>;
+
+    /// Deletes a monitor; false if the owner had no such monitor.
+    async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError>;
+}
+
+/// Opens the store the URL names (creating a SQLite file if missing); does not migrate.
+pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
+    match url {
+        DatabaseUrl::Sqlite { path } => Ok(Arc::new(SqliteStore::open(path).await?)),
+    }
+}
+
+/// Milliseconds since the epoch, the resolution every store keeps.
+fn to_millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+/// The inverse of [`to_millis`].
+fn from_millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms} out of range")))
+}

@@ -1,0 +1,178 @@
+//! The embedded default: SQLite in WAL mode through a small connection pool.
+//!
+//! Every write runs in a `BEGIN IMMEDIATE` transaction: a deferred one that upgrades to a
+//! write fails at once with SQLITE_BUSY when another writer got there first, while an
+//! immediate one waits out `busy_timeout` like any other lock.
+
+mod monitors;
+mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_sqlite::{Hook, HookError, Manager, Pool, Runtime};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+
+use super::{Store, StoreError, User, UserCredentials};
+use crate::auth::{Email, UserId};
+use crate::monitor::{Monitor, MonitorId, MonitorSpec};
+
+mod embedded {
+    refinery::embed_migrations!("migrations/sqlite");
+}
+
+/// How long a statement waits for another writer's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections in the pool: readers run in parallel under WAL, writers take turns.
+const POOL_SIZE: usize = 8;
+
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+                       PRAGMA synchronous = NORMAL;
+                       PRAGMA foreign_keys = ON;";
+
+/// A [`Store`] on one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: Pool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `path`, and its parent folder.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let config = deadpool_sqlite::Config::new(path);
+        let pool = Pool::builder(Manager::from_config(&config, Runtime::Tokio1))
+            .max_size(POOL_SIZE)
+            .post_create(Hook::async_fn(|conn, _| {
+                Box::pin(async move {
+                    conn.interact(|c| {
+                        c.busy_timeout(BUSY_TIMEOUT)?;
+                        c.execute_batch(PRAGMAS)
+                    })
+                    .await
+                    .map_err(|e| HookError::message(e.to_string()))?
+                    .map_err(HookError::Backend)
+                })
+            }))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let store = Self { pool };
+        // Open one connection now so a bad path fails at start, not on the first request.
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// Runs `work` on a pooled connection on the blocking thread pool.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        conn.interact(work).await.map_err(|e| StoreError::Backend(e.to_string()))?
+    }
+
+    /// Runs `work` inside a `BEGIN IMMEDIATE` transaction, committing if it succeeds.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let value = work(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(value)
+        })
+        .await
+    }
+}
+
+/// Maps a driver error, telling lock time-outs (retryable) from real failures.
+fn backend(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Unavailable(error.to_string()),
+        _ => StoreError::Backend(error.to_string()),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        self.run(|conn| {
+            embedded::migrations::runner()
+                .run(conn)
+                .map(|_| ())
+                .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend)).await
+    }
+
+    async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |tx| {
+            tx.execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING", (&key, &value))
+                .map_err(backend)?;
+            tx.query_row("SELECT value FROM settings WHERE key = ?1", [&key], |row| row.get(0))
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn create_user(&self, email: &Email, password_hash: &str) -> Result<User, StoreError> {
+        let (email, hash) = (email.clone(), password_hash.to_owned());
+        self.write(move |tx| users::insert(tx, email, &hash)).await
+    }
+
+    async fn user_credentials(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError> {
+        let email = email.clone();
+        self.run(move |conn| users::credentials(conn, email)).await
+    }
+
+    async fn create_monitor(&self, owner: UserId, spec: &MonitorSpec, limit: u32) -> Result<Monitor, StoreError> {
+        let spec = spec.clone();
+        self.write(move |tx| monitors::insert(tx, owner, &spec, limit)).await
+    }
+
+    async fn list_monitors(&self, owner: UserId) -> Result<Vec<Monitor>, StoreError> {
+        self.run(move |conn| monitors::list(conn, owner)).await
+    }
+
+    async fn get_monitor(&self, owner: UserId, id: MonitorId) -> Result<Option<Monitor>, StoreError> {
+        self.run(move |conn| monitors::get(conn, owner, id)).await
+    }
+
+    async fn update_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        spec: &MonitorSpec,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let spec = spec.clone();
+        self.write(move |tx| monitors::update(tx, owner, id, &spec)).await
+    }
+
+    async fn set_paused(&self, owner: UserId, id: MonitorId, paused: bool) -> Result<Option<Monitor>, StoreError> {
+        self.write(move |tx| monitors::set_paused(tx, owner, id, paused)).await
+    }
+
+    async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
+        self.write(move |tx| {
+            tx.execute("DELETE FROM monitors WHERE id = ?1 AND user_id = ?2", (id.0, owner.0))
+                .map(|n| n > 0)
+                .map_err(backend)
+        })
+        .await
+    }
+}
+
+/// `query_row` that maps "no row" to `None`.
+fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>, StoreError> {
+    result.optional().map_err(backend)
+}

@@ -1,0 +1,164 @@
+//! SQL for the `monitors` table.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use rusqlite::{Connection, Row, Transaction, params};
+
+use super::{backend, optional};
+use crate::auth::UserId;
+use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec, Rules};
+use crate::store::{StoreError, from_millis, to_millis};
+
+const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, expected_status, \
+                       keyword, follow_redirects, headers, body, paused, created_at, updated_at";
+
+/// The row as stored, before it is turned back into a validated [`Monitor`].
+struct MonitorRow {
+    id: i64,
+    owner: i64,
+    draft: MonitorDraft,
+    headers: String,
+    paused: bool,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
+    Ok(MonitorRow {
+        id: row.get(0)?,
+        owner: row.get(1)?,
+        draft: MonitorDraft {
+            name: row.get(2)?,
+            url: row.get(3)?,
+            method: row.get(4)?,
+            interval_seconds: row.get(5)?,
+            timeout_ms: row.get(6)?,
+            expected_status: row.get(7)?,
+            keyword: row.get(8)?,
+            follow_redirects: row.get(9)?,
+            headers: None,
+            body: row.get(11)?,
+        },
+        headers: row.get(10)?,
+        paused: row.get(12)?,
+        created_at: row.get(13)?,
+        updated_at: row.get(14)?,
+    })
+}
+
+impl MonitorRow {
+    fn into_monitor(mut self) -> Result<Monitor, StoreError> {
+        let corrupt = |e: String| StoreError::Corrupt(format!("monitor {}: {e}", self.id));
+        let headers: BTreeMap<String, String> = serde_json::from_str(&self.headers).map_err(|e| corrupt(e.to_string()))?;
+        self.draft.headers = Some(headers);
+        let spec = MonitorSpec::parse(self.draft, &Rules::STORED).map_err(|e| corrupt(e.to_string()))?;
+        Ok(Monitor {
+            id: MonitorId(self.id),
+            owner: UserId(self.owner),
+            spec,
+            paused: self.paused,
+            created_at: from_millis(self.created_at)?,
+            updated_at: from_millis(self.updated_at)?,
+        })
+    }
+}
+
+fn headers_json(spec: &MonitorSpec) -> Result<String, StoreError> {
+    serde_json::to_string(spec.headers().as_map()).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+pub(super) fn insert(tx: &Transaction<'_>, owner: UserId, spec: &MonitorSpec, limit: u32) -> Result<Monitor, StoreError> {
+    // Count and insert in one write transaction, so concurrent creations cannot pass the limit.
+    let count: i64 = tx
+        .query_row("SELECT count(*) FROM monitors WHERE user_id = ?1", [owner.0], |row| row.get(0))
+        .map_err(backend)?;
+    if count >= i64::from(limit) {
+        return Err(StoreError::LimitReached { limit });
+    }
+    let now = to_millis(Utc::now());
+    let sql = format!(
+        "INSERT INTO monitors (user_id, name, url, method, interval_seconds, timeout_ms, expected_status, \
+         keyword, follow_redirects, headers, body, paused, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?12) RETURNING {COLUMNS}"
+    );
+    let row = tx
+        .query_row(
+            &sql,
+            params![
+                owner.0,
+                spec.name(),
+                spec.target().as_str(),
+                spec.method().as_str(),
+                spec.interval_secs(),
+                spec.explicit_timeout_ms(),
+                spec.expected_status().to_string(),
+                spec.keyword(),
+                spec.follow_redirects(),
+                headers_json(spec)?,
+                spec.body(),
+                now,
+            ],
+            read_row,
+        )
+        .map_err(backend)?;
+    row.into_monitor()
+}
+
+pub(super) fn list(conn: &Connection, owner: UserId) -> Result<Vec<Monitor>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM monitors WHERE user_id = ?1 ORDER BY id");
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let rows = stmt.query_map([owner.0], read_row).map_err(backend)?;
+    rows.map(|row| row.map_err(backend)?.into_monitor()).collect()
+}
+
+pub(super) fn get(conn: &Connection, owner: UserId, id: MonitorId) -> Result<Option<Monitor>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM monitors WHERE id = ?1 AND user_id = ?2");
+    optional(conn.query_row(&sql, (id.0, owner.0), read_row))?.map(MonitorRow::into_monitor).transpose()
+}
+
+pub(super) fn update(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    id: MonitorId,
+    spec: &MonitorSpec,
+) -> Result<Option<Monitor>, StoreError> {
+    let sql = format!(
+        "UPDATE monitors SET name = ?3, url = ?4, method = ?5, interval_seconds = ?6, timeout_ms = ?7, \
+         expected_status = ?8, keyword = ?9, follow_redirects = ?10, headers = ?11, body = ?12, updated_at = ?13 \
+         WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"
+    );
+    let row = optional(tx.query_row(
+        &sql,
+        params![
+            id.0,
+            owner.0,
+            spec.name(),
+            spec.target().as_str(),
+            spec.method().as_str(),
+            spec.interval_secs(),
+            spec.explicit_timeout_ms(),
+            spec.expected_status().to_string(),
+            spec.keyword(),
+            spec.follow_redirects(),
+            headers_json(spec)?,
+            spec.body(),
+            to_millis(Utc::now()),
+        ],
+        read_row,
+    ))?;
+    row.map(MonitorRow::into_monitor).transpose()
+}
+
+pub(super) fn set_paused(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    id: MonitorId,
+    paused: bool,
+) -> Result<Option<Monitor>, StoreError> {
+    let sql = format!(
+        "UPDATE monitors SET paused = ?3, updated_at = ?4 WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"
+    );
+    let row = optional(tx.query_row(&sql, params![id.0, owner.0, paused, to_millis(Utc::now())], read_row))?;
+    row.map(MonitorRow::into_monitor).transpose()
+}
