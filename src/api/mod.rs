@@ -1,0 +1,91 @@
+//! The HTTP API: the seed's routes, `/api/v1`, health probes and the OpenAPI document.
+//! Handlers parse input into domain types, call the store, and map errors in one place
+//! ([`error::ApiError`]); no SQL lives here.
+
+mod accounts;
+mod current_user;
+pub mod error;
+mod health;
+pub mod json;
+mod seed;
+mod throttle;
+mod v1;
+mod views;
+
+use std::any::Any;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::auth::{PasswordHasher, TokenKeys};
+use crate::monitor::Rules;
+use crate::store::Store;
+
+pub use error::ApiError;
+pub use throttle::Throttle;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// argon2id, off the runtime.
+    pub hasher: PasswordHasher,
+    /// Token signing and checking.
+    pub tokens: Arc<TokenKeys>,
+    /// Bounds for monitor settings.
+    pub rules: Rules,
+    /// How many monitors one account may have.
+    pub max_monitors_per_user: u32,
+    /// Register and login attempts per address.
+    pub throttle: Arc<Throttle>,
+}
+
+/// Every route, and the OpenAPI document generated from the same definitions.
+pub fn router(state: AppState) -> Router {
+    let (router, openapi) = api_routes(&state).split_for_parts();
+    router
+        .route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(openapi) }))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The OpenAPI document alone, as served at `/api/v1/openapi.json`.
+pub fn openapi(state: &AppState) -> OpenApi {
+    api_routes(state).split_for_parts().1
+}
+
+fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let throttled = seed::auth_router()
+        .nest("/api/v1", v1::auth_router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), throttle::limit));
+    let mut routes = OpenApiRouter::new()
+        .merge(throttled)
+        .merge(seed::url_router())
+        .nest("/api/v1", v1::monitors_router())
+        .merge(health::router());
+    let doc = routes.get_openapi_mut();
+    doc.info.title = "tocsin".into();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.info.description = Some("Self-hosted HTTP endpoint monitoring".into());
+    doc.components.get_or_insert_with(Default::default).add_security_scheme(
+        "token",
+        // A raw or `Bearer`-prefixed token in `Authorization`; the seed sent it raw.
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("Authorization"))),
+    );
+    routes
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    ApiError::Internal("handler panicked".into()).into_response()
+}

@@ -1,0 +1,110 @@
+//! The seed's routes, exactly as its README's curl examples use them: `POST /register`,
+//! `POST /login` (answers the token as a bare JSON string) and `POST /url` (Period in
+//! minutes). Keys match in any case, as the seed's Go binding did.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use secrecy::SecretString;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::current_user::CurrentUser;
+use super::error::{ApiError, ErrorBody};
+use super::json::{SeedFields, SeedJson};
+use super::views::{MonitorView, UserView};
+use super::{AppState, accounts};
+use crate::monitor::{MonitorDraft, MonitorSpec};
+
+/// The seed's credentials body.
+#[derive(Deserialize, ToSchema)]
+pub struct SeedCredentials {
+    /// The account's email.
+    #[serde(rename = "Email")]
+    email: String,
+    /// At least 8 characters.
+    #[serde(rename = "Password")]
+    #[schema(value_type = String)]
+    password: SecretString,
+}
+
+impl SeedFields for SeedCredentials {
+    const FIELDS: &'static [&'static str] = &["Email", "Password"];
+}
+
+/// The seed's new-URL body.
+#[derive(Deserialize, ToSchema)]
+pub struct SeedUrl {
+    /// The http(s) URL to check.
+    #[serde(rename = "URL")]
+    url: String,
+    /// Minutes between checks, 1 to 100; default 1.
+    #[serde(rename = "Period", default)]
+    period: Option<i64>,
+}
+
+impl SeedFields for SeedUrl {
+    const FIELDS: &'static [&'static str] = &["URL", "Period"];
+}
+
+const MAX_PERIOD_MINUTES: i64 = 100;
+
+/// Register and login: the routes that hash, and so are throttled.
+pub fn auth_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(register)).routes(routes!(login))
+}
+
+/// Adding a URL.
+pub fn url_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(add_url))
+}
+
+/// Creates an account (the seed's route).
+#[utoipa::path(post, path = "/register", tag = "seed", request_body = SeedCredentials,
+    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn register(
+    State(state): State<AppState>,
+    SeedJson(body): SeedJson<SeedCredentials>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let user = accounts::register(&state, &body.email, body.password).await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// Logs in and answers the token as a bare JSON string, as the seed did.
+#[utoipa::path(post, path = "/login", tag = "seed", request_body = SeedCredentials,
+    responses((status = 200, body = String), (status = 401, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    SeedJson(body): SeedJson<SeedCredentials>,
+) -> Result<Json<String>, ApiError> {
+    let issued = accounts::login(&state, &body.email, body.password).await?;
+    Ok(Json(issued.token))
+}
+
+/// Adds a URL to check every `Period` minutes.
+#[utoipa::path(post, path = "/url", tag = "seed", request_body = SeedUrl,
+    security(("token" = [])),
+    responses((status = 201, body = MonitorView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_url(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    SeedJson(body): SeedJson<SeedUrl>,
+) -> Result<(StatusCode, Json<MonitorView>), ApiError> {
+    let period = body.period.unwrap_or(1);
+    let min_minutes = i64::from(state.rules.min_interval_secs.div_ceil(60)).max(1);
+    if !(min_minutes..=MAX_PERIOD_MINUTES).contains(&period) {
+        return Err(ApiError::Validation(format!(
+            "Period: must be between {min_minutes} and {MAX_PERIOD_MINUTES} minutes (got {period})"
+        )));
+    }
+    let draft = MonitorDraft {
+        url: body.url,
+        interval_seconds: Some(period as u32 * 60),
+        ..MonitorDraft::default()
+    };
+    let spec = MonitorSpec::parse(draft, &state.rules)?;
+    let monitor = state.store.create_monitor(user, &spec, state.max_monitors_per_user).await?;
+    Ok((StatusCode::CREATED, Json(monitor.into())))
+}

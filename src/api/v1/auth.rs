@@ -1,0 +1,53 @@
+//! `/api/v1/auth`: register and log in.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use secrecy::SecretString;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::json::JsonBody;
+use crate::api::views::{TokenView, UserView};
+use crate::api::{AppState, accounts};
+
+/// Credentials, for both registering and logging in.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// The account's email (trimmed and lower-cased).
+    email: String,
+    /// At least 8 characters.
+    #[schema(value_type = String)]
+    password: SecretString,
+}
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(register)).routes(routes!(login))
+}
+
+/// Creates an account.
+#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = Credentials,
+    responses((status = 201, body = UserView), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn register(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Credentials>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let user = accounts::register(&state, &body.email, body.password).await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// Logs in: a token and when it expires.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = Credentials,
+    responses((status = 200, body = TokenView), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Credentials>,
+) -> Result<Json<TokenView>, ApiError> {
+    let issued = accounts::login(&state, &body.email, body.password).await?;
+    Ok(Json(issued.into()))
+}
