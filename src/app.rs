@@ -48,7 +48,11 @@ impl App {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("listening on {} (TOCSIN_LISTEN)", settings.listen))?;
-        Ok(Self { listener, router: api::router(state), store })
+        Ok(Self {
+            listener,
+            router: api::router(state),
+            store,
+        })
     }
 
     /// The address actually bound.
@@ -62,8 +66,13 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, then lets requests in progress finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await

@@ -37,7 +37,10 @@ pub enum Command {
 
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let overrides = Overrides { listen: cli.listen, database_url: cli.database_url };
+    let overrides = Overrides {
+        listen: cli.listen,
+        database_url: cli.database_url,
+    };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     telemetry::init(&settings.log);
     match cli.command {

@@ -8,7 +8,11 @@ use crate::auth::{AuthError, Email, IssuedToken, Password};
 use crate::store::User;
 
 /// Creates an account; the password is hashed before anything is stored.
-pub async fn register(state: &AppState, email: &str, password: SecretString) -> Result<User, ApiError> {
+pub async fn register(
+    state: &AppState,
+    email: &str,
+    password: SecretString,
+) -> Result<User, ApiError> {
     let email = Email::parse(email)?;
     let password = Password::parse(password)?;
     let hash = state.hasher.hash(&password).await?;
@@ -18,7 +22,11 @@ pub async fn register(state: &AppState, email: &str, password: SecretString) -> 
 /// Checks the credentials and issues a token. An unknown email and a wrong password get the
 /// same error after the same work (a hash verification), so neither answer nor timing tells
 /// which emails have accounts.
-pub async fn login(state: &AppState, email: &str, password: SecretString) -> Result<IssuedToken, ApiError> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: SecretString,
+) -> Result<IssuedToken, ApiError> {
     let account = match Email::parse(email) {
         Ok(email) => state.store.user_credentials(&email).await?,
         Err(_) => None,

@@ -25,8 +25,14 @@ impl FromRequestParts<AppState> for CurrentUser {
                 message: "missing Authorization header: log in and send the token".into(),
             });
         };
-        let invalid = |why: &str| ApiError::Unauthorized { code: "invalid_token", message: format!("invalid token: {why}") };
-        let value = value.to_str().map_err(|_| invalid("the header is not ASCII"))?.trim();
+        let invalid = |why: &str| ApiError::Unauthorized {
+            code: "invalid_token",
+            message: format!("invalid token: {why}"),
+        };
+        let value = value
+            .to_str()
+            .map_err(|_| invalid("the header is not ASCII"))?
+            .trim();
         let token = match value.split_once(' ') {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
             Some(_) => return Err(invalid("expected `Bearer <token>` or the bare token")),

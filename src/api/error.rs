@@ -98,7 +98,9 @@ impl ApiError {
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -120,7 +122,12 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let (status, code) = self.status_and_code();
-        let body = ErrorBody { error: ErrorDetail { code, message: self.to_string() } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: self.to_string(),
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match self {
@@ -138,9 +145,14 @@ impl IntoResponse for ApiError {
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
-        let unauthorized = |code, error: &AuthError| Self::Unauthorized { code, message: error.to_string() };
+        let unauthorized = |code, error: &AuthError| Self::Unauthorized {
+            code,
+            message: error.to_string(),
+        };
         match error {
-            AuthError::InvalidEmail(_) | AuthError::InvalidPassword(_) => Self::Validation(error.to_string()),
+            AuthError::InvalidEmail(_) | AuthError::InvalidPassword(_) => {
+                Self::Validation(error.to_string())
+            }
             AuthError::InvalidCredentials => unauthorized("invalid_credentials", &error),
             AuthError::InvalidToken(_) => unauthorized("invalid_token", &error),
             AuthError::TokenExpired => unauthorized("token_expired", &error),

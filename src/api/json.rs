@@ -46,7 +46,9 @@ impl<S: Send + Sync, T: DeserializeOwned + SeedFields> FromRequest<S> for SeedJs
         let bytes = json_bytes(req).await?;
         let value: Value = serde_json::from_slice(&bytes).map_err(syntax_or_shape)?;
         let Value::Object(object) = value else {
-            return Err(ApiError::InvalidJson("the body must be a JSON object".into()));
+            return Err(ApiError::InvalidJson(
+                "the body must be a JSON object".into(),
+            ));
         };
         let folded = fold_keys(object, T::FIELDS)?;
         serde_path_to_error::deserialize(Value::Object(folded))
@@ -64,7 +66,9 @@ fn fold_keys(object: Map<String, Value>, fields: &[&str]) -> Result<Map<String, 
             .find(|f| f.eq_ignore_ascii_case(&key))
             .map_or(key, |f| (*f).to_owned());
         if folded.contains_key(&name) {
-            return Err(ApiError::InvalidJson(format!("{name}: given twice (keys are matched without regard to case)")));
+            return Err(ApiError::InvalidJson(format!(
+                "{name}: given twice (keys are matched without regard to case)"
+            )));
         }
         folded.insert(name, value);
     }
@@ -73,7 +77,10 @@ fn fold_keys(object: Map<String, Value>, fields: &[&str]) -> Result<Map<String, 
 
 /// Checks the content type and reads the body up to the limit.
 async fn json_bytes(req: Request) -> Result<Bytes, ApiError> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     if !content_type.is_some_and(is_json) {
         return Err(ApiError::UnsupportedMediaType(format!(
             "expected Content-Type: application/json, got {}",
@@ -91,20 +98,31 @@ async fn json_bytes(req: Request) -> Result<Bytes, ApiError> {
     limited.await.map_err(|e| {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large { ApiError::PayloadTooLarge } else { ApiError::BadRequest(format!("could not read the body: {e}")) }
+        if too_large {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest(format!("could not read the body: {e}"))
+        }
     })
 }
 
 /// `application/json`, with parameters, or any `application/*+json`.
 fn is_json(content_type: &str) -> bool {
-    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
 fn syntax_or_shape(error: serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match error.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::MalformedJson(error.to_string()),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::MalformedJson(error.to_string())
+        }
         Category::Data => ApiError::InvalidJson(error.to_string()),
     }
 }
@@ -114,7 +132,9 @@ fn path_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError 
     let path = error.path().to_string();
     let inner = error.into_inner();
     match syntax_or_shape(inner) {
-        ApiError::InvalidJson(message) if path != "." => ApiError::InvalidJson(format!("{path}: {message}")),
+        ApiError::InvalidJson(message) if path != "." => {
+            ApiError::InvalidJson(format!("{path}: {message}"))
+        }
         other => other,
     }
 }
@@ -135,15 +155,23 @@ mod tests {
     #[test]
     fn keys_fold_to_the_fields_spelling() {
         let object = serde_json::json!({"email": "a@b.c", "PASSWORD": "x", "Other": 1});
-        let Value::Object(object) = object else { unreachable!() };
+        let Value::Object(object) = object else {
+            unreachable!()
+        };
         let folded = fold_keys(object, &["Email", "Password"]).expect("folds");
-        assert!(folded.contains_key("Email") && folded.contains_key("Password") && folded.contains_key("Other"));
+        assert!(
+            folded.contains_key("Email")
+                && folded.contains_key("Password")
+                && folded.contains_key("Other")
+        );
     }
 
     #[test]
     fn the_same_key_in_two_cases_is_refused() {
         let object = serde_json::json!({"email": "a@b.c", "Email": "d@e.f"});
-        let Value::Object(object) = object else { unreachable!() };
+        let Value::Object(object) = object else {
+            unreachable!()
+        };
         assert!(fold_keys(object, &["Email"]).is_err());
     }
 }

@@ -52,7 +52,10 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let (router, openapi) = api_routes(&state).split_for_parts();
     router
-        .route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(openapi) }))
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || async move { Json(openapi) }),
+        )
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(CatchPanicLayer::custom(panic_response))
@@ -68,7 +71,10 @@ pub fn openapi(state: &AppState) -> OpenApi {
 fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
     let throttled = seed::auth_router()
         .nest("/api/v1", v1::auth_router())
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), throttle::limit));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            throttle::limit,
+        ));
     let mut routes = OpenApiRouter::new()
         .merge(throttled)
         .merge(seed::url_router())
@@ -78,11 +84,13 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
     doc.info.title = "tocsin".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.description = Some("Self-hosted HTTP endpoint monitoring".into());
-    doc.components.get_or_insert_with(Default::default).add_security_scheme(
-        "token",
-        // A raw or `Bearer`-prefixed token in `Authorization`; the seed sent it raw.
-        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("Authorization"))),
-    );
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "token",
+            // A raw or `Bearer`-prefixed token in `Authorization`; the seed sent it raw.
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("Authorization"))),
+        );
     routes
 }
 

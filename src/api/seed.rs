@@ -53,7 +53,9 @@ const MAX_PERIOD_MINUTES: i64 = 100;
 
 /// Register and login: the routes that hash, and so are throttled.
 pub fn auth_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(register)).routes(routes!(login))
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
 }
 
 /// Adding a URL.
@@ -105,6 +107,9 @@ async fn add_url(
         ..MonitorDraft::default()
     };
     let spec = MonitorSpec::parse(draft, &state.rules)?;
-    let monitor = state.store.create_monitor(user, &spec, state.max_monitors_per_user).await?;
+    let monitor = state
+        .store
+        .create_monitor(user, &spec, state.max_monitors_per_user)
+        .await?;
     Ok((StatusCode::CREATED, Json(monitor.into())))
 }

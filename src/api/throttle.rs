@@ -31,7 +31,10 @@ struct Bucket {
 impl Throttle {
     /// A throttle allowing `per_minute` attempts per address; 0 turns it off.
     pub fn new(per_minute: u32) -> Self {
-        Self { per_minute, buckets: Mutex::new(HashMap::new()) }
+        Self {
+            per_minute,
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes one attempt for `addr`, or says how long to wait for the next.
@@ -47,7 +50,10 @@ impl Throttle {
         if buckets.len() >= MAX_TRACKED {
             buckets.retain(|_, b| b.refilled(now, per_second, capacity) < capacity);
         }
-        let bucket = buckets.entry(key).or_insert(Bucket { tokens: capacity, updated: now });
+        let bucket = buckets.entry(key).or_insert(Bucket {
+            tokens: capacity,
+            updated: now,
+        });
         bucket.tokens = bucket.refilled(now, per_second, capacity);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
@@ -90,7 +96,9 @@ pub async fn limit(
 ) -> Response {
     match state.throttle.check(peer.ip(), Instant::now()) {
         Ok(()) => next.run(request).await,
-        Err(wait) => ApiError::TooManyRequests(wait.as_secs_f64().ceil().max(1.0) as u64).into_response(),
+        Err(wait) => {
+            ApiError::TooManyRequests(wait.as_secs_f64().ceil().max(1.0) as u64).into_response()
+        }
     }
 }
 
@@ -107,8 +115,14 @@ mod tests {
             assert!(throttle.check(ip, t0).is_ok());
         }
         let wait = throttle.check(ip, t0).expect_err("fourth is throttled");
-        assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20), "{wait:?}");
-        assert!(throttle.check(ip, t0 + Duration::from_secs(20)).is_ok(), "one token back after 20 s");
+        assert!(
+            wait > Duration::from_secs(19) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+        assert!(
+            throttle.check(ip, t0 + Duration::from_secs(20)).is_ok(),
+            "one token back after 20 s"
+        );
     }
 
     #[test]
@@ -117,15 +131,27 @@ mod tests {
         let t0 = Instant::now();
         assert!(throttle.check("192.0.2.1".parse().expect("ip"), t0).is_ok());
         assert!(throttle.check("192.0.2.2".parse().expect("ip"), t0).is_ok());
-        assert!(throttle.check("192.0.2.1".parse().expect("ip"), t0).is_err());
+        assert!(
+            throttle
+                .check("192.0.2.1".parse().expect("ip"), t0)
+                .is_err()
+        );
     }
 
     #[test]
     fn one_ipv6_slash_64_shares_a_bucket() {
         let throttle = Throttle::new(1);
         let t0 = Instant::now();
-        assert!(throttle.check("2001:db8:1:2::1".parse().expect("ip"), t0).is_ok());
-        assert!(throttle.check("2001:db8:1:2::ffff".parse().expect("ip"), t0).is_err());
+        assert!(
+            throttle
+                .check("2001:db8:1:2::1".parse().expect("ip"), t0)
+                .is_ok()
+        );
+        assert!(
+            throttle
+                .check("2001:db8:1:2::ffff".parse().expect("ip"), t0)
+                .is_err()
+        );
     }
 
     #[test]

@@ -23,7 +23,11 @@ pub struct UserView {
 
 impl From<User> for UserView {
     fn from(user: User) -> Self {
-        Self { id: user.id.0, email: user.email.as_str().to_owned(), created_at: user.created_at }
+        Self {
+            id: user.id.0,
+            email: user.email.as_str().to_owned(),
+            created_at: user.created_at,
+        }
     }
 }
 
@@ -38,7 +42,10 @@ pub struct TokenView {
 
 impl From<IssuedToken> for TokenView {
     fn from(issued: IssuedToken) -> Self {
-        Self { token: issued.token, expires_at: issued.expires_at }
+        Self {
+            token: issued.token,
+            expires_at: issued.expires_at,
+        }
     }
 }
 

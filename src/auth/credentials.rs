@@ -91,7 +91,16 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused_with_a_reason() {
-        for raw in ["", "plain", "@example.com", "a@", "a@b@c", "a b@c.d", "a@.com", "a@com."] {
+        for raw in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b@c",
+            "a b@c.d",
+            "a@.com",
+            "a@com.",
+        ] {
             let err = Email::parse(raw).expect_err(raw).to_string();
             assert!(err.starts_with("email:"), "{raw}: {err}");
         }
@@ -104,7 +113,10 @@ mod tests {
         let parse = |s: &str| Password::parse(SecretString::from(s.to_owned()));
         assert!(parse("1234567").is_err());
         assert!(parse("12345678").is_ok());
-        assert!(parse("ééééééé").is_err(), "characters, not bytes, are counted");
+        assert!(
+            parse("ééééééé").is_err(),
+            "characters, not bytes, are counted"
+        );
         let err = parse("XXXX").expect_err("short").to_string();
         assert_eq!(err, "password: must be at least 8 characters");
         assert!(parse(&"x".repeat(1025)).is_err());
@@ -112,7 +124,8 @@ mod tests {
 
     #[test]
     fn passwords_do_not_leak_through_debug() {
-        let password = Password::parse(SecretString::from("hunter2hunter2".to_owned())).expect("valid");
+        let password =
+            Password::parse(SecretString::from("hunter2hunter2".to_owned())).expect("valid");
         assert!(!format!("{password:?}").contains("hunter2"));
     }
 }

@@ -26,7 +26,10 @@ pub struct PasswordHasher {
 impl Default for PasswordHasher {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self { permits: Arc::new(Semaphore::new(cores)), dummy: Arc::new(OnceCell::new()) }
+        Self {
+            permits: Arc::new(Semaphore::new(cores)),
+            dummy: Arc::new(OnceCell::new()),
+        }
     }
 }
 
@@ -45,7 +48,11 @@ impl PasswordHasher {
 
     /// Whether `password` matches `stored`; with no stored hash, spends the same time and
     /// answers false.
-    pub async fn verify(&self, password: &SecretString, stored: Option<String>) -> Result<bool, AuthError> {
+    pub async fn verify(
+        &self,
+        password: &SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, AuthError> {
         let (stored, known) = match stored {
             Some(hash) => (hash, true),
             None => (self.dummy_hash().await?, false),
@@ -55,7 +62,11 @@ impl PasswordHasher {
             .blocking(move || {
                 let parsed = PasswordHash::new(&stored)
                     .map_err(|e| AuthError::Internal(format!("stored hash unreadable: {e}")))?;
-                Ok::<_, AuthError>(argon2().verify_password(secret.expose_secret().as_bytes(), &parsed).is_ok())
+                Ok::<_, AuthError>(
+                    argon2()
+                        .verify_password(secret.expose_secret().as_bytes(), &parsed)
+                        .is_ok(),
+                )
             })
             .await??;
         Ok(known && matches)
@@ -64,14 +75,18 @@ impl PasswordHasher {
     async fn dummy_hash(&self) -> Result<String, AuthError> {
         self.dummy
             .get_or_try_init(|| async {
-                let random = SecretString::from(SaltString::generate(&mut OsRng).as_str().to_owned());
+                let random =
+                    SecretString::from(SaltString::generate(&mut OsRng).as_str().to_owned());
                 self.blocking(move || hash_blocking(&random)).await?
             })
             .await
             .cloned()
     }
 
-    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
         let _permit = self
             .permits
             .acquire()
@@ -103,10 +118,18 @@ mod tests {
     async fn hashes_with_argon2id_owasp_parameters_and_verifies() {
         let hasher = PasswordHasher::default();
         let hash = hasher.hash(&password("correct horse")).await.expect("hash");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         let right = SecretString::from("correct horse".to_owned());
         let wrong = SecretString::from("wrong horse!".to_owned());
-        assert!(hasher.verify(&right, Some(hash.clone())).await.expect("verify"));
+        assert!(
+            hasher
+                .verify(&right, Some(hash.clone()))
+                .await
+                .expect("verify")
+        );
         assert!(!hasher.verify(&wrong, Some(hash)).await.expect("verify"));
     }
 

@@ -54,9 +54,14 @@ impl TokenKeys {
     /// A token for `user`, valid from now for the configured time to live.
     pub fn issue(&self, user: UserId) -> Result<IssuedToken, AuthError> {
         let now = Utc::now();
-        let ttl = chrono::Duration::from_std(self.ttl).map_err(|e| AuthError::Internal(e.to_string()))?;
+        let ttl =
+            chrono::Duration::from_std(self.ttl).map_err(|e| AuthError::Internal(e.to_string()))?;
         let expires_at = now + ttl;
-        let claims = Claims { sub: user.0.to_string(), iat: now.timestamp(), exp: expires_at.timestamp() };
+        let claims = Claims {
+            sub: user.0.to_string(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+        };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AuthError::Internal(format!("signing failed: {e}")))?;
         Ok(IssuedToken { token, expires_at })
@@ -64,15 +69,18 @@ impl TokenKeys {
 
     /// The user a token was issued to, if it is genuine, HS256 and unexpired.
     pub fn verify(&self, token: &str) -> Result<UserId, AuthError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-            match e.kind() {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::TokenExpired,
                 ErrorKind::InvalidSignature => AuthError::InvalidToken("bad signature".into()),
-                ErrorKind::InvalidAlgorithm => AuthError::InvalidToken("algorithm must be HS256".into()),
-                ErrorKind::MissingRequiredClaim(claim) => AuthError::InvalidToken(format!("missing claim `{claim}`")),
+                ErrorKind::InvalidAlgorithm => {
+                    AuthError::InvalidToken("algorithm must be HS256".into())
+                }
+                ErrorKind::MissingRequiredClaim(claim) => {
+                    AuthError::InvalidToken(format!("missing claim `{claim}`"))
+                }
                 _ => AuthError::InvalidToken("malformed token".into()),
-            }
-        })?;
+            })?;
         data.claims
             .sub
             .parse()
@@ -95,7 +103,12 @@ mod tests {
     }
 
     fn signed(claims: serde_json::Value, alg: Algorithm) -> String {
-        jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(SECRET)).expect("encode")
+        jsonwebtoken::encode(
+            &Header::new(alg),
+            &claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .expect("encode")
     }
 
     #[test]
@@ -109,34 +122,58 @@ mod tests {
     #[test]
     fn expired_tokens_are_refused_as_expired() {
         let past = Utc::now().timestamp() - 60;
-        let token = signed(serde_json::json!({"sub": "1", "iat": past - 900, "exp": past}), Algorithm::HS256);
-        assert!(matches!(keys().verify(&token), Err(AuthError::TokenExpired)));
+        let token = signed(
+            serde_json::json!({"sub": "1", "iat": past - 900, "exp": past}),
+            Algorithm::HS256,
+        );
+        assert!(matches!(
+            keys().verify(&token),
+            Err(AuthError::TokenExpired)
+        ));
     }
 
     #[test]
     fn forged_tokens_are_refused() {
         let other = TokenKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
         let token = other.issue(UserId(1)).expect("issue").token;
-        assert!(matches!(keys().verify(&token), Err(AuthError::InvalidToken(_))));
+        assert!(matches!(
+            keys().verify(&token),
+            Err(AuthError::InvalidToken(_))
+        ));
     }
 
     #[test]
     fn other_algorithms_and_none_are_refused() {
         let exp = Utc::now().timestamp() + 600;
-        let hs512 = signed(serde_json::json!({"sub": "1", "exp": exp}), Algorithm::HS512);
-        assert!(matches!(keys().verify(&hs512), Err(AuthError::InvalidToken(_))));
+        let hs512 = signed(
+            serde_json::json!({"sub": "1", "exp": exp}),
+            Algorithm::HS512,
+        );
+        assert!(matches!(
+            keys().verify(&hs512),
+            Err(AuthError::InvalidToken(_))
+        ));
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let claims = URL_SAFE_NO_PAD.encode(format!(r#"{{"sub":"1","exp":{exp}}}"#));
         let none = format!("{header}.{claims}.");
-        assert!(matches!(keys().verify(&none), Err(AuthError::InvalidToken(_))));
+        assert!(matches!(
+            keys().verify(&none),
+            Err(AuthError::InvalidToken(_))
+        ));
     }
 
     #[test]
     fn tokens_without_expiry_or_garbage_are_refused() {
         let no_exp = signed(serde_json::json!({"sub": "1"}), Algorithm::HS256);
-        assert!(matches!(keys().verify(&no_exp), Err(AuthError::InvalidToken(_))));
+        assert!(matches!(
+            keys().verify(&no_exp),
+            Err(AuthError::InvalidToken(_))
+        ));
         for garbage in ["", "token", "a.b.c", "XXXX.YYYY.ZZZZ"] {
-            assert!(matches!(keys().verify(garbage), Err(AuthError::InvalidToken(_))), "{garbage}");
+            assert!(
+                matches!(keys().verify(garbage), Err(AuthError::InvalidToken(_))),
+                "{garbage}"
+            );
         }
     }
 }

@@ -49,10 +49,12 @@ impl TryFrom<String> for DatabaseUrl {
                 }
                 Ok(Self::sqlite(path))
             }
-            "postgres" | "postgresql" => Err(
-                "PostgreSQL is not supported by this build yet: use sqlite://PATH".into(),
-            ),
-            other => Err(format!("unsupported scheme `{other}`: expected sqlite://PATH")),
+            "postgres" | "postgresql" => {
+                Err("PostgreSQL is not supported by this build yet: use sqlite://PATH".into())
+            }
+            other => Err(format!(
+                "unsupported scheme `{other}`: expected sqlite://PATH"
+            )),
         }
     }
 }
@@ -75,9 +77,18 @@ mod tests {
 
     #[test]
     fn sqlite_paths_relative_and_absolute() {
-        assert_eq!(parse("sqlite://tocsin.db"), Ok(DatabaseUrl::sqlite("tocsin.db")));
-        assert_eq!(parse("sqlite:///var/lib/t.db"), Ok(DatabaseUrl::sqlite("/var/lib/t.db")));
-        assert_eq!(parse("sqlite:data/t.db"), Ok(DatabaseUrl::sqlite("data/t.db")));
+        assert_eq!(
+            parse("sqlite://tocsin.db"),
+            Ok(DatabaseUrl::sqlite("tocsin.db"))
+        );
+        assert_eq!(
+            parse("sqlite:///var/lib/t.db"),
+            Ok(DatabaseUrl::sqlite("/var/lib/t.db"))
+        );
+        assert_eq!(
+            parse("sqlite:data/t.db"),
+            Ok(DatabaseUrl::sqlite("data/t.db"))
+        );
     }
 
     #[test]
@@ -85,7 +96,11 @@ mod tests {
         assert!(parse("sqlite://").unwrap_err().contains("file path"));
         assert!(parse("mysql://x").unwrap_err().contains("`mysql`"));
         assert!(parse("tocsin.db").unwrap_err().contains("not a URL"));
-        assert!(parse("postgres://localhost/db").unwrap_err().contains("PostgreSQL"));
+        assert!(
+            parse("postgres://localhost/db")
+                .unwrap_err()
+                .contains("PostgreSQL")
+        );
     }
 
     #[test]

@@ -108,7 +108,10 @@ impl Settings {
         if let Some(path) = config_file {
             // `Toml::file` silently skips a missing file; an explicit --config must exist.
             if !path.is_file() {
-                return Err(invalid("--config", format!("names no file: {}", path.display())));
+                return Err(invalid(
+                    "--config",
+                    format!("names no file: {}", path.display()),
+                ));
             }
             figment = figment.merge(Toml::file_exact(path));
         }
@@ -133,22 +136,46 @@ impl Settings {
                 format!("must be at least {MIN_JWT_SECRET_LEN} bytes long"),
             ));
         }
-        check_range("TOCSIN_JWT_TTL", self.jwt_ttl, Duration::from_secs(1), Duration::from_secs(30 * 86_400))?;
-        check_range("TOCSIN_MIN_INTERVAL", self.min_interval, Duration::from_secs(1), MAX_INTERVAL)?;
+        check_range(
+            "TOCSIN_JWT_TTL",
+            self.jwt_ttl,
+            Duration::from_secs(1),
+            Duration::from_secs(30 * 86_400),
+        )?;
+        check_range(
+            "TOCSIN_MIN_INTERVAL",
+            self.min_interval,
+            Duration::from_secs(1),
+            MAX_INTERVAL,
+        )?;
         if self.min_interval.subsec_nanos() != 0 {
-            return Err(invalid("TOCSIN_MIN_INTERVAL", "must be a whole number of seconds"));
+            return Err(invalid(
+                "TOCSIN_MIN_INTERVAL",
+                "must be a whole number of seconds",
+            ));
         }
         if self.max_monitors_per_user == 0 {
-            return Err(invalid("TOCSIN_MAX_MONITORS_PER_USER", "must be at least 1"));
+            return Err(invalid(
+                "TOCSIN_MAX_MONITORS_PER_USER",
+                "must be at least 1",
+            ));
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log) {
-            return Err(invalid("TOCSIN_LOG", format!("is not a valid log filter: {error}")));
+            return Err(invalid(
+                "TOCSIN_LOG",
+                format!("is not a valid log filter: {error}"),
+            ));
         }
         Ok(())
     }
 }
 
-fn check_range(key: &str, value: Duration, min: Duration, max: Duration) -> Result<(), ConfigError> {
+fn check_range(
+    key: &str,
+    value: Duration,
+    min: Duration,
+    max: Duration,
+) -> Result<(), ConfigError> {
     if value < min || value > max {
         return Err(invalid(
             key,
@@ -164,7 +191,10 @@ fn check_range(key: &str, value: Duration, min: Duration, max: Duration) -> Resu
 }
 
 fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { key: key.to_owned(), message: message.into() }
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        message: message.into(),
+    }
 }
 
 impl Default for Settings {

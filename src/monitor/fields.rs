@@ -107,7 +107,9 @@ impl FromStr for StatusRanges {
                 .parse::<u16>()
                 .ok()
                 .filter(|c| (100..=599).contains(c))
-                .ok_or_else(|| invalid(format!("`{part}` is not a status code between 100 and 599")))
+                .ok_or_else(|| {
+                    invalid(format!("`{part}` is not a status code between 100 and 599"))
+                })
         };
         let mut ranges = Vec::new();
         for part in raw.split(',') {
@@ -124,7 +126,10 @@ impl FromStr for StatusRanges {
             ranges.push(range);
         }
         if ranges.len() > Self::MAX_PARTS {
-            return Err(invalid(format!("at most {} codes or ranges", Self::MAX_PARTS)));
+            return Err(invalid(format!(
+                "at most {} codes or ranges",
+                Self::MAX_PARTS
+            )));
         }
         Ok(Self(ranges))
     }
@@ -175,7 +180,9 @@ impl Headers {
             let parsed = HeaderName::from_bytes(name.trim().as_bytes())
                 .map_err(|_| invalid(format!("`{name}` is not a valid header name")))?;
             if Self::RESERVED.contains(&parsed.as_str()) {
-                return Err(invalid(format!("`{name}` is set by tocsin itself and cannot be overridden")));
+                return Err(invalid(format!(
+                    "`{name}` is set by tocsin itself and cannot be overridden"
+                )));
             }
             if value.len() > Self::MAX_VALUE_LEN || HeaderValue::from_str(&value).is_err() {
                 return Err(invalid(format!(
@@ -204,7 +211,10 @@ mod tests {
     fn methods_parse_in_any_case() {
         assert_eq!("get".parse::<Method>().ok(), Some(Method::Get));
         assert_eq!(" Options ".parse::<Method>().ok(), Some(Method::Options));
-        let err = "TRACE".parse::<Method>().expect_err("unsupported").to_string();
+        let err = "TRACE"
+            .parse::<Method>()
+            .expect_err("unsupported")
+            .to_string();
         assert!(err.starts_with("method:") && err.contains("TRACE"), "{err}");
     }
 
@@ -229,11 +239,16 @@ mod tests {
     #[test]
     fn headers_are_checked_and_lowercased() {
         let map = |pairs: &[(&str, &str)]| {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>()
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
         };
-        let ok = Headers::parse(map(&[("X-Token", "abc"), ("Accept", "text/html")])).expect("valid");
+        let ok =
+            Headers::parse(map(&[("X-Token", "abc"), ("Accept", "text/html")])).expect("valid");
         assert_eq!(ok.as_map().get("x-token").map(String::as_str), Some("abc"));
-        let err = |pairs: &[(&str, &str)]| Headers::parse(map(pairs)).expect_err("invalid").to_string();
+        let err =
+            |pairs: &[(&str, &str)]| Headers::parse(map(pairs)).expect_err("invalid").to_string();
         assert!(err(&[("Bad Name", "x")]).contains("not a valid header name"));
         assert!(err(&[("X-A", "line\r\nbreak")]).contains("line breaks"));
         assert!(err(&[("Content-Length", "5")]).contains("set by tocsin"));

@@ -56,7 +56,10 @@ pub enum MonitorError {
 impl MonitorError {
     /// An `Invalid` error for `field`.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid { field, message: message.into() }
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
     }
 
     /// The field the error is about.

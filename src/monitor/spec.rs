@@ -21,7 +21,10 @@ pub struct Rules {
 impl Rules {
     /// The rules for rows already in the store: they were checked when written, and settings
     /// tightened since must not make existing monitors unreadable.
-    pub const STORED: Rules = Rules { min_interval_secs: 1, allow_private_targets: true };
+    pub const STORED: Rules = Rules {
+        min_interval_secs: 1,
+        allow_private_targets: true,
+    };
 }
 
 /// A monitor as a client describes it: every field raw, most optional.
@@ -88,7 +91,9 @@ pub struct MonitorPatch {
 }
 
 /// Tells a present `null` (`Some(None)`) from an absent field (`None`, via `default`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -155,7 +160,10 @@ impl MonitorSpec {
         if !(rules.min_interval_secs..=max_interval).contains(&interval_secs) {
             return Err(MonitorError::invalid(
                 "interval_seconds",
-                format!("must be between {} and {max_interval} (got {interval_secs})", rules.min_interval_secs),
+                format!(
+                    "must be between {} and {max_interval} (got {interval_secs})",
+                    rules.min_interval_secs
+                ),
             ));
         }
         if let Some(timeout) = draft.timeout_ms {
@@ -163,7 +171,9 @@ impl MonitorSpec {
             if !(MIN_TIMEOUT_MS..=ceiling).contains(&timeout) {
                 return Err(MonitorError::invalid(
                     "timeout_ms",
-                    format!("must be between {MIN_TIMEOUT_MS} and {ceiling}, below the interval (got {timeout})"),
+                    format!(
+                        "must be between {MIN_TIMEOUT_MS} and {ceiling}, below the interval (got {timeout})"
+                    ),
                 ));
             }
         }
@@ -178,14 +188,27 @@ impl MonitorSpec {
         if let Some(body) = &draft.body
             && body.len() > MAX_BODY_BYTES
         {
-            return Err(MonitorError::invalid("body", format!("must be at most {MAX_BODY_BYTES} bytes")));
+            return Err(MonitorError::invalid(
+                "body",
+                format!("must be at most {MAX_BODY_BYTES} bytes"),
+            ));
         }
         Ok(Self {
             name,
-            method: draft.method.as_deref().map(str::parse).transpose()?.unwrap_or_default(),
+            method: draft
+                .method
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or_default(),
             interval_secs,
             timeout_ms: draft.timeout_ms,
-            expected_status: draft.expected_status.as_deref().map(str::parse).transpose()?.unwrap_or_default(),
+            expected_status: draft
+                .expected_status
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or_default(),
             keyword,
             follow_redirects: draft.follow_redirects.unwrap_or(true),
             headers: Headers::parse(draft.headers.unwrap_or_default())?,
@@ -261,10 +284,16 @@ impl MonitorSpec {
 fn bounded_text(field: &'static str, text: &str, max_chars: usize) -> Result<String, MonitorError> {
     let chars = text.chars().count();
     if chars == 0 || chars > max_chars {
-        return Err(MonitorError::invalid(field, format!("must be 1 to {max_chars} characters")));
+        return Err(MonitorError::invalid(
+            field,
+            format!("must be 1 to {max_chars} characters"),
+        ));
     }
     if text.chars().any(char::is_control) {
-        return Err(MonitorError::invalid(field, "must not contain control characters"));
+        return Err(MonitorError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(text.to_owned())
 }

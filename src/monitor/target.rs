@@ -28,7 +28,8 @@ impl Target {
         if raw.len() > MAX_URL_LEN {
             return Err(invalid(format!("must be at most {MAX_URL_LEN} characters")));
         }
-        let url = Url::parse(raw).map_err(|e| invalid(format!("`{raw}` is not a valid URL: {e}")))?;
+        let url =
+            Url::parse(raw).map_err(|e| invalid(format!("`{raw}` is not a valid URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(format!(
                 "scheme `{}` is not supported: use http or https",
@@ -120,7 +121,10 @@ mod tests {
         ] {
             let err = Target::parse(raw, false).expect_err(raw);
             assert!(matches!(err, MonitorError::Blocked { .. }), "{raw}: {err}");
-            assert!(Target::parse(raw, true).is_ok(), "{raw} allowed when private targets are");
+            assert!(
+                Target::parse(raw, true).is_ok(),
+                "{raw} allowed when private targets are"
+            );
         }
     }
 

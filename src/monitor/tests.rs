@@ -4,14 +4,22 @@ use std::collections::BTreeMap;
 
 use super::*;
 
-const RULES: Rules = Rules { min_interval_secs: 10, allow_private_targets: false };
+const RULES: Rules = Rules {
+    min_interval_secs: 10,
+    allow_private_targets: false,
+};
 
 fn draft(url: &str) -> MonitorDraft {
-    MonitorDraft { url: url.to_owned(), ..MonitorDraft::default() }
+    MonitorDraft {
+        url: url.to_owned(),
+        ..MonitorDraft::default()
+    }
 }
 
 fn error(d: MonitorDraft) -> String {
-    MonitorSpec::parse(d, &RULES).expect_err("should be refused").to_string()
+    MonitorSpec::parse(d, &RULES)
+        .expect_err("should be refused")
+        .to_string()
 }
 
 #[test]
@@ -29,40 +37,86 @@ fn defaults_fill_what_the_draft_leaves_out() {
 
 #[test]
 fn default_interval_respects_a_higher_minimum() {
-    let rules = Rules { min_interval_secs: 120, ..RULES };
+    let rules = Rules {
+        min_interval_secs: 120,
+        ..RULES
+    };
     let spec = MonitorSpec::parse(draft("https://example.com"), &rules).expect("valid");
     assert_eq!(spec.interval_secs(), 120);
 }
 
 #[test]
 fn default_timeout_stays_below_a_short_interval() {
-    let d = MonitorDraft { interval_seconds: Some(10), ..draft("https://example.com") };
+    let d = MonitorDraft {
+        interval_seconds: Some(10),
+        ..draft("https://example.com")
+    };
     let spec = MonitorSpec::parse(d, &RULES).expect("valid");
     assert_eq!(spec.timeout_ms(), 8_000);
 }
 
 #[test]
 fn interval_bounds_name_the_field() {
-    let short = error(MonitorDraft { interval_seconds: Some(5), ..draft("https://e.com") });
-    assert_eq!(short, "interval_seconds: must be between 10 and 86400 (got 5)");
-    let long = error(MonitorDraft { interval_seconds: Some(86_401), ..draft("https://e.com") });
+    let short = error(MonitorDraft {
+        interval_seconds: Some(5),
+        ..draft("https://e.com")
+    });
+    assert_eq!(
+        short,
+        "interval_seconds: must be between 10 and 86400 (got 5)"
+    );
+    let long = error(MonitorDraft {
+        interval_seconds: Some(86_401),
+        ..draft("https://e.com")
+    });
     assert!(long.starts_with("interval_seconds:"), "{long}");
 }
 
 #[test]
 fn timeout_must_stay_below_the_interval() {
-    let e = error(MonitorDraft { interval_seconds: Some(10), timeout_ms: Some(10_000), ..draft("https://e.com") });
+    let e = error(MonitorDraft {
+        interval_seconds: Some(10),
+        timeout_ms: Some(10_000),
+        ..draft("https://e.com")
+    });
     assert!(e.starts_with("timeout_ms:") && e.contains("9999"), "{e}");
-    let e = error(MonitorDraft { timeout_ms: Some(50), ..draft("https://e.com") });
+    let e = error(MonitorDraft {
+        timeout_ms: Some(50),
+        ..draft("https://e.com")
+    });
     assert!(e.starts_with("timeout_ms:"), "{e}");
 }
 
 #[test]
 fn text_fields_are_bounded() {
-    assert!(error(MonitorDraft { name: Some("  ".into()), ..draft("https://e.com") }).starts_with("name:"));
-    assert!(error(MonitorDraft { name: Some("x".repeat(201)), ..draft("https://e.com") }).starts_with("name:"));
-    assert!(error(MonitorDraft { keyword: Some(String::new()), ..draft("https://e.com") }).starts_with("keyword:"));
-    assert!(error(MonitorDraft { body: Some("x".repeat(70_000)), ..draft("https://e.com") }).starts_with("body:"));
+    assert!(
+        error(MonitorDraft {
+            name: Some("  ".into()),
+            ..draft("https://e.com")
+        })
+        .starts_with("name:")
+    );
+    assert!(
+        error(MonitorDraft {
+            name: Some("x".repeat(201)),
+            ..draft("https://e.com")
+        })
+        .starts_with("name:")
+    );
+    assert!(
+        error(MonitorDraft {
+            keyword: Some(String::new()),
+            ..draft("https://e.com")
+        })
+        .starts_with("keyword:")
+    );
+    assert!(
+        error(MonitorDraft {
+            body: Some("x".repeat(70_000)),
+            ..draft("https://e.com")
+        })
+        .starts_with("body:")
+    );
 }
 
 #[test]
@@ -70,7 +124,10 @@ fn literal_internal_targets_are_blocked_unless_allowed() {
     let err = MonitorSpec::parse(draft("http://127.1:9000/"), &RULES).expect_err("blocked");
     assert!(matches!(err, MonitorError::Blocked { .. }));
     assert_eq!(err.field(), "url");
-    let open = Rules { allow_private_targets: true, ..RULES };
+    let open = Rules {
+        allow_private_targets: true,
+        ..RULES
+    };
     assert!(MonitorSpec::parse(draft("http://127.1:9000/"), &open).is_ok());
 }
 
@@ -99,7 +156,11 @@ fn patch(json: &str) -> MonitorPatch {
 
 #[test]
 fn patch_changes_only_what_it_names_and_resets_nulls() {
-    let original = MonitorDraft { keyword: Some("ok".into()), timeout_ms: Some(3_000), ..draft("https://e.com") };
+    let original = MonitorDraft {
+        keyword: Some("ok".into()),
+        timeout_ms: Some(3_000),
+        ..draft("https://e.com")
+    };
     let spec = MonitorSpec::parse(original, &RULES).expect("valid");
     let patched = patch(r#"{"interval_seconds": 10, "keyword": null, "timeout_ms": null}"#)
         .apply(spec.to_draft())
@@ -107,16 +168,24 @@ fn patch_changes_only_what_it_names_and_resets_nulls() {
     let spec = MonitorSpec::parse(patched, &RULES).expect("valid");
     assert_eq!(spec.interval_secs(), 10);
     assert_eq!(spec.keyword(), None);
-    assert_eq!(spec.timeout_ms(), 8_000, "default timeout follows the new interval");
+    assert_eq!(
+        spec.timeout_ms(),
+        8_000,
+        "default timeout follows the new interval"
+    );
     assert_eq!(spec.target().as_str(), "https://e.com/");
 }
 
 #[test]
 fn patch_refuses_null_for_required_fields() {
     let base = draft("https://e.com");
-    let e = patch(r#"{"url": null}"#).apply(base.clone()).expect_err("url required");
+    let e = patch(r#"{"url": null}"#)
+        .apply(base.clone())
+        .expect_err("url required");
     assert_eq!(e.to_string(), "url: cannot be null");
-    let e = patch(r#"{"interval_seconds": null}"#).apply(base).expect_err("interval required");
+    let e = patch(r#"{"interval_seconds": null}"#)
+        .apply(base)
+        .expect_err("interval required");
     assert_eq!(e.field(), "interval_seconds");
 }
 

@@ -78,13 +78,22 @@ pub trait Store: Send + Sync + 'static {
     async fn user_credentials(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError>;
 
     /// Creates a monitor unless `owner` already has `limit` of them, atomically.
-    async fn create_monitor(&self, owner: UserId, spec: &MonitorSpec, limit: u32) -> Result<Monitor, StoreError>;
+    async fn create_monitor(
+        &self,
+        owner: UserId,
+        spec: &MonitorSpec,
+        limit: u32,
+    ) -> Result<Monitor, StoreError>;
 
     /// The owner's monitors, oldest first.
     async fn list_monitors(&self, owner: UserId) -> Result<Vec<Monitor>, StoreError>;
 
     /// One of the owner's monitors.
-    async fn get_monitor(&self, owner: UserId, id: MonitorId) -> Result<Option<Monitor>, StoreError>;
+    async fn get_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+    ) -> Result<Option<Monitor>, StoreError>;
 
     /// Replaces a monitor's spec; `None` if the owner has no such monitor.
     async fn update_monitor(
@@ -95,7 +104,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Monitor>, StoreError>;
 
     /// Pauses or resumes a monitor; `None` if the owner has no such monitor.
-    async fn set_paused(&self, owner: UserId, id: MonitorId, paused: bool) -> Result<Option<Monitor>, StoreError>;
+    async fn set_paused(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        paused: bool,
+    ) -> Result<Option<Monitor>, StoreError>;
 
     /// Deletes a monitor; false if the owner had no such monitor.
     async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError>;
@@ -115,5 +129,6 @@ fn to_millis(at: DateTime<Utc>) -> i64 {
 
 /// The inverse of [`to_millis`].
 fn from_millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms} out of range")))
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms} out of range")))
 }

@@ -36,7 +36,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdParam {
             .map_err(|e| ApiError::BadRequest(e.body_text()))?;
         match raw.parse::<i64>() {
             Ok(id) if id > 0 => Ok(Self(MonitorId(id))),
-            _ => Err(ApiError::BadRequest(format!("monitor id `{raw}` is not a positive integer"))),
+            _ => Err(ApiError::BadRequest(format!(
+                "monitor id `{raw}` is not a positive integer"
+            ))),
         }
     }
 }
@@ -60,7 +62,10 @@ async fn create(
     JsonBody(draft): JsonBody<MonitorDraft>,
 ) -> Result<(StatusCode, HeaderMap, Json<MonitorView>), ApiError> {
     let spec = MonitorSpec::parse(draft, &state.rules)?;
-    let monitor = state.store.create_monitor(user, &spec, state.max_monitors_per_user).await?;
+    let monitor = state
+        .store
+        .create_monitor(user, &spec, state.max_monitors_per_user)
+        .await?;
     let mut headers = HeaderMap::new();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/monitors/{}", monitor.id.0)) {
         headers.insert(header::LOCATION, location);
@@ -71,9 +76,14 @@ async fn create(
 /// Lists the caller's monitors.
 #[utoipa::path(get, path = "/monitors", tag = "monitors", security(("token" = [])),
     responses((status = 200, body = MonitorList), (status = 401, body = ErrorBody)))]
-async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Json<MonitorList>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Json<MonitorList>, ApiError> {
     let monitors = state.store.list_monitors(user).await?;
-    Ok(Json(MonitorList { monitors: monitors.into_iter().map(MonitorView::from).collect() }))
+    Ok(Json(MonitorList {
+        monitors: monitors.into_iter().map(MonitorView::from).collect(),
+    }))
 }
 
 /// One monitor.
@@ -85,7 +95,11 @@ async fn get(
     CurrentUser(user): CurrentUser,
     IdParam(id): IdParam,
 ) -> Result<Json<MonitorView>, ApiError> {
-    let monitor = state.store.get_monitor(user, id).await?.ok_or_else(ApiError::monitor_not_found)?;
+    let monitor = state
+        .store
+        .get_monitor(user, id)
+        .await?
+        .ok_or_else(ApiError::monitor_not_found)?;
     Ok(Json(monitor.into()))
 }
 
@@ -99,9 +113,17 @@ async fn update(
     IdParam(id): IdParam,
     JsonBody(patch): JsonBody<MonitorPatch>,
 ) -> Result<Json<MonitorView>, ApiError> {
-    let current = state.store.get_monitor(user, id).await?.ok_or_else(ApiError::monitor_not_found)?;
+    let current = state
+        .store
+        .get_monitor(user, id)
+        .await?
+        .ok_or_else(ApiError::monitor_not_found)?;
     let spec = MonitorSpec::parse(patch.apply(current.spec.to_draft())?, &state.rules)?;
-    let monitor = state.store.update_monitor(user, id, &spec).await?.ok_or_else(ApiError::monitor_not_found)?;
+    let monitor = state
+        .store
+        .update_monitor(user, id, &spec)
+        .await?
+        .ok_or_else(ApiError::monitor_not_found)?;
     Ok(Json(monitor.into()))
 }
 
@@ -151,6 +173,10 @@ async fn set_paused(
     id: MonitorId,
     paused: bool,
 ) -> Result<Json<MonitorView>, ApiError> {
-    let monitor = state.store.set_paused(user, id, paused).await?.ok_or_else(ApiError::monitor_not_found)?;
+    let monitor = state
+        .store
+        .set_paused(user, id, paused)
+        .await?
+        .ok_or_else(ApiError::monitor_not_found)?;
     Ok(Json(monitor.into()))
 }

@@ -41,8 +41,9 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `path`, and its parent folder.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
         let config = deadpool_sqlite::Config::new(path);
         let pool = Pool::builder(Manager::from_config(&config, Runtime::Tokio1))
@@ -71,8 +72,14 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        conn.interact(work).await.map_err(|e| StoreError::Backend(e.to_string()))?
+        let conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        conn.interact(work)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?
     }
 
     /// Runs `work` inside a `BEGIN IMMEDIATE` transaction, committing if it succeeds.
@@ -81,7 +88,9 @@ impl SqliteStore {
         work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let value = work(&tx)?;
             tx.commit().map_err(backend)?;
             Ok(value)
@@ -93,7 +102,9 @@ impl SqliteStore {
 /// Maps a driver error, telling lock time-outs (retryable) from real failures.
 fn backend(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Unavailable(error.to_string()),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(error.to_string())
+        }
         _ => StoreError::Backend(error.to_string()),
     }
 }
@@ -111,16 +122,22 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend)).await
+        self.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+            .await
     }
 
     async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |tx| {
-            tx.execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING", (&key, &value))
-                .map_err(backend)?;
-            tx.query_row("SELECT value FROM settings WHERE key = ?1", [&key], |row| row.get(0))
-                .map_err(backend)
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                (&key, &value),
+            )
+            .map_err(backend)?;
+            tx.query_row("SELECT value FROM settings WHERE key = ?1", [&key], |row| {
+                row.get(0)
+            })
+            .map_err(backend)
         })
         .await
     }
@@ -135,16 +152,26 @@ impl Store for SqliteStore {
         self.run(move |conn| users::credentials(conn, email)).await
     }
 
-    async fn create_monitor(&self, owner: UserId, spec: &MonitorSpec, limit: u32) -> Result<Monitor, StoreError> {
+    async fn create_monitor(
+        &self,
+        owner: UserId,
+        spec: &MonitorSpec,
+        limit: u32,
+    ) -> Result<Monitor, StoreError> {
         let spec = spec.clone();
-        self.write(move |tx| monitors::insert(tx, owner, &spec, limit)).await
+        self.write(move |tx| monitors::insert(tx, owner, &spec, limit))
+            .await
     }
 
     async fn list_monitors(&self, owner: UserId) -> Result<Vec<Monitor>, StoreError> {
         self.run(move |conn| monitors::list(conn, owner)).await
     }
 
-    async fn get_monitor(&self, owner: UserId, id: MonitorId) -> Result<Option<Monitor>, StoreError> {
+    async fn get_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+    ) -> Result<Option<Monitor>, StoreError> {
         self.run(move |conn| monitors::get(conn, owner, id)).await
     }
 
@@ -155,18 +182,28 @@ impl Store for SqliteStore {
         spec: &MonitorSpec,
     ) -> Result<Option<Monitor>, StoreError> {
         let spec = spec.clone();
-        self.write(move |tx| monitors::update(tx, owner, id, &spec)).await
+        self.write(move |tx| monitors::update(tx, owner, id, &spec))
+            .await
     }
 
-    async fn set_paused(&self, owner: UserId, id: MonitorId, paused: bool) -> Result<Option<Monitor>, StoreError> {
-        self.write(move |tx| monitors::set_paused(tx, owner, id, paused)).await
+    async fn set_paused(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        paused: bool,
+    ) -> Result<Option<Monitor>, StoreError> {
+        self.write(move |tx| monitors::set_paused(tx, owner, id, paused))
+            .await
     }
 
     async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
         self.write(move |tx| {
-            tx.execute("DELETE FROM monitors WHERE id = ?1 AND user_id = ?2", (id.0, owner.0))
-                .map(|n| n > 0)
-                .map_err(backend)
+            tx.execute(
+                "DELETE FROM monitors WHERE id = ?1 AND user_id = ?2",
+                (id.0, owner.0),
+            )
+            .map(|n| n > 0)
+            .map_err(backend)
         })
         .await
     }

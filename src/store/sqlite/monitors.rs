@@ -50,9 +50,11 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
 impl MonitorRow {
     fn into_monitor(mut self) -> Result<Monitor, StoreError> {
         let corrupt = |e: String| StoreError::Corrupt(format!("monitor {}: {e}", self.id));
-        let headers: BTreeMap<String, String> = serde_json::from_str(&self.headers).map_err(|e| corrupt(e.to_string()))?;
+        let headers: BTreeMap<String, String> =
+            serde_json::from_str(&self.headers).map_err(|e| corrupt(e.to_string()))?;
         self.draft.headers = Some(headers);
-        let spec = MonitorSpec::parse(self.draft, &Rules::STORED).map_err(|e| corrupt(e.to_string()))?;
+        let spec =
+            MonitorSpec::parse(self.draft, &Rules::STORED).map_err(|e| corrupt(e.to_string()))?;
         Ok(Monitor {
             id: MonitorId(self.id),
             owner: UserId(self.owner),
@@ -68,10 +70,19 @@ fn headers_json(spec: &MonitorSpec) -> Result<String, StoreError> {
     serde_json::to_string(spec.headers().as_map()).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
-pub(super) fn insert(tx: &Transaction<'_>, owner: UserId, spec: &MonitorSpec, limit: u32) -> Result<Monitor, StoreError> {
+pub(super) fn insert(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    spec: &MonitorSpec,
+    limit: u32,
+) -> Result<Monitor, StoreError> {
     // Count and insert in one write transaction, so concurrent creations cannot pass the limit.
     let count: i64 = tx
-        .query_row("SELECT count(*) FROM monitors WHERE user_id = ?1", [owner.0], |row| row.get(0))
+        .query_row(
+            "SELECT count(*) FROM monitors WHERE user_id = ?1",
+            [owner.0],
+            |row| row.get(0),
+        )
         .map_err(backend)?;
     if count >= i64::from(limit) {
         return Err(StoreError::LimitReached { limit });
@@ -109,12 +120,19 @@ pub(super) fn list(conn: &Connection, owner: UserId) -> Result<Vec<Monitor>, Sto
     let sql = format!("SELECT {COLUMNS} FROM monitors WHERE user_id = ?1 ORDER BY id");
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
     let rows = stmt.query_map([owner.0], read_row).map_err(backend)?;
-    rows.map(|row| row.map_err(backend)?.into_monitor()).collect()
+    rows.map(|row| row.map_err(backend)?.into_monitor())
+        .collect()
 }
 
-pub(super) fn get(conn: &Connection, owner: UserId, id: MonitorId) -> Result<Option<Monitor>, StoreError> {
+pub(super) fn get(
+    conn: &Connection,
+    owner: UserId,
+    id: MonitorId,
+) -> Result<Option<Monitor>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM monitors WHERE id = ?1 AND user_id = ?2");
-    optional(conn.query_row(&sql, (id.0, owner.0), read_row))?.map(MonitorRow::into_monitor).transpose()
+    optional(conn.query_row(&sql, (id.0, owner.0), read_row))?
+        .map(MonitorRow::into_monitor)
+        .transpose()
 }
 
 pub(super) fn update(
@@ -159,6 +177,10 @@ pub(super) fn set_paused(
     let sql = format!(
         "UPDATE monitors SET paused = ?3, updated_at = ?4 WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"
     );
-    let row = optional(tx.query_row(&sql, params![id.0, owner.0, paused, to_millis(Utc::now())], read_row))?;
+    let row = optional(tx.query_row(
+        &sql,
+        params![id.0, owner.0, paused, to_millis(Utc::now())],
+        read_row,
+    ))?;
     row.map(MonitorRow::into_monitor).transpose()
 }

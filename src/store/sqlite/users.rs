@@ -15,21 +15,40 @@ pub(super) fn insert(tx: &Transaction<'_>, email: Email, hash: &str) -> Result<U
         |row| row.get::<_, i64>(0),
     );
     match inserted {
-        Ok(id) => Ok(User { id: UserId(id), email, created_at: from_millis(now)? }),
-        Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(StoreError::Conflict("email")),
+        Ok(id) => Ok(User {
+            id: UserId(id),
+            email,
+            created_at: from_millis(now)?,
+        }),
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+            Err(StoreError::Conflict("email"))
+        }
         Err(e) => Err(backend(e)),
     }
 }
 
-pub(super) fn credentials(conn: &Connection, email: Email) -> Result<Option<UserCredentials>, StoreError> {
+pub(super) fn credentials(
+    conn: &Connection,
+    email: Email,
+) -> Result<Option<UserCredentials>, StoreError> {
     let row = optional(conn.query_row(
         "SELECT id, created_at, password_hash FROM users WHERE email = ?1",
         [email.as_str()],
-        |row: &Row<'_>| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?)),
+        |row: &Row<'_>| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        },
     ))?;
     row.map(|(id, created_at, password_hash)| {
         Ok(UserCredentials {
-            user: User { id: UserId(id), email, created_at: from_millis(created_at)? },
+            user: User {
+                id: UserId(id),
+                email,
+                created_at: from_millis(created_at)?,
+            },
             password_hash,
         })
     })
