@@ -88,17 +88,33 @@ pub struct Overrides {
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A layer could not be read or a value had the wrong form; figment names key and source.
-    #[error("invalid configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
-    /// A value was well-formed but out of bounds.
-    #[error("invalid configuration: {key} {message}")]
+    /// A value was malformed or out of bounds; `key` says where it came from.
+    #[error("invalid configuration: {key}: {message}")]
     Invalid {
-        /// The environment variable that carries the setting.
+        /// The setting as the user wrote it: `TOCSIN_JWT_TTL`, `jwt_ttl in tocsin.toml`, `--listen`.
         key: String,
         /// What is wrong with it.
         message: String,
     },
+}
+
+impl From<figment::Error> for ConfigError {
+    /// Names the failing key the way the user wrote it, whichever layer it came from.
+    fn from(error: figment::Error) -> Self {
+        let key = error.path.join(".");
+        let source = error.metadata.as_ref().and_then(|m| m.source.as_ref());
+        let named = match (source, key.is_empty()) {
+            (Some(figment::Source::File(path)), false) => format!("`{key}` in {}", path.display()),
+            (Some(figment::Source::File(path)), true) => path.display().to_string(),
+            (Some(figment::Source::Code(_)), _) => format!("--{}", key.replace('_', "-")),
+            (_, false) => format!("{ENV_PREFIX}{}", key.to_uppercase()),
+            (_, true) => "settings".to_owned(),
+        };
+        Self::Invalid {
+            key: named,
+            message: error.kind.to_string(),
+        }
+    }
 }
 
 impl Settings {
@@ -122,7 +138,7 @@ impl Settings {
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let settings: Settings = figment.extract().map_err(Box::new)?;
+        let settings: Settings = figment.extract()?;
         settings.validate()?;
         Ok(settings)
     }
