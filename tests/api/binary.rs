@@ -1,0 +1,218 @@
+//! The real `tocsin` binary: the README's curl flow run verbatim by a shell, clean exit on
+//! SIGTERM, `tocsin migrate`, and start-up errors that name the bad setting.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_tocsin");
+
+/// A `tocsin serve` child process in its own folder (so `sqlite://tocsin.db` lands there).
+struct Server {
+    child: Child,
+    addr: String,
+    dir: TempDir,
+}
+
+impl Server {
+    fn start(envs: &[(&str, &str)]) -> Self {
+        let dir = TempDir::new().expect("temp dir");
+        let addr = free_address();
+        let child = Command::new(BINARY)
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("TOCSIN_LISTEN", &addr)
+            .envs(envs.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tocsin starts");
+        let server = Self { child, addr, dir };
+        server.wait_until_healthy();
+        server
+    }
+
+    fn wait_until_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let ok = Command::new("curl")
+                .args(["-sf", &format!("http://{}/healthz", self.addr)])
+                .output();
+            if ok.is_ok_and(|o| o.status.success()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("tocsin did not become healthy on {}", self.addr);
+    }
+
+    fn terminate(self) -> Output {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill")
+                .success()
+        );
+        let output = self.child.wait_with_output().expect("exits");
+        drop(self.dir);
+        output
+    }
+}
+
+fn free_address() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
+    listener.local_addr().expect("address").to_string()
+}
+
+/// The commands of the README block that follows `marker`, continuation lines joined and the
+/// `$ ` prompt removed.
+fn readme_commands(marker: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let after = readme
+        .split_once(marker)
+        .unwrap_or_else(|| panic!("README has no {marker}"))
+        .1;
+    let block = after
+        .split("```sh")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block after the marker");
+    let mut commands = Vec::new();
+    let mut current = String::new();
+    for line in block.lines() {
+        let line = line.trim_end();
+        let Some(line) = line
+            .strip_prefix("$ ")
+            .or_else(|| (!current.is_empty()).then_some(line))
+        else {
+            continue; // output lines shown in the README
+        };
+        match line.strip_suffix('\\') {
+            Some(part) => current.push_str(part),
+            None => {
+                current.push_str(line);
+                commands.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    commands
+}
+
+fn shell(command: &str) -> String {
+    let output = Command::new("sh")
+        .args(["-c", command])
+        .output()
+        .expect("sh runs");
+    assert!(
+        output.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+#[test]
+fn the_readme_seed_flow_runs_verbatim_against_the_binary() {
+    let server = Server::start(&[]);
+    let commands = readme_commands("<!-- seed-flow -->");
+    assert_eq!(commands.len(), 3, "register, login, url: {commands:#?}");
+    let at = |c: &str| c.replace("127.0.0.1:8080", &server.addr);
+
+    let user: Value =
+        serde_json::from_str(&shell(&at(&commands[0]))).expect("register answers JSON");
+    assert_eq!(user["email"], "elahe.dstn@gmail.com");
+
+    let token: String =
+        serde_json::from_str(&shell(&at(&commands[1]))).expect("login answers a JSON string");
+    assert_eq!(token.split('.').count(), 3);
+
+    // The README, like the seed's, writes `Authorization: token` for "your token here".
+    assert!(
+        commands[2].contains("'Authorization: token'"),
+        "{}",
+        commands[2]
+    );
+    let with_token = at(&commands[2]).replace(
+        "'Authorization: token'",
+        &format!("'Authorization: {token}'"),
+    );
+    let monitor: Value = serde_json::from_str(&shell(&with_token)).expect("url answers JSON");
+    assert_eq!(monitor["url"], "https://www.google.com/");
+    assert_eq!(monitor["interval_seconds"], 120);
+
+    assert!(
+        server.dir.path().join("tocsin.db").exists(),
+        "the default database is created in the working folder"
+    );
+    let output = server.terminate();
+    assert!(output.status.success(), "SIGTERM exits 0: {output:?}");
+}
+
+#[test]
+fn the_readme_v1_flow_runs_verbatim_against_the_binary() {
+    let server = Server::start(&[]);
+    let commands = readme_commands("<!-- v1-flow -->");
+    let script = commands
+        .iter()
+        .map(|c| c.replace("127.0.0.1:8080", &server.addr))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let output = shell(&format!("set -e\n{script}"));
+    // curl prints no newline after a body, so the answers arrive as one stream of JSON values.
+    let answers = serde_json::Deserializer::from_str(&output).into_iter::<Value>();
+    let list = answers
+        .last()
+        .expect("answers")
+        .expect("the last command lists monitors");
+    assert_eq!(list["monitors"][0]["url"], "https://example.com/health");
+    assert_eq!(list["monitors"][0]["interval_seconds"], 30);
+    server.terminate();
+}
+
+#[test]
+fn migrate_creates_the_schema_and_exits() {
+    let dir = TempDir::new().expect("temp dir");
+    let output = Command::new(BINARY)
+        .args(["migrate", "--database-url", "sqlite://data/t.db"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("migrations applied"));
+    assert!(
+        dir.path().join("data/t.db").exists(),
+        "the file and its folder are created"
+    );
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_naming_the_key() {
+    for (key, value, named) in [
+        ("TOCSIN_JWT_TTL", "soon", "TOCSIN_JWT_TTL"),
+        ("TOCSIN_MIN_INTERVAL", "0s", "TOCSIN_MIN_INTERVAL"),
+        ("TOCSIN_DATABASE_URL", "mysql://db", "TOCSIN_DATABASE_URL"),
+        ("TOCSIN_JWT_SECRET", "short", "TOCSIN_JWT_SECRET"),
+    ] {
+        let dir = TempDir::new().expect("temp dir");
+        let output = Command::new(BINARY)
+            .arg("serve")
+            .current_dir(dir.path())
+            .env(key, value)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(1), "{key}={value}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(named), "{key}={value}: {stderr}");
+        assert!(
+            !dir.path().join("tocsin.db").exists(),
+            "nothing is created before the settings are valid"
+        );
+    }
+}
