@@ -319,3 +319,37 @@ async fn register_and_login_are_throttled_per_address() {
         StatusCode::OK
     );
 }
+
+/// Not a performance target: a guard that an unknown email still pays for a hash
+/// verification. Without the dummy hash it answers in well under a tenth of the time, so the
+/// coarse bound below does not depend on how fast or busy the machine is.
+#[tokio::test]
+async fn login_for_an_unknown_email_does_the_same_work_as_a_wrong_password() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.register(&email).await;
+    let wrong_password = json!({"email": email, "password": "not the password"}).to_string();
+    let unknown_email = json!({"email": unique_email(), "password": PASSWORD}).to_string();
+    let mut median = |body: String| {
+        let app = &app;
+        async move {
+            let mut times = Vec::new();
+            for _ in 0..7 {
+                let started = std::time::Instant::now();
+                assert_eq!(
+                    app.post("/api/v1/auth/login", &body, None).await.status(),
+                    StatusCode::UNAUTHORIZED
+                );
+                times.push(started.elapsed());
+            }
+            times.sort();
+            times[times.len() / 2]
+        }
+    };
+    let wrong = median(wrong_password).await;
+    let unknown = median(unknown_email).await;
+    assert!(
+        unknown * 2 > wrong,
+        "unknown email {unknown:?} vs wrong password {wrong:?}"
+    );
+}
