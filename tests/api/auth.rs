@@ -330,7 +330,7 @@ async fn login_for_an_unknown_email_does_the_same_work_as_a_wrong_password() {
     app.register(&email).await;
     let wrong_password = json!({"email": email, "password": "not the password"}).to_string();
     let unknown_email = json!({"email": unique_email(), "password": PASSWORD}).to_string();
-    let mut median = |body: String| {
+    let median = |body: String| {
         let app = &app;
         async move {
             let mut times = Vec::new();

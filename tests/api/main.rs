@@ -6,5 +6,6 @@ mod binary;
 mod errors;
 mod health;
 mod helpers;
+mod monitor_rules;
 mod monitors;
 mod seed;
