@@ -15,8 +15,9 @@ mod views;
 use std::any::Any;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -51,10 +52,15 @@ pub struct AppState {
 /// Every route, and the OpenAPI document generated from the same definitions.
 pub fn router(state: AppState) -> Router {
     let (router, openapi) = api_routes(&state).split_for_parts();
+    // Serialized once: the document never changes while the process runs.
+    let openapi = openapi_json(&openapi);
     router
         .route(
             "/api/v1/openapi.json",
-            axum::routing::get(move || async move { Json(openapi) }),
+            axum::routing::get(move || {
+                let body = openapi.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+            }),
         )
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -63,9 +69,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The OpenAPI document alone, as served at `/api/v1/openapi.json`.
-pub fn openapi(state: &AppState) -> OpenApi {
-    api_routes(state).split_for_parts().1
+fn openapi_json(doc: &OpenApi) -> Bytes {
+    match serde_json::to_vec(doc) {
+        Ok(json) => Bytes::from(json),
+        Err(error) => {
+            tracing::error!(%error, "cannot serialize the OpenAPI document");
+            Bytes::from_static(b"{}")
+        }
+    }
 }
 
 fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
