@@ -257,3 +257,6 @@ mod defaults {
         "info".to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests;

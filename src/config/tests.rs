@@ -1,0 +1,153 @@
+//! Loading settings from every layer, in a `figment::Jail` so the process environment and
+//! working directory of other tests are untouched.
+
+use std::path::Path;
+use std::time::Duration;
+
+use figment::Jail;
+
+use super::{DatabaseUrl, Overrides, Settings};
+
+fn load(config: Option<&str>, overrides: &Overrides) -> Result<Settings, String> {
+    Settings::load(config.map(Path::new), overrides).map_err(|e| e.to_string())
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_set() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        let s = load(None, &Overrides::default()).expect("defaults are valid");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url, DatabaseUrl::sqlite("tocsin.db"));
+        assert!(s.jwt_secret.is_none());
+        assert_eq!(s.jwt_ttl, Duration::from_secs(15 * 60));
+        assert!(!s.allow_private_targets);
+        assert_eq!(s.min_interval, Duration::from_secs(10));
+        assert_eq!(s.max_monitors_per_user, 1000);
+        assert_eq!(s.auth_rate_per_minute, 30);
+        Ok(())
+    });
+}
+
+#[test]
+fn layers_override_in_order_file_env_flags() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file(
+            "tocsin.toml",
+            "listen = \"127.0.0.1:1001\"\njwt_ttl = \"1h\"\nmin_interval = \"30s\"\nallow_private_targets = true\n",
+        )?;
+        jail.set_env("TOCSIN_LISTEN", "127.0.0.1:1002");
+        jail.set_env("TOCSIN_JWT_TTL", "2h");
+        let file_and_env = load(Some("tocsin.toml"), &Overrides::default()).expect("valid");
+        assert_eq!(
+            file_and_env.listen.to_string(),
+            "127.0.0.1:1002",
+            "env beats the file"
+        );
+        assert_eq!(file_and_env.jwt_ttl, Duration::from_secs(7200));
+        assert_eq!(
+            file_and_env.min_interval,
+            Duration::from_secs(30),
+            "the file beats the default"
+        );
+        assert!(file_and_env.allow_private_targets);
+
+        let flags = Overrides {
+            listen: Some("127.0.0.1:1003".into()),
+            database_url: Some("sqlite://x.db".into()),
+        };
+        let all = load(Some("tocsin.toml"), &flags).expect("valid");
+        assert_eq!(
+            all.listen.to_string(),
+            "127.0.0.1:1003",
+            "flags beat everything"
+        );
+        assert_eq!(all.database_url, DatabaseUrl::sqlite("x.db"));
+        Ok(())
+    });
+}
+
+#[test]
+fn every_bad_value_names_its_setting() {
+    let cases = [
+        ("TOCSIN_JWT_TTL", "abc", "TOCSIN_JWT_TTL"),
+        ("TOCSIN_JWT_TTL", "0s", "TOCSIN_JWT_TTL"),
+        ("TOCSIN_JWT_SECRET", "too-short", "TOCSIN_JWT_SECRET"),
+        ("TOCSIN_MIN_INTERVAL", "0s", "TOCSIN_MIN_INTERVAL"),
+        ("TOCSIN_MIN_INTERVAL", "500ms", "TOCSIN_MIN_INTERVAL"),
+        ("TOCSIN_MIN_INTERVAL", "1500ms", "TOCSIN_MIN_INTERVAL"),
+        (
+            "TOCSIN_MAX_MONITORS_PER_USER",
+            "0",
+            "TOCSIN_MAX_MONITORS_PER_USER",
+        ),
+        (
+            "TOCSIN_MAX_MONITORS_PER_USER",
+            "many",
+            "TOCSIN_MAX_MONITORS_PER_USER",
+        ),
+        ("TOCSIN_DATABASE_URL", "mysql://x", "TOCSIN_DATABASE_URL"),
+        ("TOCSIN_LISTEN", "nonsense", "TOCSIN_LISTEN"),
+        (
+            "TOCSIN_ALLOW_PRIVATE_TARGETS",
+            "perhaps",
+            "TOCSIN_ALLOW_PRIVATE_TARGETS",
+        ),
+        ("TOCSIN_LOG", "tocsin=loud", "TOCSIN_LOG"),
+    ];
+    for (key, value, named) in cases {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env(key, value);
+            let error = load(None, &Overrides::default()).expect_err("invalid");
+            assert!(error.contains(named), "{key}={value}: {error}");
+            assert!(
+                !(key == "TOCSIN_JWT_SECRET" && error.contains(value)),
+                "secrets are not echoed: {error}"
+            );
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn file_errors_name_the_key_and_the_file() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("typo.toml", "jwt_tll = \"1h\"\n")?;
+        let error = load(Some("typo.toml"), &Overrides::default()).expect_err("unknown key");
+        assert!(
+            error.contains("jwt_tll") && error.contains("typo.toml"),
+            "{error}"
+        );
+        jail.create_file("bad.toml", "max_monitors_per_user = -1\n")?;
+        let error = load(Some("bad.toml"), &Overrides::default()).expect_err("negative");
+        assert!(
+            error.contains("max_monitors_per_user") && error.contains("bad.toml"),
+            "{error}"
+        );
+        let error = load(Some("missing.toml"), &Overrides::default()).expect_err("missing file");
+        assert!(
+            error.contains("--config") && error.contains("missing.toml"),
+            "{error}"
+        );
+        let flags = Overrides {
+            listen: Some("nowhere".into()),
+            database_url: None,
+        };
+        let error = load(None, &flags).expect_err("bad flag");
+        assert!(error.contains("--listen"), "{error}");
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_tocsin_variables_are_not_settings() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("TOCSIN_REQUIRE_SERVICES", "1");
+        assert!(load(None, &Overrides::default()).is_ok());
+        Ok(())
+    });
+}
