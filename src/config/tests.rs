@@ -1,6 +1,9 @@
 //! Loading settings from every layer, in a `figment::Jail` so the process environment and
 //! working directory of other tests are untouched.
 
+// `Jail::expect_with` dictates the closures' error type, figment's large `Error`.
+#![allow(clippy::result_large_err)]
+
 use std::path::Path;
 use std::time::Duration;
 
