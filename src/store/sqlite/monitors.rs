@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use rusqlite::{Connection, Row, Transaction, params};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, Row, Transaction, params, params_from_iter};
 
 use super::{backend, optional};
 use crate::auth::UserId;
@@ -66,8 +67,54 @@ impl MonitorRow {
     }
 }
 
-fn headers_json(spec: &MonitorSpec) -> Result<String, StoreError> {
-    serde_json::to_string(spec.headers().as_map()).map_err(|e| StoreError::Backend(e.to_string()))
+/// A spec's column values, bound as `?1`..`?10` by both INSERT and UPDATE.
+struct SpecValues<'a> {
+    name: &'a str,
+    url: &'a str,
+    method: &'static str,
+    interval_seconds: u32,
+    timeout_ms: Option<u32>,
+    expected_status: String,
+    keyword: Option<&'a str>,
+    follow_redirects: bool,
+    headers: String,
+    body: Option<&'a str>,
+}
+
+impl<'a> SpecValues<'a> {
+    fn new(spec: &'a MonitorSpec) -> Result<Self, StoreError> {
+        Ok(Self {
+            name: spec.name(),
+            url: spec.target().as_str(),
+            method: spec.method().as_str(),
+            interval_seconds: spec.interval_secs(),
+            timeout_ms: spec.explicit_timeout_ms(),
+            expected_status: spec.expected_status().to_string(),
+            keyword: spec.keyword(),
+            follow_redirects: spec.follow_redirects(),
+            headers: serde_json::to_string(spec.headers().as_map())
+                .map_err(|e| StoreError::Backend(e.to_string()))?,
+            body: spec.body(),
+        })
+    }
+
+    /// The ten values, then the statement's own parameters from `?11` on.
+    fn then<'b>(&'b self, extra: &[&'b dyn ToSql]) -> Vec<&'b dyn ToSql> {
+        let mut values: Vec<&dyn ToSql> = vec![
+            &self.name,
+            &self.url,
+            &self.method,
+            &self.interval_seconds,
+            &self.timeout_ms,
+            &self.expected_status,
+            &self.keyword,
+            &self.follow_redirects,
+            &self.headers,
+            &self.body,
+        ];
+        values.extend_from_slice(extra);
+        values
+    }
 }
 
 pub(super) fn insert(
@@ -89,27 +136,15 @@ pub(super) fn insert(
     }
     let now = to_millis(Utc::now());
     let sql = format!(
-        "INSERT INTO monitors (user_id, name, url, method, interval_seconds, timeout_ms, expected_status, \
-         keyword, follow_redirects, headers, body, paused, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?12) RETURNING {COLUMNS}"
+        "INSERT INTO monitors (name, url, method, interval_seconds, timeout_ms, expected_status, \
+         keyword, follow_redirects, headers, body, user_id, created_at, updated_at, paused) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 0) RETURNING {COLUMNS}"
     );
+    let values = SpecValues::new(spec)?;
     let row = tx
         .query_row(
             &sql,
-            params![
-                owner.0,
-                spec.name(),
-                spec.target().as_str(),
-                spec.method().as_str(),
-                spec.interval_secs(),
-                spec.explicit_timeout_ms(),
-                spec.expected_status().to_string(),
-                spec.keyword(),
-                spec.follow_redirects(),
-                headers_json(spec)?,
-                spec.body(),
-                now,
-            ],
+            params_from_iter(values.then(&[&owner.0, &now])),
             read_row,
         )
         .map_err(backend)?;
@@ -142,29 +177,14 @@ pub(super) fn update(
     spec: &MonitorSpec,
 ) -> Result<Option<Monitor>, StoreError> {
     let sql = format!(
-        "UPDATE monitors SET name = ?3, url = ?4, method = ?5, interval_seconds = ?6, timeout_ms = ?7, \
-         expected_status = ?8, keyword = ?9, follow_redirects = ?10, headers = ?11, body = ?12, updated_at = ?13 \
-         WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"
+        "UPDATE monitors SET name = ?1, url = ?2, method = ?3, interval_seconds = ?4, timeout_ms = ?5, \
+         expected_status = ?6, keyword = ?7, follow_redirects = ?8, headers = ?9, body = ?10, \
+         updated_at = ?11 WHERE id = ?12 AND user_id = ?13 RETURNING {COLUMNS}"
     );
-    let row = optional(tx.query_row(
-        &sql,
-        params![
-            id.0,
-            owner.0,
-            spec.name(),
-            spec.target().as_str(),
-            spec.method().as_str(),
-            spec.interval_secs(),
-            spec.explicit_timeout_ms(),
-            spec.expected_status().to_string(),
-            spec.keyword(),
-            spec.follow_redirects(),
-            headers_json(spec)?,
-            spec.body(),
-            to_millis(Utc::now()),
-        ],
-        read_row,
-    ))?;
+    let values = SpecValues::new(spec)?;
+    let now = to_millis(Utc::now());
+    let extra: [&dyn ToSql; 3] = [&now, &id.0, &owner.0];
+    let row = optional(tx.query_row(&sql, params_from_iter(values.then(&extra)), read_row))?;
     row.map(MonitorRow::into_monitor).transpose()
 }
 
