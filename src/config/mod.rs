@@ -110,9 +110,15 @@ impl From<figment::Error> for ConfigError {
             (_, false) => format!("{ENV_PREFIX}{}", key.to_uppercase()),
             (_, true) => "settings".to_owned(),
         };
+        // The kind's text may quote the value, and a secret must not reach the terminal or logs.
+        let message = if key == "jwt_secret" {
+            format!("must be a string of at least {MIN_JWT_SECRET_LEN} bytes")
+        } else {
+            error.kind.to_string()
+        };
         Self::Invalid {
             key: named,
-            message: error.kind.to_string(),
+            message,
         }
     }
 }

@@ -77,6 +77,7 @@ fn every_bad_value_names_its_setting() {
         ("TOCSIN_JWT_TTL", "abc", "TOCSIN_JWT_TTL"),
         ("TOCSIN_JWT_TTL", "0s", "TOCSIN_JWT_TTL"),
         ("TOCSIN_JWT_SECRET", "too-short", "TOCSIN_JWT_SECRET"),
+        ("TOCSIN_JWT_SECRET", "12345", "TOCSIN_JWT_SECRET"),
         ("TOCSIN_MIN_INTERVAL", "0s", "TOCSIN_MIN_INTERVAL"),
         ("TOCSIN_MIN_INTERVAL", "500ms", "TOCSIN_MIN_INTERVAL"),
         ("TOCSIN_MIN_INTERVAL", "1500ms", "TOCSIN_MIN_INTERVAL"),
