@@ -7,8 +7,10 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod monitor;
+pub mod probe;
 pub mod store;
 pub mod telemetry;

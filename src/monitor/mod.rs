@@ -8,6 +8,7 @@ mod target;
 use chrono::{DateTime, Utc};
 
 use crate::auth::UserId;
+use crate::check::LastCheck;
 
 pub use fields::{Headers, Method, StatusRanges};
 pub use spec::{MonitorDraft, MonitorPatch, MonitorSpec, Rules};
@@ -32,6 +33,8 @@ pub struct Monitor {
     pub created_at: DateTime<Utc>,
     /// When it was last changed.
     pub updated_at: DateTime<Utc>,
+    /// Its latest check, if it has been checked.
+    pub last_check: Option<LastCheck>,
 }
 
 /// Why a monitor description was refused.

@@ -10,6 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::auth::{Email, UserId};
+use crate::check::CheckRecord;
+use crate::check::stats::{Sample, Summary};
 use crate::config::DatabaseUrl;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
 
@@ -56,6 +58,28 @@ pub enum StoreError {
     /// A row could not be turned back into a domain value.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+/// A due check handed to one scheduler: the monitor as it is now and the grid point it is
+/// due at. The store has already moved the monitor's next due time one interval on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The monitor to check, with its current settings.
+    pub monitor: Monitor,
+    /// When the check is due.
+    pub due: DateTime<Utc>,
+}
+
+/// A stored result, as the results endpoint lists it.
+pub type StoredResult = crate::check::CheckResult;
+
+/// What [`Store::window`] finds: the raw results in a window and the sum of its rollups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowData {
+    /// Raw results whose `checked_at` is in the window.
+    pub raw: Vec<Sample>,
+    /// The rollups of the hours in the window, added up.
+    pub rollups: Summary,
 }
 
 /// Everything tocsin keeps. Every method that takes an owner only sees that owner's rows.
@@ -111,8 +135,62 @@ pub trait Store: Send + Sync + 'static {
         paused: bool,
     ) -> Result<Option<Monitor>, StoreError>;
 
-    /// Deletes a monitor; false if the owner had no such monitor.
+    /// Deletes a monitor with its results; false if the owner had no such monitor.
     async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError>;
+
+    // --- scheduling ---
+
+    /// Claims up to `limit` unpaused monitors due by `until`, in one statement, moving each
+    /// one's next due time one interval on so no other caller claims the same due time.
+    /// A monitor whose due time is more than its grace (half its interval, at most 10 s)
+    /// before `now` is first moved to its first grid point at or after `now`: a missed
+    /// check is skipped, not run late. Earliest due first.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Claim>, StoreError>;
+
+    /// Gives back claims that will not run (on shutdown): each monitor's next due time goes
+    /// back to the claim's due time, unless it has changed since the claim.
+    async fn release_claims(&self, claims: &[Claim]) -> Result<(), StoreError>;
+
+    // --- results ---
+
+    /// Writes a batch of results in one transaction and updates each monitor's last check.
+    /// A result already stored (same monitor and `checked_at`) or whose monitor is gone is
+    /// skipped, so a batch may be written twice. Returns how many rows were new.
+    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError>;
+
+    /// Up to `limit` of a monitor's raw results checked before `before`, newest first;
+    /// `None` if the owner has no such monitor.
+    async fn list_results(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<Option<Vec<StoredResult>>, StoreError>;
+
+    /// The raw results checked at or after `from`, and the rollups of the hours starting at
+    /// or after `from` truncated to the hour; `None` if the owner has no such monitor.
+    async fn window(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        from: DateTime<Utc>,
+    ) -> Result<Option<WindowData>, StoreError>;
+
+    // --- retention ---
+
+    /// Rolls up at most `limit` raw results checked before `cutoff` into their monitors'
+    /// hourly rollups and deletes them, in one transaction. Returns how many were moved;
+    /// call again until it returns less than `limit`.
+    async fn roll_up_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError>;
+
+    /// Deletes at most `limit` rollups of hours that started before `cutoff`; returns how many.
+    async fn prune_rollups(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError>;
 }
 
 /// Opens the store the URL names (creating a SQLite file if missing); does not migrate.

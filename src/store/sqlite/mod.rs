@@ -5,6 +5,7 @@
 //! immediate one waits out `busy_timeout` like any other lock.
 
 mod monitors;
+mod results;
 mod users;
 
 use std::path::Path;
@@ -14,8 +15,11 @@ use async_trait::async_trait;
 use deadpool_sqlite::{Hook, HookError, Manager, Pool, Runtime};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-use super::{Store, StoreError, User, UserCredentials};
+use chrono::{DateTime, Utc};
+
+use super::{Claim, Store, StoreError, StoredResult, User, UserCredentials, WindowData};
 use crate::auth::{Email, UserId};
+use crate::check::CheckRecord;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
 
 mod embedded {
@@ -206,6 +210,57 @@ impl Store for SqliteStore {
             .map_err(backend)
         })
         .await
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let _ = (now, until, limit);
+        Err(StoreError::Backend("stub".into()))
+    }
+
+    async fn release_claims(&self, claims: &[Claim]) -> Result<(), StoreError> {
+        let _ = claims;
+        Err(StoreError::Backend("stub".into()))
+    }
+
+    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+        let _ = batch;
+        Err(StoreError::Backend("stub".into()))
+    }
+
+    async fn list_results(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<Option<Vec<StoredResult>>, StoreError> {
+        let _ = (owner, id, before, limit);
+        Err(StoreError::Backend("stub".into()))
+    }
+
+    async fn window(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        from: DateTime<Utc>,
+    ) -> Result<Option<WindowData>, StoreError> {
+        let _ = (owner, id, from);
+        Err(StoreError::Backend("stub".into()))
+    }
+
+    async fn roll_up_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
+        let _ = (cutoff, limit);
+        Err(StoreError::Backend("stub".into()))
+    }
+
+    async fn prune_rollups(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
+        let _ = (cutoff, limit);
+        Err(StoreError::Backend("stub".into()))
     }
 }
 

@@ -63,6 +63,7 @@ impl MonitorRow {
             paused: self.paused,
             created_at: from_millis(self.created_at)?,
             updated_at: from_millis(self.updated_at)?,
+            last_check: None,
         })
     }
 }
