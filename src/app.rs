@@ -1,5 +1,6 @@
-//! Wiring: opens the store, settles the JWT secret, binds the listener, serves until told to
-//! stop. Holds no business rules.
+//! Wiring: opens the store, settles the JWT secret, binds the listener, starts the check
+//! engine (scheduler → buffer → batch writer) and the retention job, serves until told to
+//! stop, then stops them in the order that loses nothing. Holds no business rules.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,21 +10,34 @@ use anyhow::Context;
 use rand::RngCore;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::api::{self, AppState, Throttle};
 use crate::auth::{PasswordHasher, TokenKeys};
 use crate::config::Settings;
+use crate::jobs::retention::Retention;
 use crate::monitor::Rules;
+use crate::pipeline::{BatchWriter, Buffer, MemoryBuffer, WriterOptions};
+use crate::probe::{Probe, ProbeOptions};
+use crate::scheduler::{Scheduler, SchedulerOptions};
 use crate::store::{self, Store};
+use crate::telemetry::Metrics;
 
 /// The settings key under which a generated JWT secret is kept.
 const JWT_SECRET_KEY: &str = "jwt_secret";
+
+/// Results the in-process buffer holds before checks wait for the writer.
+const BUFFER_CAPACITY: usize = 50_000;
 
 /// A bound, ready-to-serve instance.
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
     store: Arc<dyn Store>,
+    scheduler: Scheduler,
+    buffer: Arc<dyn Buffer>,
+    metrics: Arc<Metrics>,
+    retention: Retention,
 }
 
 impl App {
@@ -34,6 +48,22 @@ impl App {
             .with_context(|| format!("opening {}", settings.database_url))?;
         store.migrate().await.context("migrating the database")?;
         let secret = jwt_secret(settings, store.as_ref()).await?;
+        let metrics = Arc::new(Metrics::new());
+        let buffer: Arc<dyn Buffer> = Arc::new(MemoryBuffer::new(BUFFER_CAPACITY));
+        let probe = Probe::new(ProbeOptions {
+            allow_private: settings.allow_private_targets,
+            ..ProbeOptions::default()
+        });
+        let (scheduler, scheduler_handle) = Scheduler::new(
+            store.clone(),
+            probe,
+            buffer.clone(),
+            metrics.clone(),
+            SchedulerOptions {
+                max_in_flight: settings.max_in_flight as usize,
+                ..SchedulerOptions::default()
+            },
+        );
         let state = AppState {
             store: store.clone(),
             hasher: PasswordHasher::default(),
@@ -44,6 +74,8 @@ impl App {
             },
             max_monitors_per_user: settings.max_monitors_per_user,
             throttle: Arc::new(Throttle::new(settings.auth_rate_per_minute)),
+            scheduler: scheduler_handle,
+            metrics: metrics.clone(),
         };
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -52,6 +84,13 @@ impl App {
             listener,
             router: api::router(state),
             store,
+            scheduler,
+            buffer,
+            metrics,
+            retention: Retention {
+                raw: settings.retention,
+                rollups: settings.rollup_retention,
+            },
         })
     }
 
@@ -65,18 +104,57 @@ impl App {
         self.store.clone()
     }
 
-    /// Serves until `shutdown` completes, then lets requests in progress finish.
+    /// Serves and checks until `shutdown` completes. Then, so that nothing is lost: the API
+    /// finishes the requests in progress while the scheduler stops claiming and waits for
+    /// the checks in flight; then the buffer is closed and the writer stores what is left.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (stop, stopping) = watch::channel(false);
+        let stop = Arc::new(stop);
+        let stopped = move || {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            }
+        };
+        let writer = BatchWriter::new(
+            self.buffer.clone(),
+            self.store.clone(),
+            self.metrics.clone(),
+            WriterOptions::default(),
+        );
+        let writer = tokio::spawn(writer.run());
+        let scheduler = tokio::spawn(self.scheduler.run(stopped()));
+        let retention = tokio::spawn(self.retention.run(self.store.clone(), stopped()));
+
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")
+        let signal = {
+            let stop = stop.clone();
+            async move {
+                shutdown.await;
+                stop.send_replace(true);
+            }
+        };
+        let served = axum::serve(self.listener, service)
+            .with_graceful_shutdown(signal)
+            .await;
+        // Serving may also have ended on an error: stop the rest either way.
+        stop.send_replace(true);
+        if let Err(error) = scheduler.await {
+            tracing::error!(%error, "the scheduler failed");
+        }
+        self.buffer.close();
+        if let Err(error) = writer.await {
+            tracing::error!(%error, "the batch writer failed");
+        }
+        if let Err(error) = retention.await {
+            tracing::error!(%error, "the retention job failed");
+        }
+        served.context("serving HTTP")
     }
 }
 

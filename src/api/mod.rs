@@ -7,10 +7,11 @@ mod current_user;
 pub mod error;
 mod health;
 pub mod json;
+mod metrics;
 mod seed;
 mod throttle;
 mod v1;
-mod views;
+pub mod views;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -27,7 +28,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{PasswordHasher, TokenKeys};
 use crate::monitor::Rules;
+use crate::scheduler::SchedulerHandle;
 use crate::store::Store;
+use crate::telemetry::Metrics;
 
 pub use error::ApiError;
 pub use throttle::Throttle;
@@ -47,6 +50,10 @@ pub struct AppState {
     pub max_monitors_per_user: u32,
     /// Register and login attempts per address.
     pub throttle: Arc<Throttle>,
+    /// Tells the scheduler about created, edited, paused and deleted monitors.
+    pub scheduler: SchedulerHandle,
+    /// The process's metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Every route, and the OpenAPI document generated from the same definitions.
@@ -62,8 +69,13 @@ pub fn router(state: AppState) -> Router {
                 async move { ([(header::CONTENT_TYPE, "application/json")], body) }
             }),
         )
+        .route("/metrics", axum::routing::get(metrics::metrics))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

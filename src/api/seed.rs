@@ -111,5 +111,6 @@ async fn add_url(
         .store
         .create_monitor(user, &spec, state.max_monitors_per_user)
         .await?;
+    state.scheduler.wake();
     Ok((StatusCode::CREATED, Json(monitor.into())))
 }

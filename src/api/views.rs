@@ -7,6 +7,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::IssuedToken;
+use crate::check::stats::Stats;
+use crate::check::{CheckResult, LastCheck, millis};
 use crate::monitor::Monitor;
 use crate::store::User;
 
@@ -80,6 +82,34 @@ pub struct MonitorView {
     pub created_at: DateTime<Utc>,
     /// When it was last changed.
     pub updated_at: DateTime<Utc>,
+    /// `up` or `down` by its latest check, `unknown` before the first, or `paused`.
+    pub state: &'static str,
+    /// Its latest check, `null` before the first.
+    pub last_check: Option<LastCheckView>,
+}
+
+/// A monitor's latest check, as lists show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastCheckView {
+    /// When it ran.
+    pub at: DateTime<Utc>,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// The response's status code, `null` when none came.
+    pub status_code: Option<u16>,
+    /// Total duration in milliseconds.
+    pub latency_ms: f64,
+}
+
+impl From<&LastCheck> for LastCheckView {
+    fn from(last: &LastCheck) -> Self {
+        Self {
+            at: last.at,
+            ok: last.ok,
+            status_code: last.status_code,
+            latency_ms: millis(last.latency),
+        }
+    }
 }
 
 impl From<Monitor> for MonitorView {
@@ -100,6 +130,115 @@ impl From<Monitor> for MonitorView {
             paused: m.paused,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            state: match (&m.last_check, m.paused) {
+                (_, true) => "paused",
+                (None, false) => "unknown",
+                (Some(last), false) if last.ok => "up",
+                (Some(_), false) => "down",
+            },
+            last_check: m.last_check.as_ref().map(LastCheckView::from),
+        }
+    }
+}
+
+/// Why a check failed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckErrorView {
+    /// `dns`, `connect`, `tls`, `timeout`, `status`, `keyword`, `body` or `blocked`.
+    pub kind: &'static str,
+    /// What failed, in a sentence.
+    pub message: String,
+}
+
+/// One check's result. Durations are milliseconds; a phase that did not happen is `null`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultView {
+    /// When the check started.
+    pub checked_at: DateTime<Utc>,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// The final response's status code, `null` when none came.
+    pub status_code: Option<u16>,
+    /// From start to end of the check.
+    pub latency_ms: f64,
+    /// Resolving the host name (`null` for a literal address).
+    pub dns_ms: Option<f64>,
+    /// Opening the TCP connection.
+    pub connect_ms: Option<f64>,
+    /// The TLS handshake (`null` for http).
+    pub tls_ms: Option<f64>,
+    /// From sending the request to the first byte of the response.
+    pub ttfb_ms: Option<f64>,
+    /// When the server's certificate expires (https only).
+    pub cert_expires_at: Option<DateTime<Utc>>,
+    /// Why it failed, `null` when it succeeded.
+    pub error: Option<CheckErrorView>,
+}
+
+impl From<&CheckResult> for ResultView {
+    fn from(r: &CheckResult) -> Self {
+        Self {
+            checked_at: r.checked_at,
+            ok: r.ok(),
+            status_code: r.status_code,
+            latency_ms: millis(r.latency),
+            dns_ms: r.phases.dns.map(millis),
+            connect_ms: r.phases.connect.map(millis),
+            tls_ms: r.phases.tls.map(millis),
+            ttfb_ms: r.phases.ttfb.map(millis),
+            cert_expires_at: r.cert_expires_at,
+            error: r.failure.as_ref().map(|f| CheckErrorView {
+                kind: f.kind.as_str(),
+                message: f.message.clone(),
+            }),
+        }
+    }
+}
+
+/// Latency over a window in milliseconds, of the checks that got a response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LatencyView {
+    /// Mean.
+    pub avg: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Slowest.
+    pub max: Option<f64>,
+}
+
+/// Uptime and latency of a monitor over a window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsView {
+    /// `1h`, `24h`, `7d`, `30d`, `90d` or `365d`.
+    pub window: &'static str,
+    /// Checks in the window.
+    pub checks: u64,
+    /// Of which failed.
+    pub failures: u64,
+    /// Share of checks that succeeded, `null` without checks.
+    pub uptime_ratio: Option<f64>,
+    /// Latency figures, `null` each when no check got a response.
+    pub latency_ms: LatencyView,
+}
+
+impl From<Stats> for StatsView {
+    fn from(s: Stats) -> Self {
+        Self {
+            window: s.window.as_str(),
+            checks: s.checks,
+            failures: s.failures,
+            uptime_ratio: s.uptime_ratio,
+            latency_ms: LatencyView {
+                avg: s.latency.avg,
+                p50: s.latency.p50,
+                p95: s.latency.p95,
+                p99: s.latency.p99,
+                max: s.latency.max,
+            },
         }
     }
 }

@@ -32,6 +32,9 @@ pub const KEYS: &[&str] = &[
     "min_interval",
     "max_monitors_per_user",
     "auth_rate_per_minute",
+    "retention",
+    "rollup_retention",
+    "max_in_flight",
     "log",
 ];
 
@@ -69,6 +72,15 @@ pub struct Settings {
     /// Register and login attempts allowed per client address per minute (0 turns it off).
     #[serde(default = "defaults::auth_rate_per_minute")]
     pub auth_rate_per_minute: u32,
+    /// How long raw results are kept (`TOCSIN_RETENTION`, default 48h, the seed's two days).
+    #[serde(default = "defaults::retention", with = "humantime_serde")]
+    pub retention: Duration,
+    /// How long hourly rollups are kept (`TOCSIN_ROLLUP_RETENTION`, default 400d).
+    #[serde(default = "defaults::rollup_retention", with = "humantime_serde")]
+    pub rollup_retention: Duration,
+    /// The most checks running at once in this process (`TOCSIN_MAX_IN_FLIGHT`).
+    #[serde(default = "defaults::max_in_flight")]
+    pub max_in_flight: u32,
     /// Log filter, in `tracing` directive syntax (`info`, `tocsin=debug,tower_http=info`).
     #[serde(default = "defaults::log")]
     pub log: String,
@@ -176,6 +188,24 @@ impl Settings {
                 "must be a whole number of seconds",
             ));
         }
+        check_range(
+            "TOCSIN_RETENTION",
+            self.retention,
+            Duration::from_secs(1),
+            Duration::from_secs(365 * 86_400),
+        )?;
+        check_range(
+            "TOCSIN_ROLLUP_RETENTION",
+            self.rollup_retention,
+            Duration::from_secs(3600).max(self.retention),
+            Duration::from_secs(10 * 366 * 86_400),
+        )?;
+        if !(1..=100_000).contains(&self.max_in_flight) {
+            return Err(invalid(
+                "TOCSIN_MAX_IN_FLIGHT",
+                format!("must be between 1 and 100000 (got {})", self.max_in_flight),
+            ));
+        }
         if self.max_monitors_per_user == 0 {
             return Err(invalid(
                 "TOCSIN_MAX_MONITORS_PER_USER",
@@ -230,6 +260,9 @@ impl Default for Settings {
             min_interval: defaults::min_interval(),
             max_monitors_per_user: defaults::max_monitors_per_user(),
             auth_rate_per_minute: defaults::auth_rate_per_minute(),
+            retention: defaults::retention(),
+            rollup_retention: defaults::rollup_retention(),
+            max_in_flight: defaults::max_in_flight(),
             log: defaults::log(),
         }
     }
@@ -258,6 +291,15 @@ mod defaults {
     }
     pub fn auth_rate_per_minute() -> u32 {
         30
+    }
+    pub fn retention() -> Duration {
+        Duration::from_secs(48 * 3600)
+    }
+    pub fn rollup_retention() -> Duration {
+        Duration::from_secs(400 * 86_400)
+    }
+    pub fn max_in_flight() -> u32 {
+        512
     }
     pub fn log() -> String {
         "info".to_owned()

@@ -28,6 +28,9 @@ fn defaults_apply_when_nothing_is_set() {
         assert_eq!(s.min_interval, Duration::from_secs(10));
         assert_eq!(s.max_monitors_per_user, 1000);
         assert_eq!(s.auth_rate_per_minute, 30);
+        assert_eq!(s.retention, Duration::from_secs(48 * 3600));
+        assert_eq!(s.rollup_retention, Duration::from_secs(400 * 86_400));
+        assert_eq!(s.max_in_flight, 512);
         Ok(())
     });
 }
@@ -99,6 +102,11 @@ fn every_bad_value_names_its_setting() {
             "TOCSIN_ALLOW_PRIVATE_TARGETS",
         ),
         ("TOCSIN_LOG", "tocsin=loud", "TOCSIN_LOG"),
+        ("TOCSIN_RETENTION", "0s", "TOCSIN_RETENTION"),
+        ("TOCSIN_RETENTION", "two days", "TOCSIN_RETENTION"),
+        ("TOCSIN_ROLLUP_RETENTION", "30m", "TOCSIN_ROLLUP_RETENTION"),
+        ("TOCSIN_MAX_IN_FLIGHT", "0", "TOCSIN_MAX_IN_FLIGHT"),
+        ("TOCSIN_MAX_IN_FLIGHT", "lots", "TOCSIN_MAX_IN_FLIGHT"),
     ];
     for (key, value, named) in cases {
         Jail::expect_with(|jail| {
@@ -113,6 +121,21 @@ fn every_bad_value_names_its_setting() {
             Ok(())
         });
     }
+}
+
+#[test]
+fn rollups_cannot_be_kept_shorter_than_raw_results() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("TOCSIN_RETENTION", "30d");
+        jail.set_env("TOCSIN_ROLLUP_RETENTION", "7d");
+        let error = load(None, &Overrides::default()).expect_err("invalid");
+        assert!(error.contains("TOCSIN_ROLLUP_RETENTION"), "{error}");
+        jail.set_env("TOCSIN_RETENTION", "3s");
+        let short = load(None, &Overrides::default()).expect("a test-sized retention");
+        assert_eq!(short.retention, Duration::from_secs(3));
+        Ok(())
+    });
 }
 
 #[test]

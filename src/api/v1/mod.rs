@@ -2,17 +2,41 @@
 
 mod auth;
 mod monitors;
+mod results;
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::AppState;
+use super::error::ApiError;
+use crate::monitor::MonitorId;
 
 /// Register and login: the routes that hash, and so are throttled.
 pub fn auth_router() -> OpenApiRouter<AppState> {
     auth::router()
 }
 
-/// The monitor routes.
+/// The monitor routes, with their results and statistics.
 pub fn monitors_router() -> OpenApiRouter<AppState> {
-    monitors::router()
+    monitors::router().merge(results::router())
+}
+
+/// The `{id}` path segment, parsed.
+struct IdParam(MonitorId);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        match raw.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(Self(MonitorId(id))),
+            _ => Err(ApiError::BadRequest(format!(
+                "monitor id `{raw}` is not a positive integer"
+            ))),
+        }
+    }
 }

@@ -2,8 +2,7 @@
 //! missing one, so ids reveal nothing.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,6 +13,7 @@ use crate::api::AppState;
 use crate::api::current_user::CurrentUser;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::json::JsonBody;
+use crate::api::v1::IdParam;
 use crate::api::views::MonitorView;
 use crate::monitor::{MonitorDraft, MonitorId, MonitorPatch, MonitorSpec};
 
@@ -24,25 +24,6 @@ pub struct MonitorList {
     monitors: Vec<MonitorView>,
 }
 
-/// The `{id}` path segment, parsed.
-struct IdParam(MonitorId);
-
-impl<S: Send + Sync> FromRequestParts<S> for IdParam {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Self(MonitorId(id))),
-            _ => Err(ApiError::BadRequest(format!(
-                "monitor id `{raw}` is not a positive integer"
-            ))),
-        }
-    }
-}
-
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
@@ -51,7 +32,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(resume))
 }
 
-/// Creates a monitor; first checked within a second once the check engine runs.
+/// Creates a monitor; its first check starts within a second.
 #[utoipa::path(post, path = "/monitors", tag = "monitors", request_body = MonitorDraft,
     security(("token" = [])),
     responses((status = 201, body = MonitorView), (status = 401, body = ErrorBody),
@@ -66,6 +47,7 @@ async fn create(
         .store
         .create_monitor(user, &spec, state.max_monitors_per_user)
         .await?;
+    state.scheduler.wake();
     let mut headers = HeaderMap::new();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/monitors/{}", monitor.id.0)) {
         headers.insert(header::LOCATION, location);
@@ -124,6 +106,7 @@ async fn update(
         .update_monitor(user, id, &spec)
         .await?
         .ok_or_else(ApiError::monitor_not_found)?;
+    state.scheduler.changed(monitor.clone());
     Ok(Json(monitor.into()))
 }
 
@@ -137,6 +120,7 @@ async fn delete(
     IdParam(id): IdParam,
 ) -> Result<StatusCode, ApiError> {
     if state.store.delete_monitor(user, id).await? {
+        state.scheduler.removed(id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::monitor_not_found())
@@ -178,5 +162,10 @@ async fn set_paused(
         .set_paused(user, id, paused)
         .await?
         .ok_or_else(ApiError::monitor_not_found)?;
+    // A pause drops the checks already claimed; a resume is due at once.
+    state.scheduler.changed(monitor.clone());
+    if !paused {
+        state.scheduler.wake();
+    }
     Ok(Json(monitor.into()))
 }

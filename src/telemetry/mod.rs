@@ -1,4 +1,9 @@
-//! Logging: `tracing` to standard error, filtered by the `log` setting.
+//! Logging (`tracing` to standard error, filtered by the `log` setting) and the Prometheus
+//! metrics every part of tocsin records into.
+
+mod metrics;
+
+pub use metrics::{CheckTimer, Metrics};
 
 use std::io::IsTerminal;
 

@@ -1,0 +1,67 @@
+//! From a finished check to the store: outcomes wait in a [`Buffer`] and a batch writer moves
+//! them into the store, a transaction per batch, never a round trip per result.
+//!
+//! The buffer is a trait so the PostgreSQL-and-Redis setup can put a Redis stream behind it;
+//! [`MemoryBuffer`] is the in-process one. A batch is acknowledged only after the store
+//! committed it, so a failed write is retried rather than lost.
+
+mod memory;
+mod writer;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::check::CheckRecord;
+
+pub use memory::MemoryBuffer;
+pub use writer::{BatchWriter, WriterOptions};
+
+/// Why the buffer could not take or give records.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The buffer was closed for shutdown; nothing more is accepted.
+    #[error("the result buffer is closed")]
+    Closed,
+    /// The buffer's backend failed.
+    #[error("result buffer failed: {0}")]
+    Backend(String),
+}
+
+/// Records taken from a buffer together, to be written in one transaction.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The results, oldest first.
+    pub records: Vec<CheckRecord>,
+    /// What the buffer needs to acknowledge them (e.g. stream entry ids); opaque to others.
+    pub receipt: Vec<String>,
+}
+
+/// A queue of finished checks between the scheduler and the batch writer.
+#[async_trait]
+pub trait Buffer: Send + Sync + 'static {
+    /// Appends one record; waits while the buffer is full, so a slow store slows checks
+    /// down instead of losing results.
+    async fn push(&self, record: CheckRecord) -> Result<(), PipelineError>;
+
+    /// Up to `max` records: waits for the first, then gathers more for at most `linger`.
+    /// `Ok(None)` once the buffer is closed and drained.
+    async fn take(&self, max: usize, linger: Duration) -> Result<Option<Batch>, PipelineError>;
+
+    /// Marks a batch as stored, so it is not delivered again.
+    async fn ack(&self, batch: &Batch) -> Result<(), PipelineError>;
+
+    /// Stops accepting records; `take` drains what is left, then answers `None`.
+    fn close(&self);
+
+    /// Whether `close` was called.
+    fn is_closed(&self) -> bool;
+
+    /// How many records wait (for the metric).
+    fn len(&self) -> usize;
+
+    /// Whether no record waits.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,244 @@
+//! When checks run. Due monitors are claimed from the store in batches (one statement per
+//! batch, so several instances can share a database without checking anything twice), then
+//! each claimed check fires at its exact due time from one local min-heap ([`timers`]).
+//!
+//! The grid is fixed: the n-th check of a monitor is due at its first check + n × interval,
+//! whatever happened to earlier checks, because the store advances the due time when it is
+//! claimed, not when a check ends. A check that cannot start within its grace (half its
+//! interval, at most 10 s) is skipped, never bunched with the next one.
+
+mod timers;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::check::CheckRecord;
+use crate::monitor::{Monitor, MonitorId};
+use crate::pipeline::Buffer;
+use crate::probe::Probe;
+use crate::store::Store;
+use crate::telemetry::Metrics;
+
+use timers::{DueCheck, Timers};
+
+/// The longest a check may start after its due time before it is skipped.
+pub const MAX_GRACE: Duration = Duration::from_secs(10);
+
+/// How late a check of a monitor with this interval may start: half the interval, at most
+/// [`MAX_GRACE`]. The store applies the same rule when it claims overdue monitors.
+pub fn grace(interval_secs: u32) -> Duration {
+    (Duration::from_secs(u64::from(interval_secs)) / 2).min(MAX_GRACE)
+}
+
+/// How the scheduler claims and runs checks.
+#[derive(Debug, Clone, Copy)]
+pub struct SchedulerOptions {
+    /// The most checks running at once.
+    pub max_in_flight: usize,
+    /// The most monitors claimed by one statement.
+    pub claim_batch: u32,
+    /// How far ahead of their due time checks are claimed.
+    pub horizon: Duration,
+    /// How often the store is asked for due monitors when nothing wakes the scheduler.
+    pub poll: Duration,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 512,
+            claim_batch: 1000,
+            horizon: Duration::from_secs(1),
+            poll: Duration::from_millis(500),
+        }
+    }
+}
+
+enum Command {
+    Wake,
+    Changed(Box<Monitor>),
+    Removed(MonitorId),
+}
+
+/// Tells a running scheduler about changes made through the API, so they apply to checks it
+/// has already claimed. Cheap to clone; does nothing once the scheduler has stopped.
+#[derive(Debug, Clone)]
+pub struct SchedulerHandle {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Wake => f.write_str("Wake"),
+            Self::Changed(m) => write!(f, "Changed({})", m.id.0),
+            Self::Removed(id) => write!(f, "Removed({})", id.0),
+        }
+    }
+}
+
+impl SchedulerHandle {
+    /// A monitor was created or resumed: claim now rather than at the next poll, so its
+    /// first check starts within a second.
+    pub fn wake(&self) {
+        let _ = self.commands.send(Command::Wake);
+    }
+
+    /// A monitor's settings changed (or it was paused): its claimed checks use them.
+    pub fn changed(&self, monitor: Monitor) {
+        let _ = self.commands.send(Command::Changed(Box::new(monitor)));
+    }
+
+    /// A monitor was deleted: its claimed checks are dropped.
+    pub fn removed(&self, id: MonitorId) {
+        let _ = self.commands.send(Command::Removed(id));
+    }
+}
+
+/// What each check task needs.
+struct Context {
+    probe: Probe,
+    buffer: Arc<dyn Buffer>,
+    metrics: Arc<Metrics>,
+    permits: Arc<Semaphore>,
+}
+
+/// Claims due monitors and runs their checks; see the module docs.
+pub struct Scheduler {
+    store: Arc<dyn Store>,
+    context: Arc<Context>,
+    options: SchedulerOptions,
+    commands: mpsc::UnboundedReceiver<Command>,
+}
+
+impl Scheduler {
+    /// A scheduler and the handle the API uses to reach it.
+    pub fn new(
+        store: Arc<dyn Store>,
+        probe: Probe,
+        buffer: Arc<dyn Buffer>,
+        metrics: Arc<Metrics>,
+        options: SchedulerOptions,
+    ) -> (Self, SchedulerHandle) {
+        let (sender, commands) = mpsc::unbounded_channel();
+        let context = Arc::new(Context {
+            probe,
+            buffer,
+            metrics,
+            permits: Arc::new(Semaphore::new(options.max_in_flight.max(1))),
+        });
+        let scheduler = Self {
+            store,
+            context,
+            options,
+            commands,
+        };
+        (scheduler, SchedulerHandle { commands: sender })
+    }
+
+    /// Runs until `shutdown` completes; then stops claiming, gives back the claims that
+    /// have not fired, and waits for the checks in flight (bounded by their timeouts).
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        let mut timers = Timers::default();
+        let mut tasks = JoinSet::new();
+        let mut next_claim = Instant::now();
+        let mut handles_open = true;
+        tokio::pin!(shutdown);
+        loop {
+            let wake_at = timers.next_at().map_or(next_claim, |at| at.min(next_claim));
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                command = self.commands.recv(), if handles_open => match command {
+                    Some(Command::Wake) => next_claim = Instant::now(),
+                    Some(Command::Changed(monitor)) => timers.update(*monitor),
+                    Some(Command::Removed(id)) => timers.remove(id),
+                    None => handles_open = false,
+                },
+                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                    if let Err(error) = joined {
+                        tracing::error!(%error, "a check task failed");
+                    }
+                }
+                () = tokio::time::sleep_until(wake_at) => {}
+            }
+            if Instant::now() >= next_claim {
+                self.claim(&mut timers).await;
+                next_claim = Instant::now() + self.options.poll;
+            }
+            for check in timers.pop_due(Instant::now()) {
+                tasks.spawn(run_check(self.context.clone(), check));
+            }
+        }
+        let unrun = timers.drain();
+        if !unrun.is_empty()
+            && let Err(error) = self.store.release_claims(&unrun).await
+        {
+            tracing::warn!(%error, claims = unrun.len(), "cannot give back unrun claims");
+        }
+        tracing::info!(
+            in_flight = tasks.len(),
+            "scheduler stopping: waiting for checks in flight"
+        );
+        while tasks.join_next().await.is_some() {}
+    }
+
+    /// Claims everything due within the horizon, a batch at a time.
+    async fn claim(&self, timers: &mut Timers) {
+        loop {
+            let now = Utc::now();
+            let until = now + chrono::Duration::from_std(self.options.horizon).unwrap_or_default();
+            match self
+                .store
+                .claim_due(now, until, self.options.claim_batch)
+                .await
+            {
+                Ok(claims) => {
+                    let full = claims.len() >= self.options.claim_batch as usize;
+                    claims.into_iter().for_each(|claim| timers.insert(claim));
+                    if !full {
+                        return;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot claim due monitors; retrying at the next poll");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Runs one check when a permit is free, unless it is by then too late, and buffers its result.
+async fn run_check(context: Arc<Context>, check: DueCheck) {
+    let Ok(_permit) = context.permits.clone().acquire_owned().await else {
+        return;
+    };
+    let lateness = (Utc::now() - check.due).to_std().unwrap_or_default();
+    if lateness > grace(check.monitor.spec.interval_secs()) {
+        context.metrics.check_skipped();
+        tracing::debug!(
+            monitor = check.monitor.id.0,
+            ?lateness,
+            "check skipped: too late"
+        );
+        return;
+    }
+    let timer = context.metrics.check_started(lateness);
+    let result = context.probe.check(&check.monitor.spec).await;
+    timer.finished(&result);
+    // The permit is held until the result is buffered: a full buffer slows checks down.
+    let record = CheckRecord {
+        monitor: check.monitor.id,
+        result,
+    };
+    if let Err(error) = context.buffer.push(record).await {
+        tracing::error!(%error, monitor = check.monitor.id.0, "a check result could not be buffered");
+    }
+}

@@ -1,0 +1,260 @@
+//! The Prometheus metrics of one tocsin process, served at `GET /metrics`.
+//!
+//! One [`Metrics`] value per process (not a global), so tests that start several instances
+//! in one process each count their own.
+
+use std::time::{Duration, Instant};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::check::CheckResult;
+
+/// Labels of `tocsin_checks_total`: `ok` or the failure kind.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+/// Labels of `tocsin_http_requests_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+/// Every metric tocsin records.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    checks: Family<OutcomeLabels, Counter>,
+    check_duration: Histogram,
+    lateness: Histogram,
+    skipped: Counter,
+    in_flight: Gauge,
+    buffered: Gauge,
+    batch_write: Histogram,
+    results_written: Counter,
+    write_failures: Counter,
+    http_requests: Family<HttpLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh set of metrics, all at zero.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("tocsin");
+        let checks = Family::<OutcomeLabels, Counter>::default();
+        // 1 ms to ~65 s: loopback checks to a target at its timeout.
+        let check_duration = Histogram::new(exponential_buckets(0.001, 2.0, 17));
+        // 0.1 ms to ~3.3 s: lateness is sub-millisecond when healthy, and the skip rule caps it.
+        let lateness = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        let batch_write = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let (skipped, in_flight, buffered) =
+            (Counter::default(), Gauge::default(), Gauge::default());
+        let (results_written, write_failures) = (Counter::default(), Counter::default());
+        registry.register(
+            "checks",
+            "Checks finished, by outcome (ok or the failure kind)",
+            checks.clone(),
+        );
+        registry.register(
+            "check_duration_seconds",
+            "Duration of a check, from start to result",
+            check_duration.clone(),
+        );
+        registry.register(
+            "schedule_lateness_seconds",
+            "How late a check started after its due time",
+            lateness.clone(),
+        );
+        registry.register(
+            "checks_skipped",
+            "Due checks skipped because they could not start within their grace",
+            skipped.clone(),
+        );
+        registry.register("checks_in_flight", "Checks running now", in_flight.clone());
+        registry.register(
+            "results_buffered",
+            "Results waiting in the buffer to be written",
+            buffered.clone(),
+        );
+        registry.register(
+            "batch_write_seconds",
+            "Duration of one batch write of results to the store",
+            batch_write.clone(),
+        );
+        registry.register(
+            "results_written",
+            "Results written to the store",
+            results_written.clone(),
+        );
+        registry.register(
+            "batch_write_failures",
+            "Batch writes that failed and were retried",
+            write_failures.clone(),
+        );
+        registry.register(
+            "http_requests",
+            "HTTP API requests, by method, route and status",
+            http_requests.clone(),
+        );
+        Self {
+            registry,
+            checks,
+            check_duration,
+            lateness,
+            skipped,
+            in_flight,
+            buffered,
+            batch_write,
+            results_written,
+            write_failures,
+            http_requests,
+        }
+    }
+
+    /// The metrics in the Prometheus (OpenMetrics) text format.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        if let Err(error) = encode(&mut text, &self.registry) {
+            tracing::error!(%error, "cannot encode metrics");
+        }
+        text
+    }
+
+    /// Counts a check starting `lateness` after its due time; the returned timer counts it
+    /// in flight until it is finished or dropped.
+    pub fn check_started(&self, lateness: Duration) -> CheckTimer<'_> {
+        self.lateness.observe(lateness.as_secs_f64());
+        self.in_flight.inc();
+        CheckTimer {
+            metrics: self,
+            started: Instant::now(),
+        }
+    }
+
+    /// Counts a due check that was skipped.
+    pub fn check_skipped(&self) {
+        self.skipped.inc();
+    }
+
+    /// Sets how many results wait in the buffer.
+    pub fn set_buffered(&self, count: usize) {
+        self.buffered.set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    /// Counts one batch write and how long it took.
+    pub fn batch_written(&self, results: usize, took: Duration) {
+        self.batch_write.observe(took.as_secs_f64());
+        self.results_written.inc_by(results as u64);
+    }
+
+    /// Counts a failed batch write (it is retried).
+    pub fn batch_failed(&self) {
+        self.write_failures.inc();
+    }
+
+    /// Counts one API request; `route` is the matched route template, not the raw path, so
+    /// ids do not make a new series each.
+    pub fn http_request(&self, method: &str, route: &str, status: u16) {
+        self.http_requests
+            .get_or_create(&HttpLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+    }
+}
+
+/// A check in flight; see [`Metrics::check_started`].
+#[derive(Debug)]
+pub struct CheckTimer<'a> {
+    metrics: &'a Metrics,
+    started: Instant,
+}
+
+impl CheckTimer<'_> {
+    /// Counts the check's outcome and duration.
+    pub fn finished(self, result: &CheckResult) {
+        let outcome = result.failure.as_ref().map_or("ok", |f| f.kind.as_str());
+        self.metrics
+            .checks
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+        self.metrics
+            .check_duration
+            .observe(self.started.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for CheckTimer<'_> {
+    fn drop(&mut self) {
+        self.metrics.in_flight.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Failure, FailureKind, Phases};
+
+    fn result(failure: Option<Failure>) -> CheckResult {
+        CheckResult {
+            checked_at: chrono::Utc::now(),
+            status_code: None,
+            latency: Duration::from_millis(3),
+            phases: Phases::default(),
+            cert_expires_at: None,
+            failure,
+        }
+    }
+
+    #[test]
+    fn checks_are_counted_by_outcome_and_in_flight_returns_to_zero() {
+        let metrics = Metrics::new();
+        let timer = metrics.check_started(Duration::from_millis(2));
+        assert!(metrics.encode().contains("tocsin_checks_in_flight 1"));
+        timer.finished(&result(None));
+        metrics
+            .check_started(Duration::ZERO)
+            .finished(&result(Some(Failure::new(
+                FailureKind::Dns,
+                "no such host",
+            ))));
+        metrics.http_request("GET", "/api/v1/monitors/{id}", 200);
+        let text = metrics.encode();
+        assert!(
+            text.contains("tocsin_checks_total{outcome=\"ok\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tocsin_checks_total{outcome=\"dns\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("tocsin_checks_in_flight 0"), "{text}");
+        assert!(
+            text.contains("tocsin_schedule_lateness_seconds_count 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "tocsin_http_requests_total{method=\"GET\",route=\"/api/v1/monitors/{id}\",status=\"200\"} 1"
+            ),
+            "{text}"
+        );
+    }
+}
