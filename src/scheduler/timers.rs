@@ -29,10 +29,14 @@ pub struct DueCheck {
     pub due: DateTime<Utc>,
 }
 
+/// A heap entry: when it fires, its grid time, the monitor and the slot generation it was
+/// claimed under. `Reverse` turns the max-heap into a min-heap.
+type Entry = Reverse<(Instant, DateTime<Utc>, MonitorId, u64)>;
+
 /// The heap of claimed due times and the slots they refer to.
 #[derive(Default)]
 pub struct Timers {
-    heap: BinaryHeap<Reverse<(Instant, DateTime<Utc>, MonitorId, u64)>>,
+    heap: BinaryHeap<Entry>,
     slots: HashMap<MonitorId, Slot>,
     next_generation: u64,
 }
