@@ -186,6 +186,7 @@ pub(super) fn insert(
         return Err(StoreError::LimitReached { limit });
     }
     let now = to_millis(Utc::now());
+    // Due at once; and never checked, since ids are never reused (no status row to read).
     let sql = format!(
         "INSERT INTO monitors (name, url, method, interval_seconds, timeout_ms, expected_status, \
          keyword, follow_redirects, headers, body, user_id, created_at, updated_at, paused, \

@@ -188,3 +188,41 @@ impl SummaryRow {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_round_trip_through_text() {
+        let mut histogram = Histogram::default();
+        for (i, slot) in histogram.0.iter_mut().enumerate() {
+            *slot = (i as u64) * 1_000_000_007;
+        }
+        let text = histogram_text(&histogram);
+        assert_eq!(parse_histogram(&text).expect("parses"), histogram);
+    }
+
+    #[test]
+    fn corrupt_histograms_are_refused() {
+        let zeros = vec!["0"; BUCKETS];
+        let short = zeros[1..].join(",");
+        let long = format!("{},0", zeros.join(","));
+        let negative = format!("-1,{}", zeros[1..].join(","));
+        let blank = format!(",{}", zeros[1..].join(","));
+        for text in ["", "x", &short, &long, &negative, &blank] {
+            assert!(
+                matches!(parse_histogram(text), Err(StoreError::Corrupt(_))),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hours_start_on_the_hour_before_and_after_the_epoch() {
+        assert_eq!(hour_start(0), 0);
+        assert_eq!(hour_start(HOUR_MS - 1), 0);
+        assert_eq!(hour_start(HOUR_MS), HOUR_MS);
+        assert_eq!(hour_start(-1), -HOUR_MS);
+    }
+}
