@@ -1,6 +1,9 @@
 //! The store test suite, written once in `suite.rs` and run against every backend, so the
 //! implementations cannot drift apart. PostgreSQL joins with one more `store_suite!` line.
 
+mod results;
+mod retention;
+mod scheduling;
 mod suite;
 
 use std::sync::Arc;
@@ -27,34 +30,53 @@ async fn sqlite() -> Backend {
     }
 }
 
-/// Generates one `#[tokio::test]` per suite function for a backend.
+/// Generates one `#[tokio::test]` per suite function (`file::function`) for a backend.
 macro_rules! store_suite {
     ($backend:ident, $make:expr) => {
         store_suite!(@each $backend, $make;
-            migrate_is_idempotent,
-            ping_answers,
-            a_setting_keeps_its_first_value,
-            concurrent_setting_writers_agree,
-            users_are_created_once_per_email,
-            credentials_are_found_by_email,
-            monitors_round_trip_every_field,
-            monitors_are_listed_per_owner_oldest_first,
-            updates_replace_the_spec_and_keep_created_at,
-            pause_and_resume,
-            delete_removes_only_the_owners_monitor,
-            owners_cannot_reach_each_others_monitors,
-            monitor_ids_are_never_reused,
-            the_monitor_limit_holds,
-            the_monitor_limit_holds_under_concurrent_creation,
+            suite::migrate_is_idempotent,
+            suite::ping_answers,
+            suite::a_setting_keeps_its_first_value,
+            suite::concurrent_setting_writers_agree,
+            suite::users_are_created_once_per_email,
+            suite::credentials_are_found_by_email,
+            suite::monitors_round_trip_every_field,
+            suite::monitors_are_listed_per_owner_oldest_first,
+            suite::updates_replace_the_spec_and_keep_created_at,
+            suite::pause_and_resume,
+            suite::delete_removes_only_the_owners_monitor,
+            suite::owners_cannot_reach_each_others_monitors,
+            suite::monitor_ids_are_never_reused,
+            suite::the_monitor_limit_holds,
+            suite::the_monitor_limit_holds_under_concurrent_creation,
+            scheduling::a_new_monitor_is_claimable_at_once,
+            scheduling::claims_follow_the_grid_without_drift,
+            scheduling::paused_monitors_are_not_claimed_and_resuming_makes_them_due,
+            scheduling::updates_and_redundant_resumes_keep_the_grid,
+            scheduling::deleted_monitors_are_never_claimed,
+            scheduling::claims_respect_the_limit_earliest_due_first,
+            scheduling::overdue_monitors_skip_to_the_grid_beyond_their_grace,
+            scheduling::released_claims_are_due_again_unless_claimed_since,
+            scheduling::concurrent_claimers_share_every_due_time_once,
+            results::results_round_trip_newest_first,
+            results::a_batch_written_twice_is_stored_once,
+            results::results_of_deleted_monitors_are_skipped,
+            results::results_page_with_before_and_limit,
+            results::other_owners_cannot_read_results,
+            results::last_check_is_the_newest_result,
+            results::deleting_a_monitor_removes_its_results,
+            retention::rolling_up_keeps_window_totals_exact,
+            retention::windows_reach_back_to_the_start_of_their_first_hour,
+            retention::pruning_removes_only_old_hours_at_most_limit,
         );
     };
-    (@each $backend:ident, $make:expr; $($test:ident),* $(,)?) => {
+    (@each $backend:ident, $make:expr; $($file:ident :: $test:ident),* $(,)?) => {
         mod $backend {
             $(
                 #[tokio::test]
                 async fn $test() {
                     let backend = $make.await;
-                    crate::suite::$test(backend.store.clone()).await;
+                    crate::$file::$test(backend.store.clone()).await;
                 }
             )*
         }

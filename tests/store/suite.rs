@@ -8,7 +8,8 @@ use tocsin::auth::{Email, UserId};
 use tocsin::monitor::{MonitorDraft, MonitorId, MonitorSpec, Rules};
 use tocsin::store::{Store, StoreError};
 
-type S = Arc<dyn Store>;
+/// The store under test, as every suite function takes it.
+pub type S = Arc<dyn Store>;
 
 const RULES: Rules = Rules {
     min_interval_secs: 10,
@@ -16,7 +17,8 @@ const RULES: Rules = Rules {
 };
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 
-fn spec(url: &str) -> MonitorSpec {
+/// A valid spec checking `url` with the default interval (60 s).
+pub fn spec(url: &str) -> MonitorSpec {
     MonitorSpec::parse(
         MonitorDraft {
             url: url.to_owned(),
@@ -27,11 +29,25 @@ fn spec(url: &str) -> MonitorSpec {
     .expect("valid spec")
 }
 
+/// A valid spec checking `url` every `seconds` (down to 1 s, below the API's minimum).
+pub fn spec_every(url: &str, seconds: u32) -> MonitorSpec {
+    MonitorSpec::parse(
+        MonitorDraft {
+            url: url.to_owned(),
+            interval_seconds: Some(seconds),
+            ..MonitorDraft::default()
+        },
+        &Rules::STORED,
+    )
+    .expect("valid spec")
+}
+
 fn email(raw: &str) -> Email {
     Email::parse(raw).expect("valid email")
 }
 
-async fn user(store: &S, raw: &str) -> UserId {
+/// Registers `raw` and returns the new account's id.
+pub async fn user(store: &S, raw: &str) -> UserId {
     store
         .create_user(&email(raw), HASH)
         .await

@@ -6,7 +6,10 @@
 
 mod monitors;
 mod results;
+mod retention;
+mod scheduling;
 mod users;
+mod values;
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,6 +24,7 @@ use super::{Claim, Store, StoreError, StoredResult, User, UserCredentials, Windo
 use crate::auth::{Email, UserId};
 use crate::check::CheckRecord;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
+use values::{duration, status_code};
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -218,18 +222,19 @@ impl Store for SqliteStore {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Claim>, StoreError> {
-        let _ = (now, until, limit);
-        Err(StoreError::Backend("stub".into()))
+        self.write(move |tx| scheduling::claim_due(tx, now, until, limit))
+            .await
     }
 
     async fn release_claims(&self, claims: &[Claim]) -> Result<(), StoreError> {
-        let _ = claims;
-        Err(StoreError::Backend("stub".into()))
+        let claims = claims.to_vec();
+        self.write(move |tx| scheduling::release_claims(tx, &claims))
+            .await
     }
 
     async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError> {
-        let _ = batch;
-        Err(StoreError::Backend("stub".into()))
+        let batch = batch.to_vec();
+        self.write(move |tx| results::insert(tx, &batch)).await
     }
 
     async fn list_results(
@@ -239,8 +244,8 @@ impl Store for SqliteStore {
         before: Option<DateTime<Utc>>,
         limit: u32,
     ) -> Result<Option<Vec<StoredResult>>, StoreError> {
-        let _ = (owner, id, before, limit);
-        Err(StoreError::Backend("stub".into()))
+        self.run(move |conn| results::list(conn, owner, id, before, limit))
+            .await
     }
 
     async fn window(
@@ -249,18 +254,18 @@ impl Store for SqliteStore {
         id: MonitorId,
         from: DateTime<Utc>,
     ) -> Result<Option<WindowData>, StoreError> {
-        let _ = (owner, id, from);
-        Err(StoreError::Backend("stub".into()))
+        self.run(move |conn| results::window(conn, owner, id, from))
+            .await
     }
 
     async fn roll_up_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
-        let _ = (cutoff, limit);
-        Err(StoreError::Backend("stub".into()))
+        self.write(move |tx| retention::roll_up_before(tx, cutoff, limit))
+            .await
     }
 
     async fn prune_rollups(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
-        let _ = (cutoff, limit);
-        Err(StoreError::Backend("stub".into()))
+        self.write(move |tx| retention::prune_rollups(tx, cutoff, limit))
+            .await
     }
 }
 

@@ -6,16 +6,42 @@ use chrono::Utc;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, Transaction, params, params_from_iter};
 
-use super::{backend, optional};
+use super::{backend, duration, optional, status_code};
 use crate::auth::UserId;
+use crate::check::LastCheck;
 use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec, Rules};
 use crate::store::{StoreError, from_millis, to_millis};
 
-const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, expected_status, \
-                       keyword, follow_redirects, headers, body, paused, created_at, updated_at";
+/// The monitor's own columns, in the order [`read_row`] reads them.
+pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
+                       expected_status, keyword, follow_redirects, headers, body, paused, \
+                       created_at, updated_at";
+
+/// The last check's columns for a SELECT from [`FROM_JOINED`], after [`COLUMNS`].
+const STATUS_JOINED: &str = "monitor_status.checked_at, monitor_status.ok, \
+                             monitor_status.status_code, monitor_status.latency_us";
+
+/// Monitors with their last check; no column name is shared, so [`COLUMNS`] stays unqualified.
+const FROM_JOINED: &str =
+    "monitors LEFT JOIN monitor_status ON monitor_status.monitor_id = monitors.id";
+
+/// The last check's columns for a RETURNING clause, which cannot join but may run subqueries.
+pub(super) const STATUS_RETURNED: &str = "\
+    (SELECT checked_at FROM monitor_status WHERE monitor_id = monitors.id), \
+    (SELECT ok FROM monitor_status WHERE monitor_id = monitors.id), \
+    (SELECT status_code FROM monitor_status WHERE monitor_id = monitors.id), \
+    (SELECT latency_us FROM monitor_status WHERE monitor_id = monitors.id)";
+
+/// The last check as stored: all four columns are null when the monitor was never checked.
+struct StatusRow {
+    checked_at: Option<i64>,
+    ok: Option<bool>,
+    status_code: Option<i64>,
+    latency_us: Option<i64>,
+}
 
 /// The row as stored, before it is turned back into a validated [`Monitor`].
-struct MonitorRow {
+pub(super) struct MonitorRow {
     id: i64,
     owner: i64,
     draft: MonitorDraft,
@@ -23,9 +49,11 @@ struct MonitorRow {
     paused: bool,
     created_at: i64,
     updated_at: i64,
+    status: StatusRow,
 }
 
-fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
+/// Reads [`COLUMNS`] then the four last-check columns.
+pub(super) fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
     Ok(MonitorRow {
         id: row.get(0)?,
         owner: row.get(1)?,
@@ -45,11 +73,33 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
         paused: row.get(12)?,
         created_at: row.get(13)?,
         updated_at: row.get(14)?,
+        status: StatusRow {
+            checked_at: row.get(15)?,
+            ok: row.get(16)?,
+            status_code: row.get(17)?,
+            latency_us: row.get(18)?,
+        },
     })
 }
 
+impl StatusRow {
+    fn into_last_check(self) -> Result<Option<LastCheck>, StoreError> {
+        match (self.checked_at, self.ok, self.latency_us) {
+            (None, None, None) => Ok(None),
+            (Some(at), Some(ok), Some(latency_us)) => Ok(Some(LastCheck {
+                at: from_millis(at)?,
+                ok,
+                status_code: self.status_code.map(status_code).transpose()?,
+                latency: duration(latency_us)?,
+            })),
+            _ => Err(StoreError::Corrupt("monitor_status: partial row".into())),
+        }
+    }
+}
+
 impl MonitorRow {
-    fn into_monitor(mut self) -> Result<Monitor, StoreError> {
+    /// The validated monitor.
+    pub(super) fn into_monitor(mut self) -> Result<Monitor, StoreError> {
         let corrupt = |e: String| StoreError::Corrupt(format!("monitor {}: {e}", self.id));
         let headers: BTreeMap<String, String> =
             serde_json::from_str(&self.headers).map_err(|e| corrupt(e.to_string()))?;
@@ -63,7 +113,7 @@ impl MonitorRow {
             paused: self.paused,
             created_at: from_millis(self.created_at)?,
             updated_at: from_millis(self.updated_at)?,
-            last_check: None,
+            last_check: self.status.into_last_check()?,
         })
     }
 }
@@ -136,10 +186,12 @@ pub(super) fn insert(
         return Err(StoreError::LimitReached { limit });
     }
     let now = to_millis(Utc::now());
+    // Due at once; and never checked, since ids are never reused (no status row to read).
     let sql = format!(
         "INSERT INTO monitors (name, url, method, interval_seconds, timeout_ms, expected_status, \
-         keyword, follow_redirects, headers, body, user_id, created_at, updated_at, paused) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 0) RETURNING {COLUMNS}"
+         keyword, follow_redirects, headers, body, user_id, created_at, updated_at, paused, \
+         next_check_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 0, ?12) \
+         RETURNING {COLUMNS}, NULL, NULL, NULL, NULL"
     );
     let values = SpecValues::new(spec)?;
     let row = tx
@@ -153,7 +205,9 @@ pub(super) fn insert(
 }
 
 pub(super) fn list(conn: &Connection, owner: UserId) -> Result<Vec<Monitor>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM monitors WHERE user_id = ?1 ORDER BY id");
+    let sql = format!(
+        "SELECT {COLUMNS}, {STATUS_JOINED} FROM {FROM_JOINED} WHERE user_id = ?1 ORDER BY id"
+    );
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
     let rows = stmt.query_map([owner.0], read_row).map_err(backend)?;
     rows.map(|row| row.map_err(backend)?.into_monitor())
@@ -165,7 +219,9 @@ pub(super) fn get(
     owner: UserId,
     id: MonitorId,
 ) -> Result<Option<Monitor>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM monitors WHERE id = ?1 AND user_id = ?2");
+    let sql = format!(
+        "SELECT {COLUMNS}, {STATUS_JOINED} FROM {FROM_JOINED} WHERE id = ?1 AND user_id = ?2"
+    );
     optional(conn.query_row(&sql, (id.0, owner.0), read_row))?
         .map(MonitorRow::into_monitor)
         .transpose()
@@ -180,7 +236,7 @@ pub(super) fn update(
     let sql = format!(
         "UPDATE monitors SET name = ?1, url = ?2, method = ?3, interval_seconds = ?4, timeout_ms = ?5, \
          expected_status = ?6, keyword = ?7, follow_redirects = ?8, headers = ?9, body = ?10, \
-         updated_at = ?11 WHERE id = ?12 AND user_id = ?13 RETURNING {COLUMNS}"
+         updated_at = ?11 WHERE id = ?12 AND user_id = ?13 RETURNING {COLUMNS}, {STATUS_RETURNED}"
     );
     let values = SpecValues::new(spec)?;
     let now = to_millis(Utc::now());
@@ -195,8 +251,12 @@ pub(super) fn set_paused(
     id: MonitorId,
     paused: bool,
 ) -> Result<Option<Monitor>, StoreError> {
+    // Resuming makes the monitor due at once; pausing (or resuming a running monitor)
+    // keeps its grid.
     let sql = format!(
-        "UPDATE monitors SET paused = ?3, updated_at = ?4 WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}"
+        "UPDATE monitors SET paused = ?3, updated_at = ?4, \
+         next_check_at = CASE WHEN paused = 1 AND ?3 = 0 THEN ?4 ELSE next_check_at END \
+         WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}, {STATUS_RETURNED}"
     );
     let row = optional(tx.query_row(
         &sql,

@@ -1,1 +1,204 @@
-//! STUB: results, scheduling claims and retention in SQLite; the store helper replaces this.
+//! Raw check results: writing batches, listing them, and reading a statistics window.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Row, Transaction};
+
+use super::values::{duration, micros, status_code};
+use super::{backend, optional, retention};
+use crate::auth::UserId;
+use crate::check::stats::{Sample, Summary};
+use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases};
+use crate::monitor::MonitorId;
+use crate::store::{StoreError, StoredResult, WindowData, from_millis, to_millis};
+
+const INSERT_RESULT: &str = "\
+    INSERT INTO results (monitor_id, checked_at, ok, status_code, latency_us, dns_us, \
+                         connect_us, tls_us, ttfb_us, error_kind, error_message, cert_expires_at) \
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 \
+    WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?1) \
+    ON CONFLICT DO NOTHING";
+
+// Batches may arrive out of order (retries), so only a newer check replaces the status.
+const UPSERT_STATUS: &str = "\
+    INSERT INTO monitor_status (monitor_id, checked_at, ok, status_code, latency_us) \
+    SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?1) \
+    ON CONFLICT (monitor_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, \
+        status_code = excluded.status_code, latency_us = excluded.latency_us \
+    WHERE excluded.checked_at > monitor_status.checked_at";
+
+const RESULT_COLUMNS: &str = "checked_at, ok, status_code, latency_us, dns_us, connect_us, \
+                              tls_us, ttfb_us, error_kind, error_message, cert_expires_at";
+
+pub(super) fn insert(tx: &Transaction<'_>, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+    let mut results = tx.prepare_cached(INSERT_RESULT).map_err(backend)?;
+    let mut status = tx.prepare_cached(UPSERT_STATUS).map_err(backend)?;
+    let mut inserted = 0;
+    for record in batch {
+        let r = &record.result;
+        let phase = |d: Option<std::time::Duration>| d.map(micros).transpose();
+        let (at, ok, latency) = (to_millis(r.checked_at), r.ok(), micros(r.latency)?);
+        let code = r.status_code.map(i64::from);
+        inserted += results
+            .execute(rusqlite::params![
+                record.monitor.0,
+                at,
+                ok,
+                code,
+                latency,
+                phase(r.phases.dns)?,
+                phase(r.phases.connect)?,
+                phase(r.phases.tls)?,
+                phase(r.phases.ttfb)?,
+                r.failure.as_ref().map(|f| f.kind.as_str()),
+                r.failure.as_ref().map(|f| f.message.as_str()),
+                r.cert_expires_at.map(to_millis),
+            ])
+            .map_err(backend)?;
+        status
+            .execute((record.monitor.0, at, ok, code, latency))
+            .map_err(backend)?;
+    }
+    Ok(inserted)
+}
+
+/// Whether `owner` has monitor `id`.
+pub(super) fn owns(conn: &Connection, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
+    let found = optional(conn.query_row(
+        "SELECT 1 FROM monitors WHERE id = ?1 AND user_id = ?2",
+        (id.0, owner.0),
+        |_| Ok(()),
+    ))?;
+    Ok(found.is_some())
+}
+
+pub(super) fn list(
+    conn: &mut Connection,
+    owner: UserId,
+    id: MonitorId,
+    before: Option<DateTime<Utc>>,
+    limit: u32,
+) -> Result<Option<Vec<StoredResult>>, StoreError> {
+    // One snapshot, so a monitor deleted between the two reads is not half seen.
+    let tx = conn.transaction().map_err(backend)?;
+    if !owns(&tx, owner, id)? {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT {RESULT_COLUMNS} FROM results WHERE monitor_id = ?1 AND checked_at < ?2 \
+         ORDER BY checked_at DESC LIMIT ?3"
+    );
+    let mut stmt = tx.prepare_cached(&sql).map_err(backend)?;
+    let before = before.map_or(i64::MAX, to_millis);
+    let rows = stmt
+        .query_map((id.0, before, limit), ResultRow::read)
+        .map_err(backend)?;
+    let results = rows
+        .map(|row| row.map_err(backend)?.into_result())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(results))
+}
+
+pub(super) fn window(
+    conn: &mut Connection,
+    owner: UserId,
+    id: MonitorId,
+    from: DateTime<Utc>,
+) -> Result<Option<WindowData>, StoreError> {
+    // One snapshot: retention moves rows from results to rollups, and reading the two
+    // tables at different moments could count a row twice or not at all.
+    let tx = conn.transaction().map_err(backend)?;
+    if !owns(&tx, owner, id)? {
+        return Ok(None);
+    }
+    let from = to_millis(from);
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT ok, status_code, latency_us FROM results \
+             WHERE monitor_id = ?1 AND checked_at >= ?2 ORDER BY checked_at",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map((id.0, from), |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .map_err(backend)?;
+    let mut raw = Vec::new();
+    for row in rows {
+        let (ok, code, latency_us) = row.map_err(backend)?;
+        raw.push(sample(ok, code, latency_us)?);
+    }
+    let mut rollups = Summary::default();
+    for hour in retention::rollups_from(&tx, id, retention::hour_start(from))? {
+        rollups.merge(&hour);
+    }
+    Ok(Some(WindowData { raw, rollups }))
+}
+
+/// A raw row as statistics see it: latency counts only when a response came.
+pub(super) fn sample(ok: bool, code: Option<i64>, latency_us: i64) -> Result<Sample, StoreError> {
+    Ok(Sample {
+        ok,
+        latency: code.is_some().then(|| duration(latency_us)).transpose()?,
+    })
+}
+
+/// A `results` row as stored, read in [`RESULT_COLUMNS`] order.
+struct ResultRow {
+    checked_at: i64,
+    ok: bool,
+    status_code: Option<i64>,
+    latency_us: i64,
+    phases: [Option<i64>; 4],
+    error_kind: Option<String>,
+    error_message: Option<String>,
+    cert_expires_at: Option<i64>,
+}
+
+impl ResultRow {
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            checked_at: row.get(0)?,
+            ok: row.get(1)?,
+            status_code: row.get(2)?,
+            latency_us: row.get(3)?,
+            phases: [row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?],
+            error_kind: row.get(8)?,
+            error_message: row.get(9)?,
+            cert_expires_at: row.get(10)?,
+        })
+    }
+
+    fn into_result(self) -> Result<CheckResult, StoreError> {
+        let phase = |us: Option<i64>| us.map(duration).transpose();
+        let [dns, connect, tls, ttfb] = self.phases;
+        let failure = match (self.ok, self.error_kind) {
+            (true, None) => None,
+            (false, Some(kind)) => Some(Failure {
+                kind: FailureKind::from_str(&kind)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                message: self.error_message.unwrap_or_default(),
+            }),
+            (ok, kind) => {
+                return Err(StoreError::Corrupt(format!(
+                    "result at {}: ok = {ok} with error kind {kind:?}",
+                    self.checked_at
+                )));
+            }
+        };
+        Ok(CheckResult {
+            checked_at: from_millis(self.checked_at)?,
+            status_code: self.status_code.map(status_code).transpose()?,
+            latency: duration(self.latency_us)?,
+            phases: Phases {
+                dns: phase(dns)?,
+                connect: phase(connect)?,
+                tls: phase(tls)?,
+                ttfb: phase(ttfb)?,
+            },
+            cert_expires_at: self.cert_expires_at.map(from_millis).transpose()?,
+            failure,
+        })
+    }
+}

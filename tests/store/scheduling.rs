@@ -1,0 +1,268 @@
+//! Claims: due monitors are handed out once per grid point, in order, within the limit.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use tocsin::monitor::{Monitor, MonitorId};
+use tocsin::store::Claim;
+
+use crate::suite::{S, spec, spec_every, user};
+
+const MINUTE: Duration = Duration::seconds(60);
+
+async fn monitor(store: &S, owner: tocsin::auth::UserId, url: &str, seconds: u32) -> Monitor {
+    store
+        .create_monitor(owner, &spec_every(url, seconds), 100)
+        .await
+        .expect("created")
+}
+
+async fn claim(store: &S, now: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Vec<Claim> {
+    store.claim_due(now, until, limit).await.expect("claim")
+}
+
+/// What a claim list comes down to: which monitor is due when, in the order given.
+fn dues(claims: &[Claim]) -> Vec<(MonitorId, DateTime<Utc>)> {
+    claims.iter().map(|c| (c.monitor.id, c.due)).collect()
+}
+
+pub async fn a_new_monitor_is_claimable_at_once(store: S) {
+    let owner = user(&store, "s1@example.com").await;
+    let m = store
+        .create_monitor(owner, &spec("https://a.example"), 10)
+        .await
+        .expect("created");
+    let now = Utc::now();
+    let claims = claim(&store, now, now, 10).await;
+    assert_eq!(dues(&claims), vec![(m.id, m.created_at)]);
+    assert_eq!(
+        claims[0].monitor, m,
+        "the claim carries the monitor as stored"
+    );
+}
+
+pub async fn claims_follow_the_grid_without_drift(store: S) {
+    let owner = user(&store, "s2@example.com").await;
+    let m = monitor(&store, owner, "https://a.example", 60).await;
+    let first = m.created_at;
+    for n in 0..4 {
+        let due = first + MINUTE * n;
+        // Claimed a little late (within the grace): the next due time must not move with it.
+        let now = due + Duration::seconds(3);
+        assert_eq!(dues(&claim(&store, now, now, 10).await), vec![(m.id, due)]);
+        assert_eq!(
+            claim(&store, now, now, 10).await,
+            vec![],
+            "a due time is claimed once"
+        );
+        let almost = due + MINUTE - Duration::milliseconds(1);
+        assert_eq!(claim(&store, now, almost, 10).await, vec![], "not due yet");
+    }
+}
+
+pub async fn paused_monitors_are_not_claimed_and_resuming_makes_them_due(store: S) {
+    let owner = user(&store, "s3@example.com").await;
+    let m = monitor(&store, owner, "https://a.example", 60).await;
+    store
+        .set_paused(owner, m.id, true)
+        .await
+        .expect("pause")
+        .expect("found");
+    let far = m.created_at + MINUTE * 10;
+    assert_eq!(claim(&store, m.created_at, far, 10).await, vec![]);
+    assert_eq!(claim(&store, far, far, 10).await, vec![]);
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    let resumed = store
+        .set_paused(owner, m.id, false)
+        .await
+        .expect("resume")
+        .expect("found");
+    let at = resumed.updated_at;
+    assert!(at > m.created_at);
+    assert_eq!(dues(&claim(&store, at, at, 10).await), vec![(m.id, at)]);
+}
+
+pub async fn updates_and_redundant_resumes_keep_the_grid(store: S) {
+    let owner = user(&store, "s4@example.com").await;
+    let m = monitor(&store, owner, "https://a.example", 60).await;
+    let first = m.created_at;
+    assert_eq!(
+        dues(&claim(&store, first, first, 10).await),
+        vec![(m.id, first)]
+    );
+    store
+        .set_paused(owner, m.id, false)
+        .await
+        .expect("resume a running monitor")
+        .expect("found");
+    store
+        .update_monitor(owner, m.id, &spec_every("https://b.example", 60))
+        .await
+        .expect("update")
+        .expect("found");
+    let now = Utc::now();
+    assert_eq!(
+        claim(&store, now, now, 10).await,
+        vec![],
+        "still on its grid"
+    );
+    let next = first + MINUTE;
+    assert_eq!(
+        dues(&claim(&store, next, next, 10).await),
+        vec![(m.id, next)]
+    );
+}
+
+pub async fn deleted_monitors_are_never_claimed(store: S) {
+    let owner = user(&store, "s5@example.com").await;
+    let gone = monitor(&store, owner, "https://gone.example", 60).await;
+    let kept = monitor(&store, owner, "https://kept.example", 60).await;
+    assert!(store.delete_monitor(owner, gone.id).await.expect("delete"));
+    let until = kept.created_at + MINUTE * 5;
+    let claims = claim(&store, gone.created_at, until, 10).await;
+    assert_eq!(dues(&claims), vec![(kept.id, kept.created_at)]);
+    assert_eq!(claim(&store, until, until, 10).await.len(), 1, "kept only");
+}
+
+pub async fn claims_respect_the_limit_earliest_due_first(store: S) {
+    let owner = user(&store, "s6@example.com").await;
+    let mut created = Vec::new();
+    for i in 0..3 {
+        created.push(monitor(&store, owner, &format!("https://{i}.example"), 60).await);
+        // Distinct creation times, so the order is by due time and not only by id.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    let [a, b, c] = [&created[0], &created[1], &created[2]];
+    // `a` claimed first: its next due time is now the latest of the three.
+    let now = c.created_at;
+    assert_eq!(
+        dues(&claim(&store, a.created_at, a.created_at, 1).await),
+        vec![(a.id, a.created_at)]
+    );
+    let until = a.created_at + MINUTE;
+    assert_eq!(
+        dues(&claim(&store, now, until, 2).await),
+        vec![(b.id, b.created_at), (c.id, c.created_at)]
+    );
+    assert_eq!(
+        dues(&claim(&store, now, until, 2).await),
+        vec![(a.id, until)]
+    );
+    assert_eq!(claim(&store, now, until, 2).await, vec![]);
+}
+
+pub async fn overdue_monitors_skip_to_the_grid_beyond_their_grace(store: S) {
+    let owner = user(&store, "s7@example.com").await;
+    let secs = Duration::seconds;
+    // (interval, how late the claim runs, the due time expected, relative to creation)
+    let cases = [
+        (60, secs(9), secs(0)),     // within the 10 s cap: runs late
+        (60, secs(11), secs(60)),   // beyond it (not half the interval): skipped
+        (60, secs(210), secs(240)), // several points missed: the first at or after now
+        (60, secs(120), secs(120)), // exactly on a grid point
+        (10, secs(4), secs(0)),     // within half of a short interval
+        (10, secs(6), secs(10)),    // beyond half of it
+    ];
+    for (i, (interval, late, expected)) in cases.into_iter().enumerate() {
+        let m = monitor(&store, owner, &format!("https://{i}.example"), interval).await;
+        let now = m.created_at + late;
+        let claims = claim(&store, now, now + MINUTE * 5, 1).await;
+        let due = m.created_at + expected;
+        assert_eq!(dues(&claims), vec![(m.id, due)], "case {i}");
+        assert!(
+            expected == secs(0) || due >= now,
+            "case {i}: due at or after now"
+        );
+        assert!(store.delete_monitor(owner, m.id).await.expect("delete"));
+    }
+}
+
+pub async fn released_claims_are_due_again_unless_claimed_since(store: S) {
+    let owner = user(&store, "s8@example.com").await;
+    let m = monitor(&store, owner, "https://a.example", 60).await;
+    let first = m.created_at;
+    let c1 = claim(&store, first, first, 10).await;
+    assert_eq!(dues(&c1), vec![(m.id, first)]);
+    store.release_claims(&c1).await.expect("release");
+    let c2 = claim(&store, first, first, 10).await;
+    assert_eq!(dues(&c2), vec![(m.id, first)], "given back");
+    let second = first + MINUTE;
+    assert_eq!(
+        dues(&claim(&store, second, second, 10).await),
+        vec![(m.id, second)]
+    );
+    store.release_claims(&c2).await.expect("stale release");
+    assert_eq!(
+        claim(&store, second, second, 10).await,
+        vec![],
+        "a stale release does not move the monitor back"
+    );
+    let third = first + MINUTE * 2;
+    assert_eq!(
+        dues(&claim(&store, third, third, 10).await),
+        vec![(m.id, third)]
+    );
+}
+
+pub async fn concurrent_claimers_share_every_due_time_once(store: S) {
+    const ROUNDS: i32 = 4;
+    const TASKS: usize = 4;
+    let owner = user(&store, "s9@example.com").await;
+    let mut firsts = Vec::new();
+    for i in 0..30 {
+        let m = monitor(&store, owner, &format!("https://{i}.example"), 1).await;
+        firsts.push((m.id, m.created_at));
+    }
+    let start = firsts.iter().map(|&(_, at)| at).min().expect("monitors");
+    let second = Duration::seconds(1);
+    let round = move |r: i32| {
+        (
+            start + second * r,
+            start + second * (r + 1) - Duration::milliseconds(1),
+        )
+    };
+    let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                for r in 0..ROUNDS {
+                    let (now, until) = round(r);
+                    loop {
+                        let claims = store.claim_due(now, until, 4).await.expect("claim");
+                        if claims.is_empty() {
+                            break;
+                        }
+                        got.extend(dues(&claims));
+                    }
+                    // Nobody moves on while a due time of this round is unclaimed, so no
+                    // monitor looks overdue to a claimer that is a round ahead.
+                    barrier.wait().await;
+                }
+                got
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("task"));
+    }
+    let unique: BTreeSet<_> = all.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        all.len(),
+        "a (monitor, due) was claimed twice"
+    );
+    let (_, last) = round(ROUNDS - 1);
+    let expected: BTreeSet<_> = firsts
+        .iter()
+        .flat_map(|&(id, first)| {
+            (0..)
+                .map(move |n| (id, first + second * n))
+                .take_while(move |&(_, due)| due <= last)
+        })
+        .collect();
+    assert_eq!(unique, expected);
+}
