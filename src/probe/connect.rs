@@ -99,13 +99,20 @@ fn guard(
         }
     }
     match (permitted.is_empty(), refused) {
-        (true, Some((ip, reason))) => Err(Failure::new(
-            FailureKind::Blocked,
-            format!(
-                "Host {host} resolves to {ip}, a {reason} address, and private targets are \
-                 disabled (TOCSIN_ALLOW_PRIVATE_TARGETS)."
-            ),
-        )),
+        (true, Some((ip, reason))) => {
+            let subject = if host.trim_matches(['[', ']']) == ip.to_string() {
+                format!("The address {ip} is")
+            } else {
+                format!("Host {host} resolves to {ip},")
+            };
+            Err(Failure::new(
+                FailureKind::Blocked,
+                format!(
+                    "{subject} a {reason} address, and private targets are disabled \
+                     (TOCSIN_ALLOW_PRIVATE_TARGETS)."
+                ),
+            ))
+        }
         _ => Ok(permitted),
     }
 }

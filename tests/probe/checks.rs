@@ -207,3 +207,41 @@ async fn head_reads_no_body() {
     up(&result);
     assert_eq!(result.status_code, Some(200));
 }
+
+#[tokio::test]
+async fn the_probe_sends_its_own_headers_and_no_accept_encoding() {
+    let target = Target::http().await;
+    let expected = format!(
+        "host={} ua=tocsin/{} accept=*/* connection=close encoding=- length=-",
+        target.addr,
+        env!("CARGO_PKG_VERSION")
+    );
+    let spec = spec_with(
+        &target.url("/headers"),
+        MonitorDraft {
+            keyword: Some(expected),
+            ..Default::default()
+        },
+    );
+    up(&open_probe().check(&spec).await);
+}
+
+#[tokio::test]
+async fn only_the_first_mebibyte_of_the_body_is_read() {
+    let target = Target::http().await;
+    let with_keyword = |bytes: usize| {
+        spec_with(
+            &target.url(&format!("/big/{bytes}")),
+            MonitorDraft {
+                keyword: Some("END".into()),
+                ..Default::default()
+            },
+        )
+    };
+    up(&open_probe().check(&with_keyword(1024 * 1024 - 3)).await);
+    let result = open_probe().check(&with_keyword(1024 * 1024 - 2)).await;
+    let message = failed(&result, FailureKind::Keyword);
+    assert!(message.contains("1048576 bytes"), "{message}");
+    // A body larger than the limit is not an error in itself.
+    up(&open_probe().check(&spec(&target.url("/big/3000000"))).await);
+}

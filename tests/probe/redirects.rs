@@ -115,3 +115,23 @@ async fn credentials_stay_on_the_same_origin() {
     );
     up(&open_probe().check(&spec).await);
 }
+
+#[tokio::test]
+async fn a_redirect_to_another_scheme_fails_status() {
+    let target = Target::http().await;
+    let result = open_probe()
+        .check(&spec(&target.url("/to?url=ftp://example.com/file")))
+        .await;
+    let message = failed(&result, FailureKind::Status);
+    assert!(message.contains("ftp"), "{message}");
+}
+
+#[tokio::test]
+async fn a_relative_location_resolves_against_the_current_url() {
+    let target = Target::http().await;
+    let result = open_probe()
+        .check(&spec(&target.url("/to?url=../ok")))
+        .await;
+    up(&result);
+    assert_eq!(target.requests("/ok"), 1);
+}

@@ -182,6 +182,32 @@ async fn handle(seen: Arc<Seen>, req: Request<Incoming>) -> Result<Response<Body
             redirect(code, to)
         }
         ["cut"] => cut(),
+        ["big", bytes] => {
+            // Filler, then a marker the probe can only see if it reads past `bytes`.
+            let filler = "a".repeat(bytes.parse().unwrap_or(0));
+            text(200, &format!("{filler}END"))
+        }
+        ["headers"] => {
+            let get = |name: &str| {
+                req.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned()
+            };
+            text(
+                200,
+                &format!(
+                    "host={} ua={} accept={} connection={} encoding={} length={}",
+                    get("host"),
+                    get("user-agent"),
+                    get("accept"),
+                    get("connection"),
+                    get("accept-encoding"),
+                    get("content-length"),
+                ),
+            )
+        }
         ["echo"] => echo(req).await,
         _ => text(404, "not found"),
     };
