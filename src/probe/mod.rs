@@ -159,11 +159,12 @@ impl Probe {
                     ),
                 ));
             }
-            if method == Method::Head {
-                return Ok(());
-            }
             // Read even without a keyword: a server that dies mid-body is not up.
-            let read = exchange::read_body(&mut exchange).await?;
+            let read = if method == Method::Head {
+                Vec::new()
+            } else {
+                exchange::read_body(&mut exchange).await?
+            };
             if let Some(keyword) = spec.keyword()
                 && memchr::memmem::find(&read, keyword.as_bytes()).is_none()
             {

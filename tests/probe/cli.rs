@@ -118,3 +118,14 @@ async fn check_refuses_a_bad_url_with_exit_two() {
     assert!(stderr.contains("tocsin: url: "), "{stderr}");
     assert!(output.stdout.is_empty());
 }
+
+#[tokio::test]
+async fn check_over_https_shows_the_certificate_line() {
+    let (target, _identity) = Target::https().await;
+    let url = target.https_url("/ok");
+    let output = tocsin_check(&[&url]).await;
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("cert expires: -"), "{stdout}");
+    assert!(stdout.contains("result: down (tls: "), "{stdout}");
+}
