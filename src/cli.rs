@@ -1,6 +1,9 @@
-//! The command line: `tocsin serve` and `tocsin migrate`.
+//! The command line: `tocsin serve`, `tocsin migrate` and `tocsin check`.
+
+pub mod check;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -33,10 +36,12 @@ pub enum Command {
     Serve,
     /// Apply migrations and exit.
     Migrate,
+    /// Check one URL once and print the timings; exit 0 when up, 1 when down.
+    Check(check::CheckArgs),
 }
 
-/// Runs the command the user asked for.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command the user asked for; the exit code carries a check's verdict.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let overrides = Overrides {
         listen: cli.listen,
         database_url: cli.database_url,
@@ -47,7 +52,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let app = App::build(&settings).await?;
             tracing::info!(address = %app.local_addr()?, database = %settings.database_url, "tocsin listening");
-            app.run_until(app::shutdown_signal()).await
+            app.run_until(app::shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             let store = store::open(&settings.database_url)
@@ -55,7 +61,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("opening {}", settings.database_url))?;
             store.migrate().await.context("migrating the database")?;
             println!("migrations applied to {}", settings.database_url);
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
+        Command::Check(args) => Ok(check::run(args, &settings).await),
     }
 }

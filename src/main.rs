@@ -8,7 +8,7 @@ use clap::Parser;
 async fn main() -> ExitCode {
     let cli = tocsin::cli::Cli::parse();
     match tocsin::cli::run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             // `{:#}` prints the whole chain of causes on one line, e.g. which setting was bad.
             eprintln!("tocsin: {error:#}");

@@ -1,13 +1,28 @@
 //! One HTTP(S) check of a monitor, with timing phases and the address guard.
 //!
-//! STUB: the probe helper replaces this file; the signatures below are the contract.
+//! A check opens a fresh connection per hop (`Connection: close`) so every result measures
+//! DNS, connect and TLS as a first-time visitor would see them; the whole check, resolution
+//! included, runs under the monitor's timeout.
 
+mod connect;
+mod exchange;
+mod tls;
+
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+use rustls::ClientConfig;
 use rustls::pki_types::CertificateDer;
+use url::Url;
 
-use crate::check::CheckResult;
-use crate::monitor::MonitorSpec;
+use crate::check::{CheckResult, Failure, FailureKind, Phases};
+use crate::monitor::{Method, MonitorSpec};
+use exchange::{Exchange, Outgoing};
+
+/// Redirects followed before a check gives up, as the monitor docs promise.
+const MAX_REDIRECTS: usize = 5;
 
 /// How the probe behaves, from the settings.
 #[derive(Debug, Clone, Default)]
@@ -16,25 +31,226 @@ pub struct ProbeOptions {
     pub allow_private: bool,
     /// Certificate authorities trusted besides the built-in web roots (tests use this).
     pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Addresses an operator allows even when private targets are refused, e.g. one internal
+    /// service worth monitoring; every other internal address stays blocked.
+    pub exempt: Vec<IpAddr>,
 }
 
 /// Runs checks; cheap to clone and share between tasks.
 #[derive(Debug, Clone)]
 pub struct Probe {
-    options: Arc<ProbeOptions>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    options: ProbeOptions,
+    // A bad extra root must not stop the service, so it surfaces as a `tls` failure per check.
+    tls: Result<Arc<ClientConfig>, String>,
+}
+
+/// What a check has learnt so far; kept outside the timed future so a timeout keeps it.
+#[derive(Debug, Default)]
+struct Progress {
+    phases: Phases,
+    status_code: Option<u16>,
+    cert_expires_at: Option<DateTime<Utc>>,
 }
 
 impl Probe {
     /// A probe with these options.
     pub fn new(options: ProbeOptions) -> Self {
+        let tls = tls::client_config(&options.extra_roots);
         Self {
-            options: Arc::new(options),
+            inner: Arc::new(Inner { options, tls }),
         }
     }
 
     /// Checks `spec` once, within its timeout; never fails: every failure is in the result.
     pub async fn check(&self, spec: &MonitorSpec) -> CheckResult {
-        let _ = (&self.options, spec);
-        unimplemented!("probe stub")
+        let checked_at = Utc::now();
+        let started = Instant::now();
+        let timeout_ms = spec.timeout_ms();
+        let mut progress = Progress::default();
+        let outcome = tokio::time::timeout(
+            Duration::from_millis(u64::from(timeout_ms)),
+            self.run(spec, &mut progress),
+        )
+        .await;
+        let failure = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(failure)) => Some(failure),
+            Err(_) => Some(Failure::new(
+                FailureKind::Timeout,
+                format!(
+                    "No complete answer from {} within the {timeout_ms} ms timeout.",
+                    spec.target()
+                ),
+            )),
+        };
+        CheckResult {
+            checked_at,
+            status_code: progress.status_code,
+            latency: started.elapsed(),
+            phases: progress.phases,
+            cert_expires_at: progress.cert_expires_at,
+            failure,
+        }
     }
+
+    async fn run(&self, spec: &MonitorSpec, progress: &mut Progress) -> Result<(), Failure> {
+        let origin = spec.target().url().origin();
+        let mut url = spec.target().url().clone();
+        let mut method = spec.method();
+        let mut body = spec.body();
+        let mut cross_origin = false;
+        let mut redirects = 0;
+        loop {
+            let headers = spec
+                .headers()
+                .as_map()
+                .iter()
+                // Credentials meant for the monitored site must not leak to another origin.
+                .filter(|(name, _)| !(cross_origin && is_credential(name)))
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect();
+            let outgoing = Outgoing {
+                method: http_method(method),
+                url: &url,
+                headers,
+                body,
+            };
+            let mut exchange = self.hop(&outgoing, progress).await?;
+            let status = exchange.response.status();
+            progress.status_code = Some(status.as_u16());
+
+            let location = redirect_location(spec, &exchange);
+            if let Some(location) = location {
+                if redirects == MAX_REDIRECTS {
+                    return Err(Failure::new(
+                        FailureKind::Status,
+                        format!(
+                            "More than {MAX_REDIRECTS} redirects: {url} redirects again \
+                             with status {}.",
+                            status.as_u16()
+                        ),
+                    ));
+                }
+                let next = next_url(&url, &location)?;
+                if matches!(status.as_u16(), 301..=303) {
+                    if method != Method::Head {
+                        method = Method::Get;
+                    }
+                    body = None;
+                }
+                cross_origin |= next.origin() != origin;
+                url = next;
+                redirects += 1;
+                continue;
+            }
+
+            let code = status.as_u16();
+            if !spec.expected_status().contains(code) {
+                return Err(Failure::new(
+                    FailureKind::Status,
+                    format!(
+                        "Status {code} from {url} is not one of the expected {}.",
+                        spec.expected_status()
+                    ),
+                ));
+            }
+            // Read even without a keyword: a server that dies mid-body is not up.
+            let read = if method == Method::Head {
+                Vec::new()
+            } else {
+                exchange::read_body(&mut exchange).await?
+            };
+            if let Some(keyword) = spec.keyword()
+                && memchr::memmem::find(&read, keyword.as_bytes()).is_none()
+            {
+                return Err(Failure::new(
+                    FailureKind::Keyword,
+                    format!(
+                        "The keyword \"{keyword}\" is not in the first {} bytes of the body \
+                         from {url}.",
+                        read.len()
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+    }
+
+    /// Connects (guarded), secures the connection for https, and exchanges one request.
+    async fn hop(
+        &self,
+        outgoing: &Outgoing<'_>,
+        progress: &mut Progress,
+    ) -> Result<Exchange, Failure> {
+        progress.cert_expires_at = None;
+        let phases = &mut progress.phases;
+        let tcp = connect::connect(outgoing.url, &self.inner.options, phases).await?;
+        if outgoing.url.scheme() == "https" {
+            let secured = tls::handshake(&self.inner.tls, outgoing.url, tcp, phases).await?;
+            progress.cert_expires_at = secured.cert_expires_at;
+            exchange::send(secured.stream, outgoing, &mut progress.phases).await
+        } else {
+            exchange::send(tcp, outgoing, phases).await
+        }
+    }
+}
+
+/// The Location of a redirect the check should follow, if this response is one.
+fn redirect_location(spec: &MonitorSpec, exchange: &Exchange) -> Option<String> {
+    let response = &exchange.response;
+    if !spec.follow_redirects()
+        || !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308)
+    {
+        return None;
+    }
+    let location = response.headers().get(http::header::LOCATION)?;
+    Some(String::from_utf8_lossy(location.as_bytes()).into_owned())
+}
+
+fn next_url(current: &Url, location: &str) -> Result<Url, Failure> {
+    let unusable = |why: String| {
+        Failure::new(
+            FailureKind::Status,
+            format!("{current} redirects to `{location}`, {why}."),
+        )
+    };
+    let next = current
+        .join(location)
+        .map_err(|e| unusable(format!("which is not a valid URL: {e}")))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(unusable(format!(
+            "whose scheme {} is not http or https",
+            next.scheme()
+        )));
+    }
+    if next.host_str().is_none_or(str::is_empty) {
+        return Err(unusable("which has no host".to_owned()));
+    }
+    Ok(next)
+}
+
+fn is_credential(name: &str) -> bool {
+    matches!(name, "authorization" | "cookie")
+}
+
+fn http_method(method: Method) -> http::Method {
+    match method {
+        Method::Get => http::Method::GET,
+        Method::Head => http::Method::HEAD,
+        Method::Post => http::Method::POST,
+        Method::Put => http::Method::PUT,
+        Method::Patch => http::Method::PATCH,
+        Method::Delete => http::Method::DELETE,
+        Method::Options => http::Method::OPTIONS,
+    }
+}
+
+/// Adds `elapsed` to a phase, which starts at `None` until it first happens.
+fn add(slot: &mut Option<Duration>, elapsed: Duration) {
+    *slot = Some(slot.unwrap_or_default() + elapsed);
 }

@@ -1,0 +1,162 @@
+//! `tocsin check URL`: one probe from the command line, printed like `curl -w` or as JSON.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::check::{CheckResult, millis};
+use crate::config::Settings;
+use crate::monitor::{MonitorDraft, MonitorError, MonitorSpec, Rules};
+use crate::probe::{Probe, ProbeOptions};
+
+/// The arguments of `tocsin check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The http(s) URL to check.
+    url: String,
+    /// Print one JSON object instead of aligned lines.
+    #[arg(long)]
+    json: bool,
+    /// HTTP method (GET, HEAD, POST…).
+    #[arg(long)]
+    method: Option<String>,
+    /// Give up after this many milliseconds (100 to 60000).
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u32>,
+    /// Text the response body must contain.
+    #[arg(long)]
+    keyword: Option<String>,
+    /// Status codes that count as up, e.g. `200-299,301`.
+    #[arg(long, value_name = "RANGES")]
+    expected_status: Option<String>,
+    /// Judge the first response even when it is a redirect.
+    #[arg(long)]
+    no_follow_redirects: bool,
+    /// An extra request header, `Name: value`; repeatable.
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    headers: Vec<String>,
+}
+
+/// Exit status of a bad URL or flag, as clap uses for usage errors.
+const USAGE: u8 = 2;
+
+/// Runs one check: exit 0 when up, 1 when down, 2 when the monitor description is invalid.
+pub async fn run(args: CheckArgs, settings: &Settings) -> ExitCode {
+    let spec = match spec(args.draft(), settings) {
+        Ok(spec) => spec,
+        Err(error) => {
+            eprintln!("tocsin: {error}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let probe = Probe::new(ProbeOptions {
+        allow_private: settings.allow_private_targets,
+        ..Default::default()
+    });
+    let result = probe.check(&spec).await;
+    if args.json {
+        println!("{}", json(&spec, &result));
+    } else {
+        print!("{}", human(&spec, &result));
+    }
+    if result.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+impl CheckArgs {
+    fn draft(&self) -> Result<MonitorDraft, MonitorError> {
+        let mut headers = BTreeMap::new();
+        for raw in &self.headers {
+            let (name, value) = raw.split_once(':').ok_or_else(|| {
+                MonitorError::invalid("headers", format!("`{raw}` is not `Name: value`"))
+            })?;
+            headers.insert(name.trim().to_owned(), value.trim().to_owned());
+        }
+        Ok(MonitorDraft {
+            url: self.url.clone(),
+            method: self.method.clone(),
+            // The longest interval, so any timeout the probe accepts is below it.
+            interval_seconds: Some(86_400),
+            timeout_ms: self.timeout_ms,
+            expected_status: self.expected_status.clone(),
+            keyword: self.keyword.clone(),
+            follow_redirects: Some(!self.no_follow_redirects),
+            headers: (!headers.is_empty()).then_some(headers),
+            ..Default::default()
+        })
+    }
+}
+
+fn spec(
+    draft: Result<MonitorDraft, MonitorError>,
+    settings: &Settings,
+) -> Result<MonitorSpec, MonitorError> {
+    let rules = Rules {
+        min_interval_secs: 1,
+        allow_private_targets: settings.allow_private_targets,
+    };
+    MonitorSpec::parse(draft?, &rules)
+}
+
+fn human(spec: &MonitorSpec, result: &CheckResult) -> String {
+    let ms = |phase: Option<Duration>| match phase {
+        Some(d) => format!("{:.3} ms", millis(d)),
+        None => "-".to_owned(),
+    };
+    let phases = &result.phases;
+    let mut lines = vec![
+        ("url", spec.target().to_string()),
+        ("dns", ms(phases.dns)),
+        ("connect", ms(phases.connect)),
+        ("tls", ms(phases.tls)),
+        ("ttfb", ms(phases.ttfb)),
+        ("total", ms(Some(result.latency))),
+        (
+            "status",
+            result
+                .status_code
+                .map_or_else(|| "-".to_owned(), |c| c.to_string()),
+        ),
+    ];
+    if spec.target().url().scheme() == "https" {
+        let expires = result
+            .cert_expires_at
+            .map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+        lines.push(("cert expires", expires));
+    }
+    let verdict = match &result.failure {
+        None => "up".to_owned(),
+        Some(failure) => format!("down ({}: {})", failure.kind, failure.message),
+    };
+    lines.push(("result", verdict));
+    lines
+        .into_iter()
+        .map(|(label, value)| format!("{:>12}: {value}\n", label))
+        .collect()
+}
+
+fn json(spec: &MonitorSpec, result: &CheckResult) -> serde_json::Value {
+    let ms = |phase: Option<Duration>| phase.map(millis);
+    let phases = &result.phases;
+    serde_json::json!({
+        "url": spec.target().as_str(),
+        "checked_at": result.checked_at,
+        "ok": result.ok(),
+        "status_code": result.status_code,
+        "latency_ms": millis(result.latency),
+        "dns_ms": ms(phases.dns),
+        "connect_ms": ms(phases.connect),
+        "tls_ms": ms(phases.tls),
+        "ttfb_ms": ms(phases.ttfb),
+        "cert_expires_at": result.cert_expires_at,
+        "error": result.failure.as_ref().map(|f| serde_json::json!({
+            "kind": f.kind.as_str(),
+            "message": f.message,
+        })),
+    })
+}

@@ -1,0 +1,118 @@
+//! Resolving a URL's host, the address guard, and the TCP connection.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use tokio::net::TcpStream;
+use url::{Host, Url};
+
+use super::{ProbeOptions, add};
+use crate::check::{Failure, FailureKind, Phases};
+use crate::monitor::address::forbidden_reason;
+
+/// Resolves `url`'s host, refuses addresses the guard forbids, and connects to the first
+/// permitted address that accepts; DNS and connect times are added to `phases`.
+pub(super) async fn connect(
+    url: &Url,
+    options: &ProbeOptions,
+    phases: &mut Phases,
+) -> Result<TcpStream, Failure> {
+    let port = url.port_or_known_default().unwrap_or(80);
+    let host = url.host_str().unwrap_or_default();
+    let addresses = resolve(url, port, phases).await?;
+    let permitted = guard(host, &addresses, options)?;
+
+    let started = Instant::now();
+    let mut last_error = None;
+    // The whole check runs under its timeout, so each attempt gets whatever time is left.
+    for address in permitted {
+        match TcpStream::connect(address).await {
+            Ok(stream) => {
+                add(&mut phases.connect, started.elapsed());
+                // Latency matters more than throughput for one small request.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(error) => last_error = Some((address, error)),
+        }
+    }
+    add(&mut phases.connect, started.elapsed());
+    let message = match last_error {
+        Some((address, error)) => format!("Could not connect to {address}: {error}."),
+        None => format!("No address to connect to for {host}."),
+    };
+    Err(Failure::new(FailureKind::Connect, message))
+}
+
+/// Literal addresses skip DNS (and leave its phase `None`); names go through the resolver.
+async fn resolve(url: &Url, port: u16, phases: &mut Phases) -> Result<Vec<SocketAddr>, Failure> {
+    let name = match url.host() {
+        Some(Host::Ipv4(ip)) => return Ok(vec![SocketAddr::new(IpAddr::V4(ip), port)]),
+        Some(Host::Ipv6(ip)) => return Ok(vec![SocketAddr::new(IpAddr::V6(ip), port)]),
+        Some(Host::Domain(name)) => name,
+        None => {
+            return Err(Failure::new(
+                FailureKind::Dns,
+                format!("The URL {url} has no host to resolve."),
+            ));
+        }
+    };
+    let started = Instant::now();
+    let resolved = tokio::net::lookup_host((name, port)).await;
+    add(&mut phases.dns, started.elapsed());
+    let addresses: Vec<SocketAddr> = resolved
+        .map_err(|error| {
+            Failure::new(
+                FailureKind::Dns,
+                format!("Could not resolve host {name}: {error}."),
+            )
+        })?
+        .collect();
+    if addresses.is_empty() {
+        return Err(Failure::new(
+            FailureKind::Dns,
+            format!("Host {name} resolved to no address."),
+        ));
+    }
+    Ok(addresses)
+}
+
+/// The addresses that may be contacted; a name resolving only to internal addresses is
+/// refused here, before any byte is sent, so DNS cannot smuggle a target past the API's check.
+fn guard(
+    host: &str,
+    addresses: &[SocketAddr],
+    options: &ProbeOptions,
+) -> Result<Vec<SocketAddr>, Failure> {
+    if options.allow_private {
+        return Ok(addresses.to_vec());
+    }
+    let mut refused = None;
+    let mut permitted = Vec::with_capacity(addresses.len());
+    for &address in addresses {
+        let ip = address.ip();
+        match forbidden_reason(ip) {
+            Some(reason) if !options.exempt.contains(&ip) => {
+                refused.get_or_insert((ip, reason));
+            }
+            _ => permitted.push(address),
+        }
+    }
+    match (permitted.is_empty(), refused) {
+        (true, Some((ip, reason))) => {
+            let subject = if host.trim_matches(['[', ']']) == ip.to_string() {
+                format!("The address {ip} is")
+            } else {
+                format!("Host {host} resolves to {ip},")
+            };
+            Err(Failure::new(
+                FailureKind::Blocked,
+                format!(
+                    "{subject} a {reason} address, and private targets are disabled \
+                     (TOCSIN_ALLOW_PRIVATE_TARGETS)."
+                ),
+            ))
+        }
+        _ => Ok(permitted),
+    }
+}
