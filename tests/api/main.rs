@@ -3,9 +3,12 @@
 
 mod auth;
 mod binary;
+mod checks;
 mod errors;
 mod health;
 mod helpers;
 mod monitor_rules;
 mod monitors;
+mod results;
 mod seed;
+mod target;
