@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::api::views::ResultView;
 use crate::check::{CheckResult, millis};
 use crate::config::Settings;
 use crate::monitor::{MonitorDraft, MonitorError, MonitorSpec, Rules};
@@ -140,23 +141,17 @@ fn human(spec: &MonitorSpec, result: &CheckResult) -> String {
         .collect()
 }
 
+/// The result as the API's results endpoint shows it, with the URL checked in front.
 fn json(spec: &MonitorSpec, result: &CheckResult) -> serde_json::Value {
-    let ms = |phase: Option<Duration>| phase.map(millis);
-    let phases = &result.phases;
-    serde_json::json!({
-        "url": spec.target().as_str(),
-        "checked_at": result.checked_at,
-        "ok": result.ok(),
-        "status_code": result.status_code,
-        "latency_ms": millis(result.latency),
-        "dns_ms": ms(phases.dns),
-        "connect_ms": ms(phases.connect),
-        "tls_ms": ms(phases.tls),
-        "ttfb_ms": ms(phases.ttfb),
-        "cert_expires_at": result.cert_expires_at,
-        "error": result.failure.as_ref().map(|f| serde_json::json!({
-            "kind": f.kind.as_str(),
-            "message": f.message,
-        })),
+    #[derive(serde::Serialize)]
+    struct Checked<'a> {
+        url: &'a str,
+        #[serde(flatten)]
+        result: ResultView,
+    }
+    serde_json::to_value(Checked {
+        url: spec.target().as_str(),
+        result: ResultView::from(result),
     })
+    .unwrap_or_default()
 }

@@ -12,14 +12,17 @@ use tempfile::TempDir;
 const BINARY: &str = env!("CARGO_BIN_EXE_tocsin");
 
 /// A `tocsin serve` child process in its own folder (so `sqlite://tocsin.db` lands there).
-struct Server {
+pub struct Server {
     child: Child,
-    addr: String,
-    dir: TempDir,
+    /// Where it listens.
+    pub addr: String,
+    /// Its working folder, which holds its database.
+    pub dir: TempDir,
 }
 
 impl Server {
-    fn start(envs: &[(&str, &str)]) -> Self {
+    /// Starts `tocsin serve` with these extra environment variables; waits until it answers.
+    pub fn start(envs: &[(&str, &str)]) -> Self {
         let dir = TempDir::new().expect("temp dir");
         let addr = free_address();
         let child = Command::new(BINARY)
@@ -51,6 +54,11 @@ impl Server {
     }
 
     fn terminate(self) -> Output {
+        self.stop().0
+    }
+
+    /// Sends SIGTERM and waits for the exit; the folder (and database) stays for inspection.
+    pub fn stop(self) -> (Output, TempDir) {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")
@@ -60,8 +68,7 @@ impl Server {
                 .success()
         );
         let output = self.child.wait_with_output().expect("exits");
-        drop(self.dir);
-        output
+        (output, self.dir)
     }
 }
 

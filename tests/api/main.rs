@@ -11,4 +11,5 @@ mod monitor_rules;
 mod monitors;
 mod results;
 mod seed;
+mod shutdown;
 mod target;
