@@ -68,7 +68,10 @@ impl Probe {
 
     /// Checks `spec` once, within its timeout; never fails: every failure is in the result.
     pub async fn check(&self, spec: &MonitorSpec) -> CheckResult {
-        let checked_at = Utc::now();
+        // Milliseconds, the store's resolution: `(monitor, checked_at)` identifies a result,
+        // so it must read the same before and after it is stored.
+        let now = Utc::now();
+        let checked_at = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
         let started = Instant::now();
         let timeout_ms = spec.timeout_ms();
         let mut progress = Progress::default();

@@ -23,6 +23,11 @@ async fn ok_over_http_measures_connect_and_ttfb_but_no_dns_for_a_literal_ip() {
     assert!(result.latency >= ttfb, "{result:?}");
     assert_eq!(result.cert_expires_at, None);
     assert_eq!(target.requests("/ok"), 1);
+    assert_eq!(
+        result.checked_at.timestamp_subsec_nanos() % 1_000_000,
+        0,
+        "checked_at has the store's millisecond resolution"
+    );
 }
 
 #[tokio::test]
