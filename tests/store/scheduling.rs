@@ -205,6 +205,22 @@ pub async fn released_claims_are_due_again_unless_claimed_since(store: S) {
     );
 }
 
+pub async fn two_pending_claims_of_one_monitor_are_both_given_back(store: S) {
+    let owner = user(&store, "s10@example.com").await;
+    let m = monitor(&store, owner, "https://b.example", 60).await;
+    let first = m.created_at;
+    let mut pending = claim(&store, first, first, 10).await;
+    pending.extend(claim(&store, first, first + MINUTE, 10).await);
+    assert_eq!(dues(&pending), vec![(m.id, first), (m.id, first + MINUTE)]);
+    // Given back in the order a scheduler's heap holds them: earliest first.
+    store.release_claims(&pending).await.expect("release");
+    assert_eq!(
+        dues(&claim(&store, first, first, 10).await),
+        vec![(m.id, first)],
+        "the earliest due time is due again"
+    );
+}
+
 pub async fn concurrent_claimers_share_every_due_time_once(store: S) {
     const ROUNDS: i32 = 4;
     const TASKS: usize = 4;

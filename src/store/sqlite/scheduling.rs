@@ -68,7 +68,11 @@ pub(super) fn release_claims(tx: &Transaction<'_>, claims: &[Claim]) -> Result<(
             "UPDATE monitors SET next_check_at = ?1 WHERE id = ?2 AND next_check_at = ?1 + ?3",
         )
         .map_err(backend)?;
-    for claim in claims {
+    // Latest first, so a monitor with two claims pending (t and t + interval) unwinds both:
+    // giving back t + interval makes next_check_at match the CAS for t.
+    let mut latest_first: Vec<&Claim> = claims.iter().collect();
+    latest_first.sort_by_key(|c| std::cmp::Reverse(c.due));
+    for claim in latest_first {
         let interval = interval_ms(claim.monitor.spec.interval_secs());
         stmt.execute((to_millis(claim.due), claim.monitor.id.0, interval))
             .map_err(backend)?;
