@@ -6,10 +6,10 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tocsin::config::{DatabaseUrl, Settings};
+use tocsin::config::Settings;
 use tokio::time::{Instant, sleep};
 
-use crate::helpers::{JWT_SECRET, TestApp, spawn_with, start};
+use crate::helpers::{TestApp, spawn_with, start, test_settings};
 use crate::target::Target;
 
 /// An app that may check loopback targets every second.
@@ -306,13 +306,7 @@ async fn failures_are_recorded_with_their_kind_and_turn_the_monitor_down() {
 async fn private_targets_are_refused_at_check_time_and_get_no_byte() {
     let target = Target::start().await;
     let dir = TempDir::new().expect("temp dir");
-    let mut settings = Settings {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        database_url: DatabaseUrl::sqlite(dir.path().join("tocsin.db")),
-        jwt_secret: Some(JWT_SECRET.to_owned().into()),
-        auth_rate_per_minute: 0,
-        ..Settings::default()
-    };
+    let mut settings = test_settings(dir.path());
     engine_settings(&mut settings);
     // Monitors made while private targets were allowed: a literal address and a host name
     // that resolves to loopback.

@@ -35,17 +35,22 @@ pub async fn spawn_app() -> TestApp {
 /// An app whose settings `configure` adjusts after the test defaults are applied.
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = TempDir::new().expect("temp dir");
-    let mut settings = Settings {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        database_url: DatabaseUrl::sqlite(dir.path().join("tocsin.db")),
-        jwt_secret: Some(JWT_SECRET.to_owned().into()),
-        auth_rate_per_minute: 0,
-        ..Settings::default()
-    };
+    let mut settings = test_settings(dir.path());
     configure(&mut settings);
     let mut app = start(settings).await;
     app._dir = Some(dir);
     app
+}
+
+/// The test defaults: a free port, a database in `folder`, the known JWT secret, no throttling.
+pub fn test_settings(folder: &std::path::Path) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        database_url: DatabaseUrl::sqlite(folder.join("tocsin.db")),
+        jwt_secret: Some(JWT_SECRET.to_owned().into()),
+        auth_rate_per_minute: 0,
+        ..Settings::default()
+    }
 }
 
 /// Starts an app on exactly these settings (e.g. a second instance on the same database).
