@@ -24,7 +24,6 @@ use super::{Claim, Store, StoreError, StoredResult, User, UserCredentials, Windo
 use crate::auth::{Email, UserId};
 use crate::check::CheckRecord;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
-use values::{duration, status_code};
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");

@@ -6,7 +6,8 @@ use chrono::Utc;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, Transaction, params, params_from_iter};
 
-use super::{backend, duration, optional, status_code};
+use super::values::{duration, status_code};
+use super::{backend, optional};
 use crate::auth::UserId;
 use crate::check::LastCheck;
 use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec, Rules};

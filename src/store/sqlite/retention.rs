@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, Transaction};
 
-use super::backend;
 use super::results::sample;
 use super::values::{count, duration, micros, uncount};
+use super::{backend, optional};
 use crate::check::stats::{BUCKETS, Histogram, Summary};
 use crate::monitor::MonitorId;
 use crate::store::{StoreError, to_millis};
@@ -86,11 +86,10 @@ pub(super) fn roll_up_before(
         .map_err(backend)?;
     for ((monitor, hour), summary) in hours {
         // Read, merge, write back: min, max and the histogram cannot be added up in SQL.
-        let mut total = match read.query_row((monitor, hour), SummaryRow::read) {
-            Ok(row) => row.into_summary()?,
-            Err(rusqlite::Error::QueryReturnedNoRows) => Summary::default(),
-            Err(e) => return Err(backend(e)),
-        };
+        let mut total = optional(read.query_row((monitor, hour), SummaryRow::read))?
+            .map(SummaryRow::into_summary)
+            .transpose()?
+            .unwrap_or_default();
         total.merge(&summary);
         write
             .execute(rusqlite::params![
