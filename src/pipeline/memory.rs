@@ -2,6 +2,7 @@
 //! what the Redis buffer is for), but a graceful stop drains it completely.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,7 +17,9 @@ pub struct MemoryBuffer {
     /// `None` once closed; each push clones the sender, so closing waits for pushes in progress.
     sender: Mutex<Option<mpsc::Sender<CheckRecord>>>,
     receiver: tokio::sync::Mutex<mpsc::Receiver<CheckRecord>>,
-    capacity: usize,
+    /// Records pushed and not yet taken; counted apart from the sender, which is gone once
+    /// closed while the writer still drains.
+    waiting: AtomicUsize,
 }
 
 impl MemoryBuffer {
@@ -26,7 +29,7 @@ impl MemoryBuffer {
         Self {
             sender: Mutex::new(Some(sender)),
             receiver: tokio::sync::Mutex::new(receiver),
-            capacity: capacity.max(1),
+            waiting: AtomicUsize::new(0),
         }
     }
 
@@ -42,7 +45,12 @@ impl MemoryBuffer {
 impl Buffer for MemoryBuffer {
     async fn push(&self, record: CheckRecord) -> Result<(), PipelineError> {
         let sender = self.sender().ok_or(PipelineError::Closed)?;
-        sender.send(record).await.map_err(|_| PipelineError::Closed)
+        sender
+            .send(record)
+            .await
+            .map_err(|_| PipelineError::Closed)?;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     async fn take(&self, max: usize, linger: Duration) -> Result<Option<Batch>, PipelineError> {
@@ -60,6 +68,13 @@ impl Buffer for MemoryBuffer {
                 Ok(_) => {}
             }
         }
+        // Saturating: a record can be taken before its push has counted it.
+        let taken = records.len();
+        let _ = self
+            .waiting
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(taken))
+            });
         Ok(Some(Batch {
             records,
             receipt: Vec::new(),
@@ -83,8 +98,7 @@ impl Buffer for MemoryBuffer {
     }
 
     fn len(&self) -> usize {
-        self.sender()
-            .map_or(0, |sender| self.capacity - sender.capacity())
+        self.waiting.load(Ordering::Relaxed)
     }
 }
 
