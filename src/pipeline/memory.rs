@@ -45,12 +45,12 @@ impl MemoryBuffer {
 impl Buffer for MemoryBuffer {
     async fn push(&self, record: CheckRecord) -> Result<(), PipelineError> {
         let sender = self.sender().ok_or(PipelineError::Closed)?;
-        sender
-            .send(record)
-            .await
-            .map_err(|_| PipelineError::Closed)?;
+        // Counted before it can be taken, so `take` never subtracts what was not added.
         self.waiting.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        sender.send(record).await.map_err(|_| {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            PipelineError::Closed
+        })
     }
 
     async fn take(&self, max: usize, linger: Duration) -> Result<Option<Batch>, PipelineError> {
@@ -68,13 +68,7 @@ impl Buffer for MemoryBuffer {
                 Ok(_) => {}
             }
         }
-        // Saturating: a record can be taken before its push has counted it.
-        let taken = records.len();
-        let _ = self
-            .waiting
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.saturating_sub(taken))
-            });
+        self.waiting.fetch_sub(records.len(), Ordering::Relaxed);
         Ok(Some(Batch {
             records,
             receipt: Vec::new(),
