@@ -2,17 +2,24 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use serde::Deserialize;
 
 /// Where tocsin keeps its data.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub enum DatabaseUrl {
     /// An embedded SQLite database file, created if missing.
     Sqlite {
         /// The database file, relative to the working directory unless absolute.
         path: PathBuf,
+    },
+    /// A PostgreSQL database, as a libpq-style URL (several hosts and
+    /// `target_session_attrs=read-write` allowed, for failover to a standby).
+    Postgres {
+        /// The URL as given; it may hold a password, so it is never displayed whole.
+        url: String,
     },
 }
 
@@ -26,6 +33,7 @@ impl DatabaseUrl {
     pub fn sqlite_path(&self) -> Option<&Path> {
         match self {
             Self::Sqlite { path } => Some(path),
+            Self::Postgres { .. } => None,
         }
     }
 }
@@ -35,7 +43,10 @@ impl TryFrom<String> for DatabaseUrl {
 
     fn try_from(url: String) -> Result<Self, Self::Error> {
         let Some((scheme, rest)) = url.split_once(':') else {
-            return Err(format!("`{url}` is not a URL: expected sqlite://PATH"));
+            return Err(format!(
+                "`{}` is not a URL: expected sqlite://PATH or postgres://HOST/DB",
+                redact(&url)
+            ));
         };
         match scheme {
             "sqlite" => {
@@ -50,10 +61,14 @@ impl TryFrom<String> for DatabaseUrl {
                 Ok(Self::sqlite(path))
             }
             "postgres" | "postgresql" => {
-                Err("PostgreSQL is not supported by this build yet: use sqlite://PATH".into())
+                // The driver's own parser, so a URL accepted here is one the store can open;
+                // its messages never quote the password.
+                tokio_postgres::Config::from_str(&url)
+                    .map_err(|error| format!("not a valid PostgreSQL URL: {error}"))?;
+                Ok(Self::Postgres { url })
             }
             other => Err(format!(
-                "unsupported scheme `{other}`: expected sqlite://PATH"
+                "unsupported scheme `{other}`: expected sqlite://PATH or postgres://HOST/DB"
             )),
         }
     }
@@ -63,8 +78,46 @@ impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres { url } => f.write_str(&redact(url)),
         }
     }
+}
+
+/// Debug output is the redacted URL too: settings are logged with `{:?}` at times.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// `url` with any password replaced by `***`, so logs and errors never carry it.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The userinfo ends at the last `@` before the path; a password may itself hold `@`s.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let mut redacted = match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+            None => format!("{scheme}://{rest}"),
+        },
+        None => format!("{scheme}://{rest}"),
+    };
+    // libpq also takes `password=` as a query parameter.
+    if let Some(query_at) = redacted.find('?') {
+        let (head, query) = redacted.split_at(query_at + 1);
+        let query = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        redacted = format!("{head}{query}");
+    }
+    redacted
 }
 
 #[cfg(test)]
@@ -97,10 +150,37 @@ mod tests {
         assert!(parse("mysql://x").unwrap_err().contains("`mysql`"));
         assert!(parse("tocsin.db").unwrap_err().contains("not a URL"));
         assert!(
-            parse("postgres://localhost/db")
+            parse("postgres://localhost:notaport/db")
                 .unwrap_err()
                 .contains("PostgreSQL")
         );
+    }
+
+    #[test]
+    fn postgres_urls_with_several_hosts_are_accepted() {
+        let url = "postgres://postgres@h1:5432,h2:5433/tocsin?target_session_attrs=read-write";
+        assert_eq!(parse(url), Ok(DatabaseUrl::Postgres { url: url.into() }));
+        assert!(parse("postgresql://localhost/db").is_ok());
+    }
+
+    #[test]
+    fn passwords_never_display() {
+        let url = parse("postgres://tocsin:s3cr@t@db:5432/tocsin?password=other&sslmode=disable")
+            .expect("valid");
+        let shown = url.to_string();
+        assert!(
+            !shown.contains("s3cr") && !shown.contains("other"),
+            "{shown}"
+        );
+        assert_eq!(
+            shown,
+            "postgres://tocsin:***@db:5432/tocsin?password=***&sslmode=disable"
+        );
+        assert_eq!(
+            redact("redis://:pw@host:6379/0"),
+            "redis://:***@host:6379/0"
+        );
+        assert_eq!(redact("redis://host:6379"), "redis://host:6379");
     }
 
     #[test]

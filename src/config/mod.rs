@@ -5,6 +5,7 @@
 //! behaviour hours later.
 
 mod database_url;
+mod redis_url;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -15,7 +16,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-pub use database_url::DatabaseUrl;
+pub use database_url::{DatabaseUrl, redact};
+pub use redis_url::RedisUrl;
 
 /// The prefix of every environment variable tocsin reads.
 pub const ENV_PREFIX: &str = "TOCSIN_";
@@ -35,6 +37,10 @@ pub const KEYS: &[&str] = &[
     "retention",
     "rollup_retention",
     "max_in_flight",
+    "redis_url",
+    "redis_prefix",
+    "flush_interval",
+    "buffer_capacity",
     "log",
 ];
 
@@ -81,6 +87,21 @@ pub struct Settings {
     /// The most checks running at once in this process (`TOCSIN_MAX_IN_FLIGHT`).
     #[serde(default = "defaults::max_in_flight")]
     pub max_in_flight: u32,
+    /// The Redis server that buffers results (`TOCSIN_REDIS_URL`); unset keeps them in
+    /// this process until written.
+    #[serde(default)]
+    pub redis_url: Option<RedisUrl>,
+    /// What every Redis key tocsin makes starts with (`TOCSIN_REDIS_PREFIX`), so deployments
+    /// can share one Redis.
+    #[serde(default = "defaults::redis_prefix")]
+    pub redis_prefix: String,
+    /// How often buffered results go from Redis to the database (`TOCSIN_FLUSH_INTERVAL`).
+    #[serde(default = "defaults::flush_interval", with = "humantime_serde")]
+    pub flush_interval: Duration,
+    /// Results held in this process (`TOCSIN_BUFFER_CAPACITY`): the in-process buffer's
+    /// size, or with Redis, how many wait here while Redis is away.
+    #[serde(default = "defaults::buffer_capacity")]
+    pub buffer_capacity: u32,
     /// Log filter, in `tracing` directive syntax (`info`, `tocsin=debug,tower_http=info`).
     #[serde(default = "defaults::log")]
     pub log: String,
@@ -206,6 +227,34 @@ impl Settings {
                 format!("must be between 1 and 100000 (got {})", self.max_in_flight),
             ));
         }
+        // The seed flushed every 100 minutes; a day is the most that still makes sense.
+        check_range(
+            "TOCSIN_FLUSH_INTERVAL",
+            self.flush_interval,
+            Duration::from_millis(100),
+            Duration::from_secs(86_400),
+        )?;
+        if !(1_000..=10_000_000).contains(&self.buffer_capacity) {
+            return Err(invalid(
+                "TOCSIN_BUFFER_CAPACITY",
+                format!(
+                    "must be between 1000 and 10000000 (got {})",
+                    self.buffer_capacity
+                ),
+            ));
+        }
+        let prefix_ok = !self.redis_prefix.is_empty()
+            && self.redis_prefix.len() <= 64
+            && self
+                .redis_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+        if !prefix_ok {
+            return Err(invalid(
+                "TOCSIN_REDIS_PREFIX",
+                "must be 1 to 64 letters, digits or - _ . :",
+            ));
+        }
         if self.max_monitors_per_user == 0 {
             return Err(invalid(
                 "TOCSIN_MAX_MONITORS_PER_USER",
@@ -263,6 +312,10 @@ impl Default for Settings {
             retention: defaults::retention(),
             rollup_retention: defaults::rollup_retention(),
             max_in_flight: defaults::max_in_flight(),
+            redis_url: None,
+            redis_prefix: defaults::redis_prefix(),
+            flush_interval: defaults::flush_interval(),
+            buffer_capacity: defaults::buffer_capacity(),
             log: defaults::log(),
         }
     }
@@ -300,6 +353,15 @@ mod defaults {
     }
     pub fn max_in_flight() -> u32 {
         512
+    }
+    pub fn redis_prefix() -> String {
+        "tocsin".to_owned()
+    }
+    pub fn flush_interval() -> Duration {
+        Duration::from_secs(5)
+    }
+    pub fn buffer_capacity() -> u32 {
+        100_000
     }
     pub fn log() -> String {
         "info".to_owned()

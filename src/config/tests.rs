@@ -31,6 +31,10 @@ fn defaults_apply_when_nothing_is_set() {
         assert_eq!(s.retention, Duration::from_secs(48 * 3600));
         assert_eq!(s.rollup_retention, Duration::from_secs(400 * 86_400));
         assert_eq!(s.max_in_flight, 512);
+        assert!(s.redis_url.is_none());
+        assert_eq!(s.redis_prefix, "tocsin");
+        assert_eq!(s.flush_interval, Duration::from_secs(5));
+        assert_eq!(s.buffer_capacity, 100_000);
         Ok(())
     });
 }
@@ -107,6 +111,17 @@ fn every_bad_value_names_its_setting() {
         ("TOCSIN_ROLLUP_RETENTION", "30m", "TOCSIN_ROLLUP_RETENTION"),
         ("TOCSIN_MAX_IN_FLIGHT", "0", "TOCSIN_MAX_IN_FLIGHT"),
         ("TOCSIN_MAX_IN_FLIGHT", "lots", "TOCSIN_MAX_IN_FLIGHT"),
+        ("TOCSIN_REDIS_URL", "http://x", "TOCSIN_REDIS_URL"),
+        ("TOCSIN_REDIS_PREFIX", "", "TOCSIN_REDIS_PREFIX"),
+        ("TOCSIN_REDIS_PREFIX", "a b", "TOCSIN_REDIS_PREFIX"),
+        ("TOCSIN_FLUSH_INTERVAL", "10ms", "TOCSIN_FLUSH_INTERVAL"),
+        ("TOCSIN_FLUSH_INTERVAL", "2days", "TOCSIN_FLUSH_INTERVAL"),
+        ("TOCSIN_BUFFER_CAPACITY", "10", "TOCSIN_BUFFER_CAPACITY"),
+        (
+            "TOCSIN_DATABASE_URL",
+            "postgres://h:port/db",
+            "TOCSIN_DATABASE_URL",
+        ),
     ];
     for (key, value, named) in cases {
         Jail::expect_with(|jail| {
@@ -175,6 +190,27 @@ fn unknown_tocsin_variables_are_not_settings() {
         jail.clear_env();
         jail.set_env("TOCSIN_REQUIRE_SERVICES", "1");
         assert!(load(None, &Overrides::default()).is_ok());
+        Ok(())
+    });
+}
+
+#[test]
+fn the_production_stack_is_configured_from_the_environment() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        let url = "postgres://tocsin:pw@h1:5432,h2:5432/tocsin?target_session_attrs=read-write";
+        jail.set_env("TOCSIN_DATABASE_URL", url);
+        jail.set_env("TOCSIN_REDIS_URL", "redis://127.0.0.1:6379/2");
+        // The seed flushed every 100 minutes; that must stay possible.
+        jail.set_env("TOCSIN_FLUSH_INTERVAL", "100m");
+        let s = load(None, &Overrides::default()).expect("valid");
+        assert_eq!(s.database_url, DatabaseUrl::Postgres { url: url.into() });
+        assert_eq!(
+            s.redis_url.as_ref().map(|u| u.expose()),
+            Some("redis://127.0.0.1:6379/2")
+        );
+        assert_eq!(s.flush_interval, Duration::from_secs(6000));
+        assert!(!format!("{s:?}").contains("pw"), "no password in Debug");
         Ok(())
     });
 }

@@ -48,6 +48,7 @@ impl Retention {
             }
             tokio::task::yield_now().await;
         }
+        store.upkeep(now).await?;
         let mut pruned = 0;
         loop {
             let gone = store.prune_rollups(rollup_cutoff, BATCH).await?;

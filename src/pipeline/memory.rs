@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use super::{Batch, Buffer, PipelineError};
+use super::{Batch, Buffer, BufferHealth, PipelineError};
 use crate::check::CheckRecord;
 
 /// A bounded in-memory [`Buffer`].
@@ -93,6 +93,14 @@ impl Buffer for MemoryBuffer {
 
     fn len(&self) -> usize {
         self.waiting.load(Ordering::Relaxed)
+    }
+
+    fn health(&self) -> BufferHealth {
+        BufferHealth {
+            backend: "memory",
+            reachable: true,
+            held_locally: self.len(),
+        }
     }
 }
 

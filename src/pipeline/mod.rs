@@ -37,6 +37,17 @@ pub struct Batch {
     pub receipt: Vec<String>,
 }
 
+/// How a buffer is doing, for `/readyz`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct BufferHealth {
+    /// `memory` or `redis`.
+    pub backend: &'static str,
+    /// Whether the backend answered its last request (always true in memory).
+    pub reachable: bool,
+    /// Results held in this process, not yet handed on.
+    pub held_locally: usize,
+}
+
 /// A queue of finished checks between the scheduler and the batch writer.
 #[async_trait]
 pub trait Buffer: Send + Sync + 'static {
@@ -59,6 +70,9 @@ pub trait Buffer: Send + Sync + 'static {
 
     /// How many records wait (for the metric).
     fn len(&self) -> usize;
+
+    /// The buffer's state, without waiting on its backend.
+    fn health(&self) -> BufferHealth;
 
     /// Whether no record waits.
     fn is_empty(&self) -> bool {

@@ -42,6 +42,7 @@ pub struct Metrics {
     batch_write: Histogram,
     results_written: Counter,
     write_failures: Counter,
+    results_dropped: Counter,
     http_requests: Family<HttpLabels, Counter>,
 }
 
@@ -64,7 +65,8 @@ impl Metrics {
         let http_requests = Family::<HttpLabels, Counter>::default();
         let (skipped, in_flight, buffered) =
             (Counter::default(), Gauge::default(), Gauge::default());
-        let (results_written, write_failures) = (Counter::default(), Counter::default());
+        let (results_written, write_failures, results_dropped) =
+            (Counter::default(), Counter::default(), Counter::default());
         registry.register(
             "checks",
             "Checks finished, by outcome (ok or the failure kind)",
@@ -107,6 +109,11 @@ impl Metrics {
             write_failures.clone(),
         );
         registry.register(
+            "results_dropped",
+            "Results dropped, oldest first, because the local buffer was full while Redis was away",
+            results_dropped.clone(),
+        );
+        registry.register(
             "http_requests",
             "HTTP API requests, by method, route and status",
             http_requests.clone(),
@@ -122,6 +129,7 @@ impl Metrics {
             batch_write,
             results_written,
             write_failures,
+            results_dropped,
             http_requests,
         }
     }
@@ -160,6 +168,11 @@ impl Metrics {
     pub fn batch_written(&self, results: usize, took: Duration) {
         self.batch_write.observe(took.as_secs_f64());
         self.results_written.inc_by(results as u64);
+    }
+
+    /// Counts results dropped from a full local buffer.
+    pub fn results_dropped(&self, count: usize) {
+        self.results_dropped.inc_by(count as u64);
     }
 
     /// Counts a failed batch write (it is retried).

@@ -4,6 +4,8 @@
 mod results;
 mod retention;
 mod scheduling;
+#[path = "../support/services.rs"]
+mod services;
 mod suite;
 
 use std::sync::Arc;
