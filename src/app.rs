@@ -76,6 +76,7 @@ impl App {
             throttle: Arc::new(Throttle::new(settings.auth_rate_per_minute)),
             scheduler: scheduler_handle,
             metrics: metrics.clone(),
+            buffer: buffer.clone(),
         };
         let listener = TcpListener::bind(settings.listen)
             .await

@@ -9,15 +9,29 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use crate::pipeline::BufferHealth;
 
 /// A health answer.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, `ready` or `unavailable`.
+    /// `ok` (liveness), `ready`, `degraded` (serving, but something is wrong) or `unavailable`.
     status: &'static str,
     /// What is wrong, when something is.
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
+    /// Whether the database answered (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<DatabaseHealth>,
+    /// Where results wait before the database (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buffer: Option<BufferHealth>,
+}
+
+/// The database's part of a readiness answer.
+#[derive(Serialize, ToSchema)]
+pub struct DatabaseHealth {
+    /// Whether it answered a ping just now.
+    reachable: bool,
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -26,36 +40,50 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(readyz))
 }
 
-/// The process answers.
+/// The process answers. Stays 200 whatever the database or Redis do: restarting the
+/// process would not bring them back.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok",
         detail: None,
+        database: None,
+        buffer: None,
     })
 }
 
-/// The store answers, so this instance can serve the API.
+/// Whether this instance can serve the API: 503 only when the database does not answer.
+/// A Redis outage is `degraded` with 200, since checks go on and results wait locally.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(Health {
-                status: "ready",
-                detail: None,
-            }),
-        ),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "unavailable",
-                    detail: Some("store unreachable".into()),
-                }),
-            )
-        }
+    let buffer = state.buffer.health();
+    let database = state.store.ping().await;
+    if let Err(error) = &database {
+        tracing::warn!(%error, "readiness check failed");
     }
+    let mut problems = Vec::new();
+    if database.is_err() {
+        problems.push("database unreachable; results wait in the buffer".to_owned());
+    }
+    if !buffer.reachable {
+        problems.push(format!(
+            "{} unreachable; {} results held in this process",
+            buffer.backend, buffer.held_locally
+        ));
+    }
+    let (code, status) = match (database.is_ok(), problems.is_empty()) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        (true, true) => (StatusCode::OK, "ready"),
+        (true, false) => (StatusCode::OK, "degraded"),
+    };
+    let health = Health {
+        status,
+        detail: (!problems.is_empty()).then(|| problems.join("; ")),
+        database: Some(DatabaseHealth {
+            reachable: database.is_ok(),
+        }),
+        buffer: Some(buffer),
+    };
+    (code, Json(health))
 }

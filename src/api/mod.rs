@@ -28,6 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{PasswordHasher, TokenKeys};
 use crate::monitor::Rules;
+use crate::pipeline::Buffer;
 use crate::scheduler::SchedulerHandle;
 use crate::store::Store;
 use crate::telemetry::Metrics;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub scheduler: SchedulerHandle,
     /// The process's metrics.
     pub metrics: Arc<Metrics>,
+    /// Where finished checks wait, for readiness.
+    pub buffer: Arc<dyn Buffer>,
 }
 
 /// Every route, and the OpenAPI document generated from the same definitions.

@@ -23,10 +23,12 @@ async fn healthz_and_readyz_answer() {
         .await
         .expect("sent");
     assert_eq!(ready.status(), StatusCode::OK);
-    assert_eq!(
-        ready.json::<Value>().await.expect("json")["status"],
-        "ready"
-    );
+    let ready: Value = ready.json().await.expect("json");
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["database"]["reachable"], true);
+    assert_eq!(ready["buffer"]["backend"], "memory");
+    assert_eq!(ready["buffer"]["reachable"], true);
+    assert!(ready.get("detail").is_none(), "{ready}");
 }
 
 #[tokio::test]
