@@ -7,6 +7,7 @@
 //! claimed, not when a check ends. A check that cannot start within its grace (half its
 //! interval, at most 10 s) is skipped, never bunched with the next one.
 
+mod continuity;
 mod timers;
 
 use std::future::Future;
@@ -25,6 +26,7 @@ use crate::probe::Probe;
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
+use continuity::Continuity;
 use timers::{DueCheck, Timers};
 
 /// The longest a check may start after its due time before it is skipped.
@@ -146,6 +148,7 @@ impl Scheduler {
     /// have not fired, and waits for the checks in flight (bounded by their timeouts).
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut timers = Timers::default();
+        let mut continuity = Continuity::default();
         let mut tasks = JoinSet::new();
         let mut next_claim = Instant::now();
         let mut handles_open = true;
@@ -157,8 +160,14 @@ impl Scheduler {
                 () = &mut shutdown => break,
                 command = self.commands.recv(), if handles_open => match command {
                     Some(Command::Wake) => next_claim = Instant::now(),
-                    Some(Command::Changed(monitor)) => timers.update(*monitor),
-                    Some(Command::Removed(id)) => timers.remove(id),
+                    Some(Command::Changed(monitor)) => {
+                        continuity.update(&monitor);
+                        timers.update(*monitor);
+                    }
+                    Some(Command::Removed(id)) => {
+                        continuity.remove(id);
+                        timers.remove(id);
+                    }
                     None => handles_open = false,
                 },
                 Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
@@ -169,7 +178,7 @@ impl Scheduler {
                 () = tokio::time::sleep_until(wake_at) => {}
             }
             if Instant::now() >= next_claim {
-                self.claim(&mut timers).await;
+                self.claim(&mut timers, &mut continuity).await;
                 next_claim = Instant::now() + self.options.poll;
             }
             for check in timers.pop_due(Instant::now()) {
@@ -189,8 +198,9 @@ impl Scheduler {
         while tasks.join_next().await.is_some() {}
     }
 
-    /// Claims everything due within the horizon, a batch at a time.
-    async fn claim(&self, timers: &mut Timers) {
+    /// Claims everything due within the horizon, a batch at a time; while the store is
+    /// away, keeps the monitors this instance holds on their grid locally.
+    async fn claim(&self, timers: &mut Timers, continuity: &mut Continuity) {
         loop {
             let now = Utc::now();
             let until = now + chrono::Duration::from_std(self.options.horizon).unwrap_or_default();
@@ -201,13 +211,24 @@ impl Scheduler {
             {
                 Ok(claims) => {
                     let full = claims.len() >= self.options.claim_batch as usize;
-                    claims.into_iter().for_each(|claim| timers.insert(claim));
+                    for claim in claims {
+                        if continuity.claimed(&claim) {
+                            timers.insert(claim);
+                        }
+                    }
                     if !full {
+                        continuity.store_answered(now, self.options.poll + self.options.horizon);
                         return;
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "cannot claim due monitors; retrying at the next poll");
+                    let local = continuity.store_failed(now, until);
+                    tracing::warn!(
+                        %error,
+                        continued_locally = local.len(),
+                        "cannot claim due monitors; checks this instance holds go on locally"
+                    );
+                    local.into_iter().for_each(|claim| timers.insert(claim));
                     return;
                 }
             }

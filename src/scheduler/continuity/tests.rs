@@ -1,0 +1,108 @@
+use std::time::Duration;
+
+use super::*;
+use crate::auth::UserId;
+use crate::monitor::{MonitorDraft, MonitorSpec, Rules};
+
+/// 2026-01-01T00:00:00Z.
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_767_225_600, 0).expect("in range")
+}
+
+fn secs(n: i64) -> DateTime<Utc> {
+    t0() + chrono::Duration::seconds(n)
+}
+
+fn monitor(id: i64, interval: u32) -> Monitor {
+    let draft = MonitorDraft {
+        url: "https://example.com/".to_owned(),
+        interval_seconds: Some(interval),
+        ..MonitorDraft::default()
+    };
+    Monitor {
+        id: MonitorId(id),
+        owner: UserId(1),
+        spec: MonitorSpec::parse(draft, &Rules::STORED).expect("valid"),
+        paused: false,
+        created_at: t0(),
+        updated_at: t0(),
+        last_check: None,
+    }
+}
+
+fn claim(id: i64, interval: u32, due: i64) -> Claim {
+    Claim {
+        monitor: monitor(id, interval),
+        due: secs(due),
+    }
+}
+
+fn dues(claims: &[Claim]) -> Vec<(i64, i64)> {
+    let mut v: Vec<_> = claims
+        .iter()
+        .map(|c| (c.monitor.id.0, (c.due - t0()).num_seconds()))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn a_single_failed_poll_is_not_an_outage() {
+    let mut c = Continuity::default();
+    assert!(c.claimed(&claim(1, 10, 10)));
+    assert_eq!(c.store_failed(secs(15), secs(21)), vec![]);
+    // Failing for a second: from then on the monitor stays on its grid locally.
+    assert_eq!(dues(&c.store_failed(secs(16), secs(21))), vec![(1, 20)]);
+    assert_eq!(dues(&c.store_failed(secs(20), secs(31))), vec![(1, 30)]);
+}
+
+#[test]
+fn missed_grid_points_are_skipped_not_bunched() {
+    let mut c = Continuity::default();
+    assert!(c.claimed(&claim(1, 10, 10)));
+    let _ = c.store_failed(secs(11), secs(12));
+    // 40 s later: 20 and 30 are beyond their 5 s grace; 50 is due, 60 is not yet.
+    assert_eq!(dues(&c.store_failed(secs(48), secs(51))), vec![(1, 50)]);
+}
+
+#[test]
+fn claims_of_due_times_run_locally_are_dropped_when_the_store_is_back() {
+    let mut c = Continuity::default();
+    assert!(c.claimed(&claim(1, 10, 10)));
+    let _ = c.store_failed(secs(11), secs(12));
+    assert_eq!(dues(&c.store_failed(secs(19), secs(20))), vec![(1, 20)]);
+    // The store still holds 20 as the next due time: it ran here, so its claim is dropped.
+    assert!(!c.claimed(&claim(1, 10, 20)));
+    assert!(c.claimed(&claim(1, 10, 30)));
+    assert!(
+        c.claimed(&claim(1, 10, 40)),
+        "the filter is gone once passed"
+    );
+}
+
+#[test]
+fn monitors_claimed_elsewhere_paused_or_deleted_are_not_continued() {
+    let mut c = Continuity::default();
+    for id in 1..=4 {
+        assert!(c.claimed(&claim(id, 10, 10)));
+    }
+    assert!(c.claimed(&claim(1, 10, 20)));
+    assert!(c.claimed(&claim(2, 10, 20)));
+    // At 22 (1 s slack), monitor 3's and 4's due time 20 was claimed by someone else.
+    c.store_answered(secs(22), Duration::from_secs(1));
+    let mut paused = monitor(2, 10);
+    paused.paused = true;
+    c.update(&paused);
+    c.remove(MonitorId(1));
+    let _ = c.store_failed(secs(23), secs(24));
+    assert_eq!(c.store_failed(secs(29), secs(31)), vec![]);
+}
+
+#[test]
+fn an_edited_interval_applies_to_local_checks() {
+    let mut c = Continuity::default();
+    assert!(c.claimed(&claim(1, 10, 10)));
+    c.update(&monitor(1, 30));
+    let _ = c.store_failed(secs(11), secs(12));
+    assert_eq!(dues(&c.store_failed(secs(39), secs(41))), vec![(1, 40)]);
+}
