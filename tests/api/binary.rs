@@ -53,6 +53,14 @@ impl Server {
         panic!("tocsin did not become healthy on {}", self.addr);
     }
 
+    /// Kills the process with SIGKILL, as a crash would, and waits for it to be gone.
+    pub fn kill(mut self) {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-KILL", &pid]).status();
+        assert!(killed.expect("kill").success());
+        let _ = self.child.wait();
+    }
+
     fn terminate(self) -> Output {
         self.stop().0
     }

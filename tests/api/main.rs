@@ -9,7 +9,12 @@ mod health;
 mod helpers;
 mod monitor_rules;
 mod monitors;
+mod production;
+#[path = "../support/proxy.rs"]
+mod proxy;
 mod results;
 mod seed;
+#[path = "../support/services.rs"]
+mod services;
 mod shutdown;
 mod target;
