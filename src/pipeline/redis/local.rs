@@ -1,6 +1,6 @@
 //! The local queue in front of Redis: bounded, oldest dropped first when full. A record
-//! stays here until Redis confirmed it, so a failed send is retried; the records being sent
-//! are the front `sending` ones, which a new push never drops (they may already be in Redis).
+//! stays here until Redis confirmed it, so a failed send is retried. A record dropped while
+//! its send is in flight counts as dropped only if that send fails: it may be in Redis.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -13,10 +13,14 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 /// Records not yet confirmed by Redis.
 #[derive(Debug)]
 pub(super) struct Local {
-    queue: VecDeque<CheckRecord>,
+    /// Each record with its sequence number, oldest first.
+    queue: VecDeque<(u64, CheckRecord)>,
     capacity: usize,
-    /// How many at the front are in the send in progress.
-    sending: usize,
+    next_seq: u64,
+    /// The last sequence number of the send in flight.
+    sending_upto: Option<u64>,
+    /// Records of the send in flight dropped from the queue since it started.
+    dropped_in_flight: usize,
     /// Dropped since the last warning, and when that was.
     unreported: usize,
     warned_at: Option<Instant>,
@@ -28,58 +32,79 @@ impl Local {
         Self {
             queue: VecDeque::new(),
             capacity: capacity.max(1),
-            sending: 0,
+            next_seq: 0,
+            sending_upto: None,
+            dropped_in_flight: 0,
             unreported: 0,
             warned_at: None,
         }
     }
 
-    /// Records held here, sending or not.
+    /// Records held here, waiting or being sent.
     pub fn len(&self) -> usize {
         self.queue.len()
     }
 
-    /// Queues `record`; returns how many older ones were dropped to make room.
+    fn in_flight(&self, seq: u64) -> bool {
+        self.sending_upto.is_some_and(|upto| seq <= upto)
+    }
+
+    /// Queues `record`; returns how many older ones were lost to make room.
     pub fn push(&mut self, record: CheckRecord) -> usize {
         let mut dropped = 0;
-        // The oldest not being sent goes: what is in flight may already be in Redis. Only
-        // a capacity smaller than one send leaves nothing else to drop; it is over by at
-        // most that send until its outcome is known.
-        if self.queue.len() >= self.capacity && self.queue.len() > self.sending {
-            self.queue.remove(self.sending);
-            dropped = 1;
+        if self.queue.len() >= self.capacity
+            && let Some((seq, _)) = self.queue.pop_front()
+        {
+            if self.in_flight(seq) {
+                self.dropped_in_flight += 1;
+            } else {
+                dropped = 1;
+            }
         }
-        self.queue.push_back(record);
+        self.queue.push_back((self.next_seq, record));
+        self.next_seq += 1;
         dropped
     }
 
     /// Up to `max` records to send, oldest first; empty when none wait or a send is on.
     pub fn start_send(&mut self, max: usize) -> Vec<CheckRecord> {
-        if self.sending > 0 {
+        if self.sending_upto.is_some() {
             return Vec::new();
         }
-        self.sending = self.queue.len().min(max);
-        self.queue.iter().take(self.sending).cloned().collect()
+        let records: Vec<CheckRecord> = self
+            .queue
+            .iter()
+            .take(max)
+            .map(|(_, record)| record.clone())
+            .collect();
+        self.sending_upto = self
+            .queue
+            .get(records.len().saturating_sub(1))
+            .filter(|_| !records.is_empty())
+            .map(|(seq, _)| *seq);
+        records
     }
 
     /// Redis has the records of the send in progress.
     pub fn confirm(&mut self) {
-        self.queue.drain(..self.sending);
-        self.sending = 0;
+        if let Some(upto) = self.sending_upto.take() {
+            while self.queue.front().is_some_and(|(seq, _)| *seq <= upto) {
+                self.queue.pop_front();
+            }
+        }
+        self.dropped_in_flight = 0;
     }
 
-    /// The send failed: its records wait again, and any over the capacity (those the send
-    /// kept from being dropped) go now; returns how many.
+    /// The send failed: its records still here wait for the next; returns how many of it
+    /// were dropped meanwhile, now known to be lost.
     pub fn fail(&mut self) -> usize {
-        self.sending = 0;
-        let over = self.queue.len().saturating_sub(self.capacity);
-        self.queue.drain(..over);
-        over
+        self.sending_upto = None;
+        std::mem::take(&mut self.dropped_in_flight)
     }
 
     /// Everything held, when giving up at shutdown.
     pub fn abandon(&mut self) -> usize {
-        self.sending = 0;
+        self.sending_upto = None;
         let left = self.queue.len();
         self.queue.clear();
         left
@@ -125,35 +150,41 @@ mod tests {
     }
 
     fn ids(local: &Local) -> Vec<i64> {
-        local.queue.iter().map(|r| r.monitor.0).collect()
+        local.queue.iter().map(|(_, r)| r.monitor.0).collect()
     }
 
     #[test]
-    fn full_drops_the_oldest_not_in_flight() {
+    fn full_drops_the_oldest() {
         let mut local = Local::new(3);
         for id in 1..=3 {
             assert_eq!(local.push(record(id)), 0);
         }
         assert_eq!(local.push(record(4)), 1);
         assert_eq!(ids(&local), [2, 3, 4]);
-        assert_eq!(local.start_send(1).len(), 1);
-        assert_eq!(local.push(record(5)), 1);
-        assert_eq!(ids(&local), [2, 4, 5], "2 is being sent, so 3 goes");
+        assert_eq!(local.start_send(2).len(), 2);
+        assert_eq!(
+            local.push(record(5)),
+            0,
+            "2 is being sent: lost only if that fails"
+        );
+        assert_eq!(ids(&local), [3, 4, 5]);
         local.confirm();
         assert_eq!(ids(&local), [4, 5]);
     }
 
     #[test]
-    fn a_failed_send_is_retried_and_trimmed_to_capacity() {
+    fn a_failed_send_is_retried_and_counts_what_was_dropped_meanwhile() {
         let mut local = Local::new(2);
         local.push(record(1));
         local.push(record(2));
         assert_eq!(local.start_send(10).len(), 2);
         assert!(local.start_send(10).is_empty(), "one send at a time");
-        assert_eq!(local.push(record(3)), 0, "both held ones are in flight");
+        assert_eq!(local.push(record(3)), 0);
         assert_eq!(local.fail(), 1);
         assert_eq!(ids(&local), [2, 3]);
         assert_eq!(local.start_send(10).len(), 2);
+        local.confirm();
+        assert_eq!(local.len(), 0);
     }
 
     #[test]
