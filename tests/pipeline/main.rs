@@ -2,6 +2,7 @@
 //! results reach Redis at once and the store after the flush interval, survive a crashed
 //! writer and a Redis outage, stay bounded locally, and drain on close.
 
+mod app;
 mod helpers;
 #[path = "../support/proxy.rs"]
 mod proxy;
