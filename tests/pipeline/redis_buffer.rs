@@ -207,4 +207,15 @@ async fn close_drains_everything_into_the_store() {
         .expect("take");
     assert!(end.is_none());
     assert_eq!(buffer.len(), 0);
+    let consumers: Vec<redis::Value> = redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(env.stream())
+        .arg(format!("{}:writers", env.space.prefix))
+        .query_async(&mut env.redis().await)
+        .await
+        .expect("XINFO");
+    assert!(
+        consumers.is_empty(),
+        "a drained instance leaves the group: {consumers:?}"
+    );
 }

@@ -80,6 +80,9 @@ impl Flusher {
                 }
             };
             if entries.is_empty() && closing {
+                if let Err(error) = shared.link.leave_group().await {
+                    tracing::debug!(%error, "cannot leave the Redis consumer group");
+                }
                 return Ok(None);
             }
             let batch = decode(shared, entries).await;

@@ -252,4 +252,38 @@ impl Link {
         })
         .await
     }
+
+    /// Removes this consumer from the group when nothing is pending for it, so stopped
+    /// instances do not pile up in the group; one with pending entries stays for a reclaim.
+    pub async fn leave_group(&self) -> RedisResult<bool> {
+        let mut pending = redis::cmd("XPENDING");
+        pending
+            .arg(&self.stream)
+            .arg(&self.group)
+            .arg("-")
+            .arg("+")
+            .arg(1)
+            .arg(&self.consumer);
+        let held: Vec<Value> = self
+            .call(|mut c| {
+                let cmd = &pending;
+                async move { cmd.query_async(&mut c).await }
+            })
+            .await?;
+        if !held.is_empty() {
+            return Ok(false);
+        }
+        let mut leave = redis::cmd("XGROUP");
+        leave
+            .arg("DELCONSUMER")
+            .arg(&self.stream)
+            .arg(&self.group)
+            .arg(&self.consumer);
+        self.call(|mut c| {
+            let cmd = &leave;
+            async move { cmd.query_async::<()>(&mut c).await }
+        })
+        .await?;
+        Ok(true)
+    }
 }
