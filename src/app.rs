@@ -17,7 +17,9 @@ use crate::auth::{PasswordHasher, TokenKeys};
 use crate::config::Settings;
 use crate::jobs::retention::Retention;
 use crate::monitor::Rules;
-use crate::pipeline::{BatchWriter, Buffer, MemoryBuffer, WriterOptions};
+use crate::pipeline::{
+    BatchWriter, Buffer, MemoryBuffer, RedisBuffer, RedisOptions, WriterOptions,
+};
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
 use crate::store::{self, Store};
@@ -26,8 +28,9 @@ use crate::telemetry::Metrics;
 /// The settings key under which a generated JWT secret is kept.
 const JWT_SECRET_KEY: &str = "jwt_secret";
 
-/// Results the in-process buffer holds before checks wait for the writer.
-const BUFFER_CAPACITY: usize = 50_000;
+/// The most results in one transaction when they come from Redis: a backlog there (the
+/// database was away) drains in fewer, larger transactions.
+const REDIS_MAX_BATCH: usize = 5000;
 
 /// A bound, ready-to-serve instance.
 pub struct App {
@@ -36,6 +39,7 @@ pub struct App {
     store: Arc<dyn Store>,
     scheduler: Scheduler,
     buffer: Arc<dyn Buffer>,
+    writer_options: WriterOptions,
     metrics: Arc<Metrics>,
     retention: Retention,
 }
@@ -49,7 +53,7 @@ impl App {
         store.migrate().await.context("migrating the database")?;
         let secret = jwt_secret(settings, store.as_ref()).await?;
         let metrics = Arc::new(Metrics::new());
-        let buffer: Arc<dyn Buffer> = Arc::new(MemoryBuffer::new(BUFFER_CAPACITY));
+        let (buffer, writer_options) = result_buffer(settings, metrics.clone()).await?;
         let probe = Probe::new(ProbeOptions {
             allow_private: settings.allow_private_targets,
             ..ProbeOptions::default()
@@ -87,6 +91,7 @@ impl App {
             store,
             scheduler,
             buffer,
+            writer_options,
             metrics,
             retention: Retention {
                 raw: settings.retention,
@@ -124,7 +129,7 @@ impl App {
             self.buffer.clone(),
             self.store.clone(),
             self.metrics.clone(),
-            WriterOptions::default(),
+            self.writer_options,
         );
         let writer = tokio::spawn(writer.run());
         let scheduler = tokio::spawn(self.scheduler.run(stopped()));
@@ -156,6 +161,41 @@ impl App {
             tracing::error!(%error, "the retention job failed");
         }
         served.context("serving HTTP")
+    }
+}
+
+/// The buffer between checks and the store, and how the writer batches from it.
+async fn result_buffer(
+    settings: &Settings,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<(Arc<dyn Buffer>, WriterOptions)> {
+    let capacity = settings.buffer_capacity as usize;
+    match &settings.redis_url {
+        Some(url) => {
+            let options = RedisOptions::new(
+                url.clone(),
+                settings.redis_prefix.clone(),
+                settings.flush_interval,
+                capacity,
+            );
+            // Only a malformed URL fails here: an unreachable Redis is waited for, with
+            // results held locally, so checks go on.
+            let buffer = RedisBuffer::connect(options, metrics)
+                .await
+                .with_context(|| format!("setting up the Redis buffer at {url}"))?;
+            let writer = WriterOptions {
+                max_batch: REDIS_MAX_BATCH,
+                ..WriterOptions::default()
+            };
+            Ok((Arc::new(buffer), writer))
+        }
+        // `flush_interval` is not used here: results only in this process's memory are
+        // lost with it, so they are written within the writer's one-second linger instead
+        // of waiting for a flush. Only Redis makes waiting safe.
+        None => Ok((
+            Arc::new(MemoryBuffer::new(capacity)),
+            WriterOptions::default(),
+        )),
     }
 }
 

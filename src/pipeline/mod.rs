@@ -6,6 +6,7 @@
 //! committed it, so a failed write is retried rather than lost.
 
 mod memory;
+mod redis;
 mod writer;
 
 use std::time::Duration;
@@ -14,6 +15,7 @@ use async_trait::async_trait;
 
 use crate::check::CheckRecord;
 
+pub use self::redis::{RedisBuffer, RedisOptions};
 pub use memory::MemoryBuffer;
 pub use writer::{BatchWriter, WriterOptions};
 

@@ -43,6 +43,7 @@ pub struct Metrics {
     results_written: Counter,
     write_failures: Counter,
     results_dropped: Counter,
+    results_corrupt: Counter,
     http_requests: Family<HttpLabels, Counter>,
 }
 
@@ -113,6 +114,12 @@ impl Metrics {
             "Results dropped, oldest first, because the local buffer was full while Redis was away",
             results_dropped.clone(),
         );
+        let results_corrupt = Counter::default();
+        registry.register(
+            "results_corrupt",
+            "Buffered results that could not be decoded and were discarded",
+            results_corrupt.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP API requests, by method, route and status",
@@ -130,6 +137,7 @@ impl Metrics {
             results_written,
             write_failures,
             results_dropped,
+            results_corrupt,
             http_requests,
         }
     }
@@ -173,6 +181,11 @@ impl Metrics {
     /// Counts results dropped from a full local buffer.
     pub fn results_dropped(&self, count: usize) {
         self.results_dropped.inc_by(count as u64);
+    }
+
+    /// Counts buffered results discarded because they could not be decoded.
+    pub fn results_corrupt(&self, count: usize) {
+        self.results_corrupt.inc_by(count as u64);
     }
 
     /// Counts a failed batch write (it is retried).
