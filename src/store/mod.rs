@@ -3,6 +3,7 @@
 //! leave this module: callers see domain types and [`StoreError`].
 
 mod sqlite;
+mod values;
 
 use std::sync::Arc;
 
