@@ -1,7 +1,8 @@
-//! Persistence behind one narrow [`Store`] trait, so the SQLite and (later) PostgreSQL
+//! Persistence behind one narrow [`Store`] trait, so the SQLite and PostgreSQL
 //! implementations are interchangeable and pass one shared test suite. Driver types never
 //! leave this module: callers see domain types and [`StoreError`].
 
+mod postgres;
 mod sqlite;
 mod values;
 
@@ -16,6 +17,7 @@ use crate::check::stats::{Sample, Summary};
 use crate::config::DatabaseUrl;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// An account, without its secret.
@@ -205,9 +207,7 @@ pub trait Store: Send + Sync + 'static {
 pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
     match url {
         DatabaseUrl::Sqlite { path } => Ok(Arc::new(SqliteStore::open(path).await?)),
-        DatabaseUrl::Postgres { .. } => Err(StoreError::Unavailable(
-            "the PostgreSQL store is not wired in yet".into(),
-        )),
+        DatabaseUrl::Postgres { url } => Ok(Arc::new(PostgresStore::open(url).await?)),
     }
 }
 
