@@ -43,24 +43,29 @@ pub(super) async fn roll_up_before(
         .await
         .map_err(pg)?;
     tx.execute(&exclusive, &[&MARK_LOCK]).await.map_err(pg)?;
-    // Concurrent roll-ups of several instances take turns on the one mark row.
+    // Concurrent roll-ups of several instances take turns on the one mark row. Read here
+    // and passed on as parameters, the mark bounds the index scan below; joined in, it would
+    // only filter, and each batch would wade through every row rolled before it.
     let mark = tx
-        .prepare_cached("SELECT 1 FROM rollup_mark FOR UPDATE")
+        .prepare_cached(
+            "SELECT CASE WHEN isfinite(checked_at) THEN checked_at END, monitor_id \
+             FROM rollup_mark FOR UPDATE",
+        )
         .await
         .map_err(pg)?;
-    tx.execute(&mark, &[]).await.map_err(pg)?;
+    let mark = tx.query_one(&mark, &[]).await.map_err(pg)?;
+    let (mark_at, mark_id): (Option<DateTime<Utc>>, i64) = (get(&mark, 0)?, get(&mark, 1)?);
     let select = tx
         .prepare_cached(
-            "SELECT r.monitor_id, r.checked_at, r.ok, r.status_code, r.latency_us \
-             FROM results r, rollup_mark m \
-             WHERE (r.checked_at, r.monitor_id) > (m.checked_at, m.monitor_id) \
-               AND r.checked_at < $1 \
-             ORDER BY r.checked_at, r.monitor_id LIMIT $2",
+            "SELECT monitor_id, checked_at, ok, status_code, latency_us FROM results \
+             WHERE (checked_at, monitor_id) > (coalesce($1::timestamptz, '-infinity'), $2) \
+               AND checked_at < $3 \
+             ORDER BY checked_at, monitor_id LIMIT $4",
         )
         .await
         .map_err(pg)?;
     let rows = tx
-        .query(&select, &[&cutoff, &bigint(limit)])
+        .query(&select, &[&mark_at, &mark_id, &cutoff, &bigint(limit)])
         .await
         .map_err(pg)?;
     let mut hours: BTreeMap<(i64, DateTime<Utc>), Summary> = BTreeMap::new();
