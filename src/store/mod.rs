@@ -188,7 +188,8 @@ pub trait Store: Send + Sync + 'static {
     // --- retention ---
 
     /// Rolls up at most `limit` raw results checked before `cutoff` into their monitors'
-    /// hourly rollups and deletes them, in one transaction. Returns how many were moved;
+    /// hourly rollups and removes them from the raw results, in one transaction (SQLite
+    /// deletes them; PostgreSQL moves its roll-up mark past them and drops whole days later). Returns how many were moved;
     /// call again until it returns less than `limit`.
     async fn roll_up_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError>;
 

@@ -81,6 +81,16 @@ pub(super) async fn upsert(
             histograms.push(count(bucket)?);
         }
     }
+    // A monitor being deleted cascades into its rollups while the FK check of a new rollup
+    // waits for the delete: lock the monitors first, in id order, so one simply waits for
+    // the other instead of deadlocking.
+    let mut ids = monitors.clone();
+    ids.dedup();
+    let lock = tx
+        .prepare_cached("SELECT id FROM monitors WHERE id = ANY($1) ORDER BY id FOR KEY SHARE")
+        .await
+        .map_err(pg)?;
+    tx.execute(&lock, &[&ids]).await.map_err(pg)?;
     let stmt = tx.prepare_cached(&upsert_sql()).await.map_err(pg)?;
     let [checks, failures, latency_count, sum, min, max] = &numbers;
     tx.execute(
