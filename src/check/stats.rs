@@ -1,7 +1,8 @@
 //! Uptime and latency over a window, from raw results and hourly rollups.
 //!
-//! Raw results and rollups never overlap: the retention job rolls a raw row up and deletes it
-//! in one transaction, so a window's figures are the raw rows in it plus the rollups in it.
+//! Raw results and rollups never overlap: the retention job rolls a raw row up and removes it
+//! in one transaction (PostgreSQL by moving its roll-up mark past it), so a window's figures
+//! are the raw rows in it plus the rollups in it.
 //! Latency figures count only checks that got a response (a refused connection has no
 //! latency worth averaging, and a timeout's is just the timeout).
 

@@ -1,8 +1,10 @@
-//! Persistence behind one narrow [`Store`] trait, so the SQLite and (later) PostgreSQL
+//! Persistence behind one narrow [`Store`] trait, so the SQLite and PostgreSQL
 //! implementations are interchangeable and pass one shared test suite. Driver types never
 //! leave this module: callers see domain types and [`StoreError`].
 
+mod postgres;
 mod sqlite;
+mod values;
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use crate::check::stats::{Sample, Summary};
 use crate::config::DatabaseUrl;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// An account, without its secret.
@@ -185,7 +188,8 @@ pub trait Store: Send + Sync + 'static {
     // --- retention ---
 
     /// Rolls up at most `limit` raw results checked before `cutoff` into their monitors'
-    /// hourly rollups and deletes them, in one transaction. Returns how many were moved;
+    /// hourly rollups and removes them from the raw results, in one transaction (SQLite
+    /// deletes them; PostgreSQL moves its roll-up mark past them and drops whole days later). Returns how many were moved;
     /// call again until it returns less than `limit`.
     async fn roll_up_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError>;
 
@@ -204,9 +208,7 @@ pub trait Store: Send + Sync + 'static {
 pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
     match url {
         DatabaseUrl::Sqlite { path } => Ok(Arc::new(SqliteStore::open(path).await?)),
-        DatabaseUrl::Postgres { .. } => Err(StoreError::Unavailable(
-            "the PostgreSQL store is not wired in yet".into(),
-        )),
+        DatabaseUrl::Postgres { url } => Ok(Arc::new(PostgresStore::open(url).await?)),
     }
 }
 

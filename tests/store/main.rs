@@ -1,6 +1,12 @@
 //! The store test suite, written once in `suite.rs` and run against every backend, so the
-//! implementations cannot drift apart. PostgreSQL joins with one more `store_suite!` line.
+//! implementations cannot drift apart. PostgreSQL runs it on a fresh database per test, and
+//! skips (with one line) where no PostgreSQL is reachable.
 
+/// Behaviour only the PostgreSQL store has: partitions, the roll-up mark, hosts, pool.
+#[path = "postgres.rs"]
+mod postgres_only;
+#[path = "../support/proxy.rs"]
+mod proxy;
 mod results;
 mod retention;
 mod scheduling;
@@ -11,25 +17,36 @@ mod suite;
 use std::sync::Arc;
 
 use tempfile::TempDir;
-use tocsin::store::{SqliteStore, Store};
+use tocsin::store::{PostgresStore, SqliteStore, Store};
 
-/// A migrated store and whatever must live as long as it (a temporary folder).
+/// A migrated store and whatever must live as long as it (a temporary folder, a database).
 pub struct Backend {
-    /// The store under test.
+    /// The store under test; dropped before the guard, so its connections close first.
     pub store: Arc<dyn Store>,
-    _guard: TempDir,
+    _guard: Box<dyn Send>,
 }
 
-async fn sqlite() -> Backend {
+async fn sqlite() -> Option<Backend> {
     let dir = TempDir::new().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("tocsin.db"))
         .await
         .expect("opens");
     store.migrate().await.expect("migrates");
-    Backend {
+    Some(Backend {
         store: Arc::new(store),
-        _guard: dir,
-    }
+        _guard: Box::new(dir),
+    })
+}
+
+/// A migrated store on a fresh database, or `None` when PostgreSQL is not there.
+async fn postgres() -> Option<Backend> {
+    let db = services::fresh_postgres().await?;
+    let store = PostgresStore::open(&db.url).await.expect("opens");
+    store.migrate().await.expect("migrates");
+    Some(Backend {
+        store: Arc::new(store),
+        _guard: Box::new(db),
+    })
 }
 
 /// Generates one `#[tokio::test]` per suite function (`file::function`) for a backend.
@@ -78,7 +95,8 @@ macro_rules! store_suite {
             $(
                 #[tokio::test]
                 async fn $test() {
-                    let backend = $make.await;
+                    // No backend: the service is not there and the skip is already said.
+                    let Some(backend) = $make.await else { return };
                     crate::$file::$test(backend.store.clone()).await;
                 }
             )*
@@ -87,3 +105,4 @@ macro_rules! store_suite {
 }
 
 store_suite!(sqlite, crate::sqlite());
+store_suite!(postgres, crate::postgres());

@@ -9,7 +9,6 @@ mod results;
 mod retention;
 mod scheduling;
 mod users;
-mod values;
 
 use std::path::Path;
 use std::time::Duration;

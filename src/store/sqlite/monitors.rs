@@ -6,11 +6,11 @@ use chrono::Utc;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, Transaction, params, params_from_iter};
 
-use super::values::{duration, status_code};
 use super::{backend, optional};
 use crate::auth::UserId;
 use crate::check::LastCheck;
 use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec, Rules};
+use crate::store::values::{duration, status_code};
 use crate::store::{StoreError, from_millis, to_millis};
 
 /// The monitor's own columns, in the order [`read_row`] reads them.

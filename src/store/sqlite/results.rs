@@ -5,12 +5,12 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, Transaction};
 
-use super::values::{duration, micros, status_code};
 use super::{backend, optional, retention};
 use crate::auth::UserId;
 use crate::check::stats::{Sample, Summary};
 use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases};
 use crate::monitor::MonitorId;
+use crate::store::values::{duration, micros, status_code};
 use crate::store::{StoreError, StoredResult, WindowData, from_millis, to_millis};
 
 const INSERT_RESULT: &str = "\

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, Transaction};
 
 use super::results::sample;
-use super::values::{count, duration, micros, uncount};
 use super::{backend, optional};
 use crate::check::stats::{BUCKETS, Histogram, Summary};
 use crate::monitor::MonitorId;
+use crate::store::values::{count, duration, micros, uncount};
 use crate::store::{StoreError, to_millis};
 
 const HOUR_MS: i64 = 3_600_000;

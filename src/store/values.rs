@@ -1,4 +1,5 @@
-//! Conversions between domain values and the integers SQLite keeps.
+//! Conversions between domain values and the integers every store keeps (durations in
+//! microseconds, counts as signed 64-bit).
 
 use std::time::Duration;
 

@@ -1,0 +1,309 @@
+//! Raw check results: writing batches, listing them, and reading a statistics window.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::{Object, Transaction};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{IsolationLevel, Row};
+
+use super::connect::{bigint, get, pg};
+use super::{millis, retention, rollups};
+use crate::auth::UserId;
+use crate::check::stats::{Sample, Summary};
+use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases};
+use crate::monitor::MonitorId;
+use crate::store::values::{duration, micros, status_code};
+use crate::store::{StoreError, StoredResult, WindowData};
+
+/// A batch as column arrays, for one multi-row statement over `unnest`.
+pub(super) struct Columns {
+    monitor: Vec<i64>,
+    checked_at: Vec<DateTime<Utc>>,
+    ok: Vec<bool>,
+    status_code: Vec<Option<i32>>,
+    latency_us: Vec<i64>,
+    dns_us: Vec<Option<i64>>,
+    connect_us: Vec<Option<i64>>,
+    tls_us: Vec<Option<i64>>,
+    ttfb_us: Vec<Option<i64>>,
+    error_kind: Vec<Option<&'static str>>,
+    error_message: Vec<Option<String>>,
+    cert_expires_at: Vec<Option<DateTime<Utc>>>,
+}
+
+impl Columns {
+    /// The batch in `(checked_at, monitor)` order: two writers of overlapping batches then
+    /// take their row locks in one order and cannot deadlock.
+    pub(super) fn new(batch: &[CheckRecord]) -> Result<Self, StoreError> {
+        let mut sorted: Vec<&CheckRecord> = batch.iter().collect();
+        sorted.sort_by_key(|r| (millis(r.result.checked_at), r.monitor));
+        let phase = |d: Option<std::time::Duration>| d.map(micros).transpose();
+        let mut c = Self {
+            monitor: Vec::with_capacity(batch.len()),
+            checked_at: Vec::with_capacity(batch.len()),
+            ok: Vec::with_capacity(batch.len()),
+            status_code: Vec::with_capacity(batch.len()),
+            latency_us: Vec::with_capacity(batch.len()),
+            dns_us: Vec::with_capacity(batch.len()),
+            connect_us: Vec::with_capacity(batch.len()),
+            tls_us: Vec::with_capacity(batch.len()),
+            ttfb_us: Vec::with_capacity(batch.len()),
+            error_kind: Vec::with_capacity(batch.len()),
+            error_message: Vec::with_capacity(batch.len()),
+            cert_expires_at: Vec::with_capacity(batch.len()),
+        };
+        for record in sorted {
+            let r = &record.result;
+            c.monitor.push(record.monitor.0);
+            c.checked_at.push(millis(r.checked_at));
+            c.ok.push(r.ok());
+            c.status_code.push(r.status_code.map(i32::from));
+            c.latency_us.push(micros(r.latency)?);
+            c.dns_us.push(phase(r.phases.dns)?);
+            c.connect_us.push(phase(r.phases.connect)?);
+            c.tls_us.push(phase(r.phases.tls)?);
+            c.ttfb_us.push(phase(r.phases.ttfb)?);
+            c.error_kind
+                .push(r.failure.as_ref().map(|f| f.kind.as_str()));
+            c.error_message
+                .push(r.failure.as_ref().map(|f| f.message.clone()));
+            c.cert_expires_at.push(r.cert_expires_at.map(millis));
+        }
+        Ok(c)
+    }
+
+    /// The UTC days the batch falls on, each needing its partition.
+    pub(super) fn days(&self) -> BTreeSet<NaiveDate> {
+        self.checked_at.iter().map(DateTime::date_naive).collect()
+    }
+}
+
+/// Every row goes into `results`, even one at or below the roll-up mark: stored, it makes
+/// the same result written again a duplicate. The rows new to the table that are at or
+/// below the mark come back, to be folded into their rollups, since raw reads no longer
+/// see them.
+const INSERT_RESULTS: &str = "\
+    WITH inserted AS ( \
+        INSERT INTO results (monitor_id, checked_at, ok, status_code, latency_us, dns_us, \
+                             connect_us, tls_us, ttfb_us, error_kind, error_message, cert_expires_at) \
+        SELECT u.* FROM unnest($1::bigint[], $2::timestamptz[], $3::boolean[], $4::integer[], \
+                               $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], \
+                               $9::bigint[], $10::text[], $11::text[], $12::timestamptz[]) \
+            AS u (monitor_id, checked_at, ok, status_code, latency_us, dns_us, connect_us, \
+                  tls_us, ttfb_us, error_kind, error_message, cert_expires_at) \
+        JOIN monitors ON monitors.id = u.monitor_id \
+        ORDER BY u.checked_at, u.monitor_id \
+        ON CONFLICT DO NOTHING \
+        RETURNING monitor_id, checked_at, ok, status_code, latency_us \
+    ), late AS ( \
+        SELECT i.* FROM inserted i, rollup_mark m \
+        WHERE (i.checked_at, i.monitor_id) <= (m.checked_at, m.monitor_id) \
+    ) \
+    SELECT (SELECT count(*) FROM inserted), late.monitor_id, late.checked_at, late.ok, \
+           late.status_code, late.latency_us \
+    FROM (VALUES (1)) AS one (x) LEFT JOIN late ON true";
+
+// Batches may arrive out of order (retries), so only a newer check replaces the status.
+const UPSERT_STATUS: &str = "\
+    INSERT INTO monitor_status (monitor_id, checked_at, ok, status_code, latency_us) \
+    SELECT DISTINCT ON (u.monitor_id) u.monitor_id, u.checked_at, u.ok, u.status_code, u.latency_us \
+    FROM unnest($1::bigint[], $2::timestamptz[], $3::boolean[], $4::integer[], $5::bigint[]) \
+        AS u (monitor_id, checked_at, ok, status_code, latency_us) \
+    JOIN monitors ON monitors.id = u.monitor_id \
+    ORDER BY u.monitor_id, u.checked_at DESC \
+    ON CONFLICT (monitor_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, \
+        status_code = excluded.status_code, latency_us = excluded.latency_us \
+    WHERE excluded.checked_at > monitor_status.checked_at";
+
+/// Writes the batch in one transaction; `None` when a partition it needs is missing (the
+/// caller creates it and tries again).
+pub(super) async fn insert(client: &mut Object, c: &Columns) -> Result<Option<usize>, StoreError> {
+    let tx = client.transaction().await.map_err(pg)?;
+    // Shared with other writers, exclusive to a roll-up: a roll-up that moved the mark past
+    // a row this transaction is still writing would lose it from the statistics.
+    retention::lock_mark_shared(&tx).await?;
+    // Deleting a monitor now waits for this batch, and this batch for a delete under way.
+    let ids: BTreeSet<i64> = c.monitor.iter().copied().collect();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let lock = tx
+        .prepare_cached("SELECT id FROM monitors WHERE id = ANY($1) ORDER BY id FOR KEY SHARE")
+        .await
+        .map_err(pg)?;
+    tx.execute(&lock, &[&ids]).await.map_err(pg)?;
+    let stmt = tx.prepare_cached(INSERT_RESULTS).await.map_err(pg)?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
+        &c.monitor,
+        &c.checked_at,
+        &c.ok,
+        &c.status_code,
+        &c.latency_us,
+        &c.dns_us,
+        &c.connect_us,
+        &c.tls_us,
+        &c.ttfb_us,
+        &c.error_kind,
+        &c.error_message,
+        &c.cert_expires_at,
+    ];
+    let rows = match tx.query(&stmt, &params).await {
+        Ok(rows) => rows,
+        // "no partition of relation results found for row"
+        Err(e) if e.code() == Some(&SqlState::CHECK_VIOLATION) => return Ok(None),
+        Err(e) => return Err(pg(e)),
+    };
+    let mut inserted = 0;
+    let mut late: BTreeMap<(i64, DateTime<Utc>), Summary> = BTreeMap::new();
+    for row in &rows {
+        inserted = get::<i64>(row, 0)?;
+        let Some(monitor) = get::<Option<i64>>(row, 1)? else {
+            continue;
+        };
+        let at: DateTime<Utc> = get(row, 2)?;
+        late.entry((monitor, rollups::hour_start(at)?))
+            .or_default()
+            .add(&sample(get(row, 3)?, get(row, 4)?, get(row, 5)?)?);
+    }
+    rollups::upsert(&tx, &late).await?;
+    let status = tx.prepare_cached(UPSERT_STATUS).await.map_err(pg)?;
+    tx.execute(
+        &status,
+        &[
+            &c.monitor,
+            &c.checked_at,
+            &c.ok,
+            &c.status_code,
+            &c.latency_us,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    tx.commit().await.map_err(pg)?;
+    Ok(Some(usize::try_from(inserted).unwrap_or(0)))
+}
+
+/// A read-only transaction on one snapshot, so the mark, the raw rows and the rollups are
+/// read at one moment and a row is never counted twice or not at all.
+async fn snapshot(client: &mut Object) -> Result<Transaction<'_>, StoreError> {
+    client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(pg)
+}
+
+/// Whether `owner` has monitor `id`.
+async fn owns(tx: &Transaction<'_>, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
+    let stmt = tx
+        .prepare_cached("SELECT 1 FROM monitors WHERE id = $1 AND user_id = $2")
+        .await
+        .map_err(pg)?;
+    let row = tx.query_opt(&stmt, &[&id.0, &owner.0]).await.map_err(pg)?;
+    Ok(row.is_some())
+}
+
+const RESULT_COLUMNS: &str = "r.checked_at, r.ok, r.status_code, r.latency_us, r.dns_us, \
+    r.connect_us, r.tls_us, r.ttfb_us, r.error_kind, r.error_message, r.cert_expires_at";
+
+pub(super) async fn list(
+    client: &mut Object,
+    owner: UserId,
+    id: MonitorId,
+    before: Option<DateTime<Utc>>,
+    limit: u32,
+) -> Result<Option<Vec<StoredResult>>, StoreError> {
+    let tx = snapshot(client).await?;
+    if !owns(&tx, owner, id).await? {
+        return Ok(None);
+    }
+    // Rows at or below the mark are rolled up: logically gone, if still stored.
+    let sql = format!(
+        "SELECT {RESULT_COLUMNS} FROM results r, rollup_mark m \
+         WHERE r.monitor_id = $1 AND r.checked_at < coalesce($2::timestamptz, 'infinity') \
+           AND (r.checked_at, r.monitor_id) > (m.checked_at, m.monitor_id) \
+         ORDER BY r.checked_at DESC LIMIT $3"
+    );
+    let stmt = tx.prepare_cached(&sql).await.map_err(pg)?;
+    let rows = tx
+        .query(&stmt, &[&id.0, &before, &bigint(limit)])
+        .await
+        .map_err(pg)?;
+    let results = rows.iter().map(read_result).collect::<Result<_, _>>()?;
+    tx.commit().await.map_err(pg)?;
+    Ok(Some(results))
+}
+
+pub(super) async fn window(
+    client: &mut Object,
+    owner: UserId,
+    id: MonitorId,
+    from: DateTime<Utc>,
+) -> Result<Option<WindowData>, StoreError> {
+    let tx = snapshot(client).await?;
+    if !owns(&tx, owner, id).await? {
+        return Ok(None);
+    }
+    let from = millis(from);
+    let stmt = tx
+        .prepare_cached(
+            "SELECT r.ok, r.status_code, r.latency_us FROM results r, rollup_mark m \
+             WHERE r.monitor_id = $1 AND r.checked_at >= $2 \
+               AND (r.checked_at, r.monitor_id) > (m.checked_at, m.monitor_id) \
+             ORDER BY r.checked_at",
+        )
+        .await
+        .map_err(pg)?;
+    let rows = tx.query(&stmt, &[&id.0, &from]).await.map_err(pg)?;
+    let raw = rows
+        .iter()
+        .map(|row| sample(get(row, 0)?, get(row, 1)?, get(row, 2)?))
+        .collect::<Result<_, _>>()?;
+    let rollups = rollups::total_from(&tx, id, rollups::hour_start(from)?).await?;
+    tx.commit().await.map_err(pg)?;
+    Ok(Some(WindowData { raw, rollups }))
+}
+
+/// A raw row as statistics see it: latency counts only when a response came.
+pub(super) fn sample(ok: bool, code: Option<i32>, latency_us: i64) -> Result<Sample, StoreError> {
+    Ok(Sample {
+        ok,
+        latency: code.is_some().then(|| duration(latency_us)).transpose()?,
+    })
+}
+
+/// A `results` row read in [`RESULT_COLUMNS`] order.
+fn read_result(row: &Row) -> Result<CheckResult, StoreError> {
+    let checked_at: DateTime<Utc> = get(row, 0)?;
+    let ok: bool = get(row, 1)?;
+    let code: Option<i32> = get(row, 2)?;
+    let phase = |i: usize| get::<Option<i64>>(row, i)?.map(duration).transpose();
+    let kind: Option<String> = get(row, 8)?;
+    let failure = match (ok, kind) {
+        (true, None) => None,
+        (false, Some(kind)) => Some(Failure {
+            kind: FailureKind::from_str(&kind).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            message: get::<Option<String>>(row, 9)?.unwrap_or_default(),
+        }),
+        (ok, kind) => {
+            return Err(StoreError::Corrupt(format!(
+                "result at {checked_at}: ok = {ok} with error kind {kind:?}"
+            )));
+        }
+    };
+    Ok(CheckResult {
+        checked_at,
+        status_code: code.map(|c| status_code(c.into())).transpose()?,
+        latency: duration(get(row, 3)?)?,
+        phases: Phases {
+            dns: phase(4)?,
+            connect: phase(5)?,
+            tls: phase(6)?,
+            ttfb: phase(7)?,
+        },
+        cert_expires_at: get(row, 10)?,
+        failure,
+    })
+}

@@ -1,0 +1,89 @@
+//! Handing due monitors to schedulers: claims move a monitor's next due time along its grid.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Object;
+
+use super::connect::{bigint, get, pg};
+use super::monitors::{COLUMNS, read_row};
+use crate::store::{Claim, StoreError};
+
+/// Claims in one statement. The inner SELECT computes each due monitor's due time: a check
+/// missed by more than its grace (half its interval, at most 10 s; e.g. the service was
+/// down) is skipped to the first grid point at or after now, since running it late would
+/// report a stale time and running every missed point would flood the target. Rows locked
+/// by another claimer are skipped rather than waited for, and moving next_check_at on is
+/// the claim: no other caller can see the same due time again.
+const CLAIM: &str = "\
+    UPDATE monitors SET next_check_at = c.due + make_interval(secs => monitors.interval_seconds) \
+    FROM ( \
+        SELECT m.id AS claimed_id, d.due FROM monitors m \
+        CROSS JOIN LATERAL (SELECT CASE \
+            WHEN m.next_check_at < $1::timestamptz \
+                 - least(make_interval(secs => m.interval_seconds / 2.0), interval '10 seconds') \
+            THEN m.next_check_at + make_interval(secs => \
+                 ceil(extract(epoch FROM $1::timestamptz - m.next_check_at) / m.interval_seconds) \
+                 * m.interval_seconds) \
+            ELSE m.next_check_at END AS due) d \
+        WHERE NOT m.paused AND m.next_check_at <= $2::timestamptz AND d.due <= $2::timestamptz \
+        ORDER BY d.due, m.id \
+        LIMIT $3 \
+        FOR UPDATE OF m SKIP LOCKED \
+    ) c LEFT JOIN monitor_status s ON s.monitor_id = c.claimed_id \
+    WHERE monitors.id = c.claimed_id";
+
+pub(super) async fn claim_due(
+    client: &Object,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<Claim>, StoreError> {
+    let sql = format!(
+        "{CLAIM} RETURNING {COLUMNS}, s.checked_at, s.ok, s.status_code, s.latency_us, c.due"
+    );
+    let stmt = client.prepare_cached(&sql).await.map_err(pg)?;
+    let rows = client
+        .query(&stmt, &[&now, &until, &bigint(limit)])
+        .await
+        .map_err(pg)?;
+    let mut claims = rows
+        .iter()
+        .map(|row| {
+            Ok(Claim {
+                monitor: read_row(row)?,
+                due: get(row, 19)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // RETURNING gives rows in no promised order.
+    claims.sort_by_key(|c| (c.due, c.monitor.id));
+    Ok(claims)
+}
+
+pub(super) async fn release_claims(
+    client: &mut Object,
+    claims: &[Claim],
+) -> Result<(), StoreError> {
+    let tx = client.transaction().await.map_err(pg)?;
+    // Compare-and-set: if the monitor was claimed again, resumed or re-gridded since, its
+    // next due time is no longer the one this claim set, and putting it back would run a
+    // due time twice.
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE monitors SET next_check_at = $1 WHERE id = $2 \
+             AND next_check_at = $1::timestamptz + make_interval(secs => $3::integer)",
+        )
+        .await
+        .map_err(pg)?;
+    // Latest first, so a monitor with two claims pending (t and t + interval) unwinds both:
+    // giving back t + interval makes next_check_at match the CAS for t.
+    let mut latest_first: Vec<&Claim> = claims.iter().collect();
+    latest_first.sort_by_key(|c| std::cmp::Reverse(c.due));
+    for claim in latest_first {
+        let interval = i32::try_from(claim.monitor.spec.interval_secs())
+            .map_err(|_| StoreError::Backend("interval too long".into()))?;
+        tx.execute(&stmt, &[&claim.due, &claim.monitor.id.0, &interval])
+            .await
+            .map_err(pg)?;
+    }
+    tx.commit().await.map_err(pg)
+}
