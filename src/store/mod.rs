@@ -73,6 +73,21 @@ pub struct Claim {
     pub due: DateTime<Utc>,
 }
 
+/// One instance's heartbeat: who it is and how busy it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// The instance's id, unique per process (host, pid and a random part).
+    pub instance: String,
+    /// Where its API listens.
+    pub address: String,
+    /// When the process started.
+    pub started_at: DateTime<Utc>,
+    /// When it last reported.
+    pub seen_at: DateTime<Utc>,
+    /// Checks it finished in the minute before `seen_at`.
+    pub checks_last_minute: u64,
+}
+
 /// A stored result, as the results endpoint lists it.
 pub type StoredResult = crate::check::CheckResult;
 
@@ -195,6 +210,30 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes at most `limit` rollups of hours that started before `cutoff`; returns how many.
     async fn prune_rollups(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError>;
+
+    // --- cluster ---
+
+    /// Records an instance's heartbeat (replacing its last one), and forgets instances
+    /// silent since `forget_before`.
+    async fn heartbeat(
+        &self,
+        beat: &Heartbeat,
+        forget_before: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The instances heard from at or after `since`, by id.
+    async fn instances(&self, since: DateTime<Utc>) -> Result<Vec<Heartbeat>, StoreError>;
+
+    /// Takes or renews the lease on `job` for `holder` until `until`, unless another
+    /// holder's lease still runs at `now`; true if `holder` holds it now. Jobs that must not
+    /// overlap run only while they hold their lease.
+    async fn lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Storage upkeep the retention job runs on each pass, after rolling up: PostgreSQL
     /// creates the coming days' result partitions ahead of time and drops the partitions

@@ -2,6 +2,7 @@
 //! implementations cannot drift apart. PostgreSQL runs it on a fresh database per test, and
 //! skips (with one line) where no PostgreSQL is reachable.
 
+mod cluster;
 /// Behaviour only the PostgreSQL store has: partitions, the roll-up mark, hosts, pool.
 #[path = "postgres.rs"]
 mod postgres_only;
@@ -88,6 +89,9 @@ macro_rules! store_suite {
             retention::rolling_up_keeps_window_totals_exact,
             retention::windows_reach_back_to_the_start_of_their_first_hour,
             retention::pruning_removes_only_old_hours_at_most_limit,
+            cluster::heartbeats_replace_the_last_and_silent_instances_are_forgotten,
+            cluster::a_lease_has_one_holder_until_it_runs_out,
+            cluster::concurrent_takers_of_a_lease_have_one_winner,
         );
     };
     (@each $backend:ident, $make:expr; $($file:ident :: $test:ident),* $(,)?) => {

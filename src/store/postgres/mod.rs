@@ -5,6 +5,7 @@
 //! roll-up mark, past them; raw rows at or below the mark are logically gone, and a day's
 //! partition is dropped whole once the mark has passed its end.
 
+mod cluster;
 mod connect;
 mod monitors;
 mod partitions;
@@ -18,7 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Pool};
 
-use super::{Claim, Store, StoreError, StoredResult, User, UserCredentials, WindowData};
+use super::{Claim, Heartbeat, Store, StoreError, StoredResult, User, UserCredentials, WindowData};
 use crate::auth::{Email, UserId};
 use crate::check::CheckRecord;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
@@ -261,6 +262,34 @@ impl Store for PostgresStore {
     async fn prune_rollups(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
         let client = self.client().await?;
         let result = retention::prune_rollups(&client, cutoff, limit).await;
+        settle(client, result)
+    }
+
+    async fn heartbeat(
+        &self,
+        beat: &Heartbeat,
+        forget_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let result = cluster::heartbeat(&client, beat, forget_before).await;
+        settle(client, result)
+    }
+
+    async fn instances(&self, since: DateTime<Utc>) -> Result<Vec<Heartbeat>, StoreError> {
+        let client = self.client().await?;
+        let result = cluster::instances(&client, since).await;
+        settle(client, result)
+    }
+
+    async fn lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let result = cluster::lease(&client, job, holder, now, until).await;
         settle(client, result)
     }
 

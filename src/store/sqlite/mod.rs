@@ -4,6 +4,7 @@
 //! write fails at once with SQLITE_BUSY when another writer got there first, while an
 //! immediate one waits out `busy_timeout` like any other lock.
 
+mod cluster;
 mod monitors;
 mod results;
 mod retention;
@@ -19,7 +20,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 use chrono::{DateTime, Utc};
 
-use super::{Claim, Store, StoreError, StoredResult, User, UserCredentials, WindowData};
+use super::{Claim, Heartbeat, Store, StoreError, StoredResult, User, UserCredentials, WindowData};
 use crate::auth::{Email, UserId};
 use crate::check::CheckRecord;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
@@ -263,6 +264,32 @@ impl Store for SqliteStore {
 
     async fn prune_rollups(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
         self.write(move |tx| retention::prune_rollups(tx, cutoff, limit))
+            .await
+    }
+
+    async fn heartbeat(
+        &self,
+        beat: &Heartbeat,
+        forget_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let beat = beat.clone();
+        self.write(move |tx| cluster::heartbeat(tx, &beat, forget_before))
+            .await
+    }
+
+    async fn instances(&self, since: DateTime<Utc>) -> Result<Vec<Heartbeat>, StoreError> {
+        self.run(move |conn| cluster::instances(conn, since)).await
+    }
+
+    async fn lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        self.write(move |tx| cluster::lease(tx, &job, &holder, now, until))
             .await
     }
 }
