@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use crate::api::{self, AppState, Throttle};
 use crate::auth::{PasswordHasher, TokenKeys};
 use crate::config::Settings;
+use crate::jobs::heartbeat::{self, Instance};
 use crate::jobs::retention::Retention;
 use crate::monitor::Rules;
 use crate::pipeline::{
@@ -41,6 +42,7 @@ pub struct App {
     buffer: Arc<dyn Buffer>,
     writer_options: WriterOptions,
     metrics: Arc<Metrics>,
+    instance: Arc<Instance>,
     retention: Retention,
 }
 
@@ -68,6 +70,10 @@ impl App {
                 ..SchedulerOptions::default()
             },
         );
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listening on {} (TOCSIN_LISTEN)", settings.listen))?;
+        let instance = Arc::new(Instance::new(listener.local_addr()?.to_string()));
         let state = AppState {
             store: store.clone(),
             hasher: PasswordHasher::default(),
@@ -81,10 +87,8 @@ impl App {
             scheduler: scheduler_handle,
             metrics: metrics.clone(),
             buffer: buffer.clone(),
+            instance: instance.clone(),
         };
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("listening on {} (TOCSIN_LISTEN)", settings.listen))?;
         Ok(Self {
             listener,
             router: api::router(state),
@@ -93,6 +97,7 @@ impl App {
             buffer,
             writer_options,
             metrics,
+            instance,
             retention: Retention {
                 raw: settings.retention,
                 rollups: settings.rollup_retention,
@@ -133,7 +138,17 @@ impl App {
         );
         let writer = tokio::spawn(writer.run());
         let scheduler = tokio::spawn(self.scheduler.run(stopped()));
-        let retention = tokio::spawn(self.retention.run(self.store.clone(), stopped()));
+        let retention = tokio::spawn(self.retention.run(
+            self.store.clone(),
+            self.instance.id.clone(),
+            stopped(),
+        ));
+        let heartbeat = tokio::spawn(heartbeat::run(
+            self.instance.clone(),
+            self.store.clone(),
+            self.metrics.clone(),
+            stopped(),
+        ));
 
         let service = self
             .router
@@ -159,6 +174,9 @@ impl App {
         }
         if let Err(error) = retention.await {
             tracing::error!(%error, "the retention job failed");
+        }
+        if let Err(error) = heartbeat.await {
+            tracing::error!(%error, "the heartbeat job failed");
         }
         served.context("serving HTTP")
     }

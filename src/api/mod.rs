@@ -27,6 +27,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{PasswordHasher, TokenKeys};
+use crate::jobs::heartbeat::Instance;
 use crate::monitor::Rules;
 use crate::pipeline::Buffer;
 use crate::scheduler::SchedulerHandle;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Where finished checks wait, for readiness.
     pub buffer: Arc<dyn Buffer>,
+    /// Who this process is among the instances sharing the database.
+    pub instance: Arc<Instance>,
 }
 
 /// Every route, and the OpenAPI document generated from the same definitions.
@@ -105,6 +108,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(throttled)
         .merge(seed::url_router())
         .nest("/api/v1", v1::monitors_router())
+        .nest("/api/v1", v1::cluster_router())
         .merge(health::router());
     let doc = routes.get_openapi_mut();
     doc.info.title = "tocsin".into();

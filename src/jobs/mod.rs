@@ -1,4 +1,6 @@
-//! Background jobs that keep the store tidy. Each runs on a period in its own task and stops
-//! with the process.
+//! Background jobs: heartbeats, and keeping the store tidy. Each runs on a period in its own
+//! task and stops with the process; those that must not overlap across instances run only
+//! while they hold their lease in the store.
 
+pub mod heartbeat;
 pub mod retention;

@@ -3,7 +3,8 @@
 //! rollups older than `TOCSIN_ROLLUP_RETENTION` are deleted.
 //!
 //! The job runs every quarter of the retention (at least every 10 minutes), so a raw row is
-//! never kept longer than 1.25 × the retention.
+//! never kept longer than 1.25 × the retention, on one instance at a time: the one holding
+//! the `retention` lease.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,6 +16,9 @@ use crate::store::{Store, StoreError};
 
 /// Rows moved per transaction: small enough that writers never wait long behind the job.
 pub const BATCH: u32 = 5_000;
+/// The lease that keeps two instances from rolling up, pruning and dropping partitions at
+/// once.
+pub const LEASE: &str = "retention";
 /// The longest pause between runs.
 pub const MAX_PERIOD: Duration = Duration::from_secs(600);
 
@@ -61,8 +65,20 @@ impl Retention {
         Ok((rolled, pruned))
     }
 
-    /// Runs a pass every [`Retention::period`] until `shutdown` completes.
-    pub async fn run(self, store: Arc<dyn Store>, shutdown: impl Future<Output = ()>) {
+    /// How long a pass's lease lasts: two periods and a margin, so the holder renews it
+    /// every period and an instance that died hands over after at most this long.
+    pub fn lease_for(&self) -> Duration {
+        self.period() * 2 + Duration::from_secs(30)
+    }
+
+    /// Runs a pass every [`Retention::period`] until `shutdown` completes, on whichever
+    /// instance holds the `retention` lease (`holder` is this instance's id).
+    pub async fn run(
+        self,
+        store: Arc<dyn Store>,
+        holder: String,
+        shutdown: impl Future<Output = ()>,
+    ) {
         tokio::pin!(shutdown);
         let mut ticks = tokio::time::interval(self.period());
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -70,6 +86,16 @@ impl Retention {
             tokio::select! {
                 () = &mut shutdown => return,
                 _ = ticks.tick() => {}
+            }
+            let now = Utc::now();
+            let until = now + chrono::Duration::from_std(self.lease_for()).unwrap_or_default();
+            match store.lease(LEASE, &holder, now, until).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot take the retention lease; retrying at the next pass");
+                    continue;
+                }
             }
             match self.run_once(store.as_ref()).await {
                 Ok((0, 0)) => {}

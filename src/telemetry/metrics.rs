@@ -3,6 +3,7 @@
 //! One [`Metrics`] value per process (not a global), so tests that start several instances
 //! in one process each count their own.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -45,6 +46,7 @@ pub struct Metrics {
     results_dropped: Counter,
     results_corrupt: Counter,
     http_requests: Family<HttpLabels, Counter>,
+    checks_finished: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -139,7 +141,13 @@ impl Metrics {
             results_dropped,
             results_corrupt,
             http_requests,
+            checks_finished: AtomicU64::new(0),
         }
+    }
+
+    /// Checks finished since start, every outcome together (for heartbeats).
+    pub fn checks_finished(&self) -> u64 {
+        self.checks_finished.load(Ordering::Relaxed)
     }
 
     /// The metrics in the Prometheus (OpenMetrics) text format.
@@ -224,6 +232,7 @@ impl CheckTimer<'_> {
         self.metrics
             .check_duration
             .observe(self.started.elapsed().as_secs_f64());
+        self.metrics.checks_finished.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -59,6 +59,7 @@ async fn openapi_documents_every_route() {
         ("/api/v1/monitors/{id}", "delete"),
         ("/api/v1/monitors/{id}/pause", "post"),
         ("/api/v1/monitors/{id}/resume", "post"),
+        ("/api/v1/cluster", "get"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),

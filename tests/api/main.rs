@@ -4,6 +4,7 @@
 mod auth;
 mod binary;
 mod checks;
+mod cluster;
 mod errors;
 mod health;
 mod helpers;

@@ -1,6 +1,7 @@
 //! The versioned API under `/api/v1`.
 
 mod auth;
+mod cluster;
 mod monitors;
 mod results;
 
@@ -20,6 +21,11 @@ pub fn auth_router() -> OpenApiRouter<AppState> {
 /// The monitor routes, with their results and statistics.
 pub fn monitors_router() -> OpenApiRouter<AppState> {
     monitors::router().merge(results::router())
+}
+
+/// The instances sharing this database.
+pub fn cluster_router() -> OpenApiRouter<AppState> {
+    cluster::router()
 }
 
 /// The `{id}` path segment, parsed.
