@@ -83,7 +83,10 @@ impl App {
                 allow_private_targets: settings.allow_private_targets,
             },
             max_monitors_per_user: settings.max_monitors_per_user,
-            throttle: Arc::new(Throttle::new(settings.auth_rate_per_minute)),
+            throttle: Arc::new(Throttle::new(
+                settings.auth_rate_per_minute,
+                settings.trusted_proxies.clone(),
+            )),
             scheduler: scheduler_handle,
             metrics: metrics.clone(),
             buffer: buffer.clone(),

@@ -6,11 +6,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::ApiError;
+use crate::config::TrustedProxies;
 
 /// Buckets kept before idle ones are dropped, bounding memory under a spray of addresses.
 const MAX_TRACKED: usize = 100_000;
@@ -19,6 +21,7 @@ const MAX_TRACKED: usize = 100_000;
 #[derive(Debug)]
 pub struct Throttle {
     per_minute: u32,
+    trusted: TrustedProxies,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
 }
 
@@ -29,10 +32,12 @@ struct Bucket {
 }
 
 impl Throttle {
-    /// A throttle allowing `per_minute` attempts per address; 0 turns it off.
-    pub fn new(per_minute: u32) -> Self {
+    /// A throttle allowing `per_minute` attempts per address; 0 turns it off. Requests from
+    /// a `trusted` proxy count against the client its `X-Forwarded-For` names.
+    pub fn new(per_minute: u32, trusted: TrustedProxies) -> Self {
         Self {
             per_minute,
+            trusted,
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -65,6 +70,33 @@ impl Throttle {
     }
 }
 
+impl Throttle {
+    /// The client behind `peer`: the nearest address in `X-Forwarded-For` that is not a
+    /// trusted proxy, when `peer` is one; otherwise `peer` itself. Read from the right,
+    /// since a client can put anything at the left of the header.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if self.trusted.is_empty() || !self.trusted.contains(peer) {
+            return peer;
+        }
+        let hops = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        for hop in hops.into_iter().rev() {
+            match hop.parse::<IpAddr>() {
+                Ok(addr) if self.trusted.contains(addr) => continue,
+                Ok(addr) => return addr,
+                // Garbage from a hop we trust to append correctly: stop believing the header.
+                Err(_) => return peer,
+            }
+        }
+        peer
+    }
+}
+
 impl Bucket {
     fn refilled(&self, now: Instant, per_second: f64, capacity: f64) -> f64 {
         let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
@@ -94,7 +126,8 @@ pub async fn limit(
     request: Request,
     next: Next,
 ) -> Response {
-    match state.throttle.check(peer.ip(), Instant::now()) {
+    let client = state.throttle.client(peer.ip(), request.headers());
+    match state.throttle.check(client, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             ApiError::TooManyRequests(wait.as_secs_f64().ceil().max(1.0) as u64).into_response()
@@ -108,7 +141,7 @@ mod tests {
 
     #[test]
     fn allows_a_burst_then_refills_over_time() {
-        let throttle = Throttle::new(3);
+        let throttle = Throttle::new(3, TrustedProxies::default());
         let ip: IpAddr = "192.0.2.1".parse().expect("ip");
         let t0 = Instant::now();
         for _ in 0..3 {
@@ -127,7 +160,7 @@ mod tests {
 
     #[test]
     fn addresses_are_throttled_separately() {
-        let throttle = Throttle::new(1);
+        let throttle = Throttle::new(1, TrustedProxies::default());
         let t0 = Instant::now();
         assert!(throttle.check("192.0.2.1".parse().expect("ip"), t0).is_ok());
         assert!(throttle.check("192.0.2.2".parse().expect("ip"), t0).is_ok());
@@ -140,7 +173,7 @@ mod tests {
 
     #[test]
     fn one_ipv6_slash_64_shares_a_bucket() {
-        let throttle = Throttle::new(1);
+        let throttle = Throttle::new(1, TrustedProxies::default());
         let t0 = Instant::now();
         assert!(
             throttle
@@ -156,8 +189,55 @@ mod tests {
 
     #[test]
     fn zero_turns_it_off() {
-        let throttle = Throttle::new(0);
+        let throttle = Throttle::new(0, TrustedProxies::default());
         let ip: IpAddr = "192.0.2.1".parse().expect("ip");
         assert!((0..1000).all(|_| throttle.check(ip, Instant::now()).is_ok()));
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_forwarded_client_is_throttled() {
+        let trusted = TrustedProxies::try_from("10.0.0.0/8".to_owned()).expect("valid");
+        let throttle = Throttle::new(1, trusted);
+        let headers = |value: &str| {
+            let mut map = HeaderMap::new();
+            map.insert("x-forwarded-for", value.parse().expect("header"));
+            map
+        };
+        let lb: IpAddr = "10.0.0.2".parse().expect("ip");
+        let client = |h: &HeaderMap| throttle.client(lb, h);
+        // The client's own claim at the left is not believed; the balancer appended the peer.
+        assert_eq!(
+            client(&headers("6.6.6.6, 198.51.100.7")).to_string(),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            client(&headers("198.51.100.7, 10.0.0.9")).to_string(),
+            "198.51.100.7"
+        );
+        assert_eq!(client(&HeaderMap::new()), lb, "no header: the peer");
+        assert_eq!(client(&headers("nonsense")), lb);
+        let stranger: IpAddr = "203.0.113.5".parse().expect("ip");
+        assert_eq!(
+            throttle.client(stranger, &headers("198.51.100.7")),
+            stranger,
+            "an untrusted peer's header is ignored"
+        );
+        // Two clients behind one balancer have a bucket each.
+        let now = Instant::now();
+        assert!(
+            throttle
+                .check(client(&headers("198.51.100.7")), now)
+                .is_ok()
+        );
+        assert!(
+            throttle
+                .check(client(&headers("198.51.100.8")), now)
+                .is_ok()
+        );
+        assert!(
+            throttle
+                .check(client(&headers("198.51.100.7")), now)
+                .is_err()
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! behaviour hours later.
 
 mod database_url;
+mod proxies;
 mod redis_url;
 
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 pub use database_url::{DatabaseUrl, redact};
+pub use proxies::TrustedProxies;
 pub use redis_url::RedisUrl;
 
 /// The prefix of every environment variable tocsin reads.
@@ -41,6 +43,7 @@ pub const KEYS: &[&str] = &[
     "redis_prefix",
     "flush_interval",
     "buffer_capacity",
+    "trusted_proxies",
     "log",
 ];
 
@@ -102,6 +105,10 @@ pub struct Settings {
     /// size, or with Redis, how many wait here while Redis is away.
     #[serde(default = "defaults::buffer_capacity")]
     pub buffer_capacity: u32,
+    /// Balancers whose `X-Forwarded-For` names the client (`TOCSIN_TRUSTED_PROXIES`),
+    /// for throttling behind HAProxy; empty trusts no header.
+    #[serde(default)]
+    pub trusted_proxies: TrustedProxies,
     /// Log filter, in `tracing` directive syntax (`info`, `tocsin=debug,tower_http=info`).
     #[serde(default = "defaults::log")]
     pub log: String,
@@ -316,6 +323,7 @@ impl Default for Settings {
             redis_prefix: defaults::redis_prefix(),
             flush_interval: defaults::flush_interval(),
             buffer_capacity: defaults::buffer_capacity(),
+            trusted_proxies: TrustedProxies::default(),
             log: defaults::log(),
         }
     }

@@ -117,6 +117,7 @@ fn every_bad_value_names_its_setting() {
         ("TOCSIN_FLUSH_INTERVAL", "10ms", "TOCSIN_FLUSH_INTERVAL"),
         ("TOCSIN_FLUSH_INTERVAL", "2days", "TOCSIN_FLUSH_INTERVAL"),
         ("TOCSIN_BUFFER_CAPACITY", "10", "TOCSIN_BUFFER_CAPACITY"),
+        ("TOCSIN_TRUSTED_PROXIES", "lb1", "TOCSIN_TRUSTED_PROXIES"),
         (
             "TOCSIN_DATABASE_URL",
             "postgres://h:port/db",
@@ -203,6 +204,7 @@ fn the_production_stack_is_configured_from_the_environment() {
         jail.set_env("TOCSIN_REDIS_URL", "redis://127.0.0.1:6379/2");
         // The seed flushed every 100 minutes; that must stay possible.
         jail.set_env("TOCSIN_FLUSH_INTERVAL", "100m");
+        jail.set_env("TOCSIN_TRUSTED_PROXIES", "127.0.0.1,10.0.0.0/8");
         let s = load(None, &Overrides::default()).expect("valid");
         assert_eq!(s.database_url, DatabaseUrl::Postgres { url: url.into() });
         assert_eq!(
@@ -210,6 +212,7 @@ fn the_production_stack_is_configured_from_the_environment() {
             Some("redis://127.0.0.1:6379/2")
         );
         assert_eq!(s.flush_interval, Duration::from_secs(6000));
+        assert!(s.trusted_proxies.contains("10.1.2.3".parse().expect("ip")));
         assert!(!format!("{s:?}").contains("pw"), "no password in Debug");
         Ok(())
     });
