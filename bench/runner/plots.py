@@ -25,7 +25,8 @@ def bars(ax, labels, values, color, target=None, target_label=None):
     values = [v or 0 for v in values]
     ax.bar(labels, values, color=color)
     for i, v in enumerate(values):
-        ax.annotate(f"{v:,.3g}", (i, v), ha="center", va="bottom", fontsize=8)
+        text = f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
+        ax.annotate(text, (i, v), ha="center", va="bottom", fontsize=8)
     if target is not None:
         ax.axhline(target, linestyle="--", color="black", linewidth=1, label=target_label)
         ax.legend(fontsize=8)
