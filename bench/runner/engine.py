@@ -146,7 +146,7 @@ def ramp(work, url):
     """Raises checks/s step by step (monitors = rate × interval) until p99 lateness passes
     200 ms or the achieved rate falls short of the target by a tenth; one run per step."""
     rates = [int(r) for r in env_list("BENCH_RAMP_RATES", "1000 2000 3000 4000 5000 6500 8000 "
-                                      "10000 13000 16000", "500 1000 2000")]
+                                      "10000 13000 16000", "1000 3000 6000")]
     interval = env_int("BENCH_RAMP_INTERVAL", 10, 2)
     seconds = env_int("BENCH_RAMP_SECS", 30, 5)
     steps = []

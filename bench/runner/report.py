@@ -57,8 +57,8 @@ def engine(r):
                      fmt(s["rss_loaded_mib"]), fmt(s["failed_checks"], 0), fmt(s["skipped"], 0)])
     sizes = table(["monitors", "interval s", "target checks/s", "checks/s", "lateness p50 ms",
                    "p99 ms", "max ms (bucket ≤)", "CPU s / 1000 checks",
-                   "CPU/check ÷ wrk CPU/req", "vs target ≤ 2", "idle RSS KiB/monitor",
-                   "vs target ≤ 2 KiB", "RSS loaded MiB", "failed", "skipped"], rows)
+                   "CPU/check ÷ wrk CPU/req", "÷ target (≤ 2)", "idle RSS KiB/monitor",
+                   "÷ target (≤ 2 KiB)", "RSS loaded MiB", "failed", "skipped"], rows)
     ceiling = table(["wrk `Connection: close`", "measured", "field (issue)", "ratio"], [
         ["req/s", fmt(c["req_per_s"]), "~16,000", fmt(c["req_per_s"] / 16000, 2)],
         ["client CPU µs / request", fmt(c["cpu_us_per_request"], 2), "~60",
