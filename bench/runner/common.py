@@ -337,7 +337,9 @@ def machine():
     mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
     git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True,  # noqa: E731
                                     text=True).stdout.strip()
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    # The suite's own outputs do not make the measured code dirty.
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                     ":!BENCHMARKS.md", ":!bench/results", ":!bench/plots"))
     return {
         "nproc": os.cpu_count(),
         "cpu": model,
