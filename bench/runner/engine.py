@@ -1,0 +1,165 @@
+"""The check engine: N monitors seeded through the store against a local nginx with fresh
+connections; checks/s, schedule lateness, CPU per check and RSS per monitor, beside wrk's
+fresh-connection ceiling measured in the same run; then a ramp to where p99 lateness
+passes 200 ms."""
+
+import tempfile
+import time
+from pathlib import Path
+
+from common import (QUICK, RUNS, Tocsin, cpu_seconds, env_int, env_list, histogram_delta,
+                    histogram_max, histogram_quantile, log, median_dicts, metric_sum, nginx,
+                    rss_kib, run_tools, wrk)
+
+LATENESS = "tocsin_schedule_lateness_seconds"
+LATE_LIMIT_S = 0.200
+
+
+def grace(interval):
+    """How late a check may start before the scheduler skips it (README: half the
+    interval, at most 10 s)."""
+    return min(interval / 2, 10)
+
+
+def seed(workdir, name, count, interval, url, pace=True):
+    """A fresh SQLite database with `count` monitors of `url`; returns its URL and the
+    seeder's report."""
+    path = Path(workdir) / f"{name}.db"
+    db = f"sqlite://{path}"
+    # Many accounts: SQLite's per-creation count of the owner's monitors makes one account of
+    # 100k monitors seed quadratically slowly (see bench/README.md).
+    args = ["seed-monitors", "--database-url", db, "--count", count,
+            "--interval-secs", interval, "--url", url,
+            "--per-user", env_int("BENCH_MONITORS_PER_USER", 1000)]
+    if pace:
+        # The pace is count ÷ interval creations per second: above what the store keeps up
+        # with, spread the creations over several intervals (phases stay evenly spread).
+        seed_rate = env_int("BENCH_SEED_RATE", 3000)
+        args += ["--spread-intervals", max(1, -(-count // (interval * seed_rate)))]
+    else:
+        args.append("--no-pace")
+    log(f"seeding {count} monitors every {interval}s ({name})")
+    _, report, _ = run_tools(*args)
+    if pace and report["max_lag_secs"] > 0.05 * interval:
+        log(f"seeding fell {report['max_lag_secs']:.1f}s behind its pace: due times are "
+            "not evenly spread over the interval")
+    return db, report
+
+
+def load_run(db, count, interval, seconds, warmup):
+    """One sustained run: tocsin serves the seeded monitors; the window after the warm-up is
+    measured from two scrapes of /metrics and two readings of /proc."""
+    # Wait out the grace so every missed due time is skipped, not run in one burst.
+    time.sleep(grace(interval) + 1)
+    with Tocsin(db) as server:
+        time.sleep(warmup)
+        before, cpu0, t0 = server.metrics(), cpu_seconds(server.pid), time.monotonic()
+        time.sleep(seconds)
+        after, cpu1, t1 = server.metrics(), cpu_seconds(server.pid), time.monotonic()
+        rss = rss_kib(server.pid)
+    checks = metric_sum(after, "tocsin_checks_total") - metric_sum(before, "tocsin_checks_total")
+    ok = after.get(("tocsin_checks_total", '{outcome="ok"}'), 0) - before.get(
+        ("tocsin_checks_total", '{outcome="ok"}'), 0)
+    skipped = metric_sum(after, "tocsin_checks_skipped_total") - metric_sum(
+        before, "tocsin_checks_skipped_total")
+    buckets = histogram_delta(before, after, LATENESS)
+    cpu = cpu1 - cpu0
+    ms = lambda s: None if s is None else s * 1000  # noqa: E731
+    return {
+        "monitors": count,
+        "interval_s": interval,
+        "target_checks_per_s": count / interval,
+        "checks_per_s": checks / (t1 - t0),
+        "failed_checks": checks - ok,
+        "skipped": skipped,
+        "lateness_p50_ms": ms(histogram_quantile(buckets, 0.50)),
+        "lateness_p99_ms": ms(histogram_quantile(buckets, 0.99)),
+        "lateness_max_ms": ms(histogram_max(buckets)),
+        "cpu_percent": 100 * cpu / (t1 - t0),
+        "cpu_ms_per_check": 1000 * cpu / checks if checks else None,
+        "cpu_s_per_1000_checks": 1000 * cpu / checks if checks else None,
+        "rss_loaded_mib": rss / 1024,
+    }
+
+
+def idle_rss(db, seeded_at):
+    """RSS of tocsin holding the seeded monitors, before any is due (a long interval)."""
+    time.sleep(max(0.0, seeded_at + 11 - time.monotonic()))
+    with Tocsin(db) as server:
+        time.sleep(3)
+        checks = metric_sum(server.metrics(), "tocsin_checks_total")
+        return rss_kib(server.pid), checks
+
+
+def ceiling(url, seconds):
+    """wrk with `Connection: close`: the machine's fresh-connection request rate and the
+    client CPU per request."""
+    report = wrk(url, seconds, env_int("BENCH_WRK_CONNECTIONS", 32), threads=1,
+                 headers=["Connection: close"])
+    return {"req_per_s": report["req_per_s"], "cpu_us_per_request": report["cpu_us_per_request"],
+            "errors": report["errors_connect"] + report["errors_read"] + report["non_2xx"]}
+
+
+def run():
+    """Runs the engine scenario; returns its results."""
+    sizes = [tuple(map(int, s.split(":"))) for s in
+             env_list("BENCH_ENGINE_SIZES", "1000:1 10000:5 100000:20", "1000:1")]
+    seconds = env_int("BENCH_ENGINE_SECS", 60, 8)
+    warmup = env_int("BENCH_ENGINE_WARMUP", 5, 2)
+    out = {"sizes": [], "ceiling": None, "ramp": [], "duration_s": seconds}
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as work, nginx() as url:
+        # Idle memory: an empty database, then each N at a one-day interval.
+        empty, _ = seed(work, "empty", 0, 86400, url, pace=False)
+        base_rss, _ = idle_rss(empty, 0)
+        idle = {}
+        for count, _ in sizes:
+            db, _ = seed(work, f"idle-{count}", count, 86400, url, pace=False)
+            rss, checks = idle_rss(db, time.monotonic())
+            idle[count] = {"rss_idle_mib": rss / 1024, "checks_during_idle": checks,
+                           "rss_kib_per_idle_monitor": (rss - base_rss) / count}
+        seeded, seed_lag = {}, {}
+        for count, interval in sizes:
+            seeded[count], report = seed(work, f"load-{count}", count, interval, url)
+            seed_lag[count] = report["max_lag_secs"]
+        ceilings, loads = [], {count: [] for count, _ in sizes}
+        for n in range(RUNS):
+            log(f"engine run {n + 1}/{RUNS}: wrk ceiling")
+            ceilings.append(ceiling(url, seconds))
+            for count, interval in sizes:
+                log(f"engine run {n + 1}/{RUNS}: {count} monitors every {interval}s")
+                loads[count].append(load_run(seeded[count], count, interval, seconds, warmup))
+        out["ceiling"] = median_dicts(ceilings)
+        wrk_cpu = out["ceiling"]["cpu_us_per_request"]
+        for count, _ in sizes:
+            row = median_dicts(loads[count])
+            row.update(idle[count])
+            row["base_rss_mib"] = base_rss / 1024
+            row["seed_lag_s"] = seed_lag[count]
+            cpu = row.get("cpu_ms_per_check")
+            row["cpu_ratio_to_wrk"] = None if cpu is None else cpu * 1000 / wrk_cpu
+            out["sizes"].append(row)
+        out["ramp"] = ramp(work, url)
+    return out
+
+
+def ramp(work, url):
+    """Raises checks/s step by step (monitors = rate × interval) until p99 lateness passes
+    200 ms or the achieved rate falls short of the target by a tenth; one run per step."""
+    rates = [int(r) for r in env_list("BENCH_RAMP_RATES", "1000 2000 3000 4000 5000 6500 8000 "
+                                      "10000 13000 16000", "1000 3000 6000")]
+    interval = env_int("BENCH_RAMP_INTERVAL", 10, 2)
+    seconds = env_int("BENCH_RAMP_SECS", 30, 5)
+    steps = []
+    for rate in rates:
+        count = rate * interval
+        db, seeded = seed(work, f"ramp-{rate}", count, interval, url)
+        log(f"ramp: {rate} checks/s ({count} monitors every {interval}s)")
+        step = load_run(db, count, interval, seconds, 2 if QUICK else 5)
+        step["seed_lag_s"] = seeded["max_lag_secs"]
+        Path(db.removeprefix("sqlite://")).unlink(missing_ok=True)
+        step["passed"] = (step["lateness_p99_ms"] or 0) <= LATE_LIMIT_S * 1000 and \
+            step["checks_per_s"] >= 0.9 * rate
+        steps.append(step)
+        if not step["passed"]:
+            break
+    return steps

@@ -1,0 +1,186 @@
+"""BENCHMARKS.md from bench/template.md and the results JSON: a table per scenario with the
+issue's targets beside the measured values and their ratio, and the plots."""
+
+from pathlib import Path
+
+from common import BENCH, ROOT
+import plots
+
+TEMPLATE = BENCH / "template.md"
+OUTPUT = ROOT / "BENCHMARKS.md"
+
+
+def fmt(value, digits=1):
+    """A number for a table: thousands separated, `–` when missing."""
+    if value is None:
+        return "–"
+    if isinstance(value, float) and abs(value) < 10 and digits:
+        return f"{value:.{max(digits, 2)}f}"
+    return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+
+
+def verdict(value, target, higher_is_better=True):
+    """The ratio to the target and ✅/❌."""
+    if value is None or target is None:
+        return "–"
+    r = value / target
+    ok = r >= 1 if higher_is_better else r <= 1
+    return f"{r:.2f} {'✅' if ok else '❌'}"
+
+
+def table(header, rows):
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def stamp(section):
+    """Where a section's figures come from (scenarios may be run separately)."""
+    m = section.get("machine", {})
+    mode = "QUICK smoke run" if m.get("quick") else f"median of {m.get('runs')} runs"
+    return f"*{mode}, commit `{m.get('commit')}`, {m.get('date')}, load average {' '.join(m.get('loadavg', []))} at start.*"
+
+
+def engine(r):
+    """The engine section."""
+    c = r["ceiling"]
+    rows = []
+    for s in r["sizes"]:
+        rows.append([fmt(s["monitors"], 0), s["interval_s"], fmt(s["target_checks_per_s"], 0),
+                     fmt(s["checks_per_s"]), fmt(s["lateness_p50_ms"], 2),
+                     fmt(s["lateness_p99_ms"], 2), fmt(s["lateness_max_ms"], 2),
+                     fmt(s["cpu_s_per_1000_checks"], 3), fmt(s["cpu_ratio_to_wrk"], 2),
+                     verdict(s["cpu_ratio_to_wrk"], 2, False),
+                     fmt(s["rss_kib_per_idle_monitor"], 2),
+                     verdict(s["rss_kib_per_idle_monitor"], 2, False),
+                     fmt(s["rss_loaded_mib"]), fmt(s["failed_checks"], 0), fmt(s["skipped"], 0)])
+    sizes = table(["monitors", "interval s", "target checks/s", "checks/s", "lateness p50 ms",
+                   "p99 ms", "max ms (bucket ≤)", "CPU s / 1000 checks",
+                   "CPU/check ÷ wrk CPU/req", "÷ target (≤ 2)", "idle RSS KiB/monitor",
+                   "÷ target (≤ 2 KiB)", "RSS loaded MiB", "failed", "skipped"], rows)
+    ceiling = table(["wrk `Connection: close`", "measured", "field (issue)", "ratio"], [
+        ["req/s", fmt(c["req_per_s"]), "~16,000", fmt(c["req_per_s"] / 16000, 2)],
+        ["client CPU µs / request", fmt(c["cpu_us_per_request"], 2), "~60",
+         fmt(c["cpu_us_per_request"] / 60, 2)]])
+    ramp_rows, knee = [], None
+    for s in r["ramp"]:
+        ramp_rows.append([fmt(s["target_checks_per_s"], 0), fmt(s["monitors"], 0),
+                          fmt(s["checks_per_s"]), fmt(s["lateness_p99_ms"], 2),
+                          fmt(s["cpu_percent"], 0),
+                          fmt((s["cpu_ms_per_check"] or 0) * 1000, 1),
+                          fmt((s["cpu_ms_per_check"] or 0) * 1000 / c["cpu_us_per_request"], 2),
+                          "yes" if s["passed"] else "**no**"])
+        if not s["passed"] and knee is None:
+            knee = s["target_checks_per_s"]
+    best = max([s["checks_per_s"] for s in r["ramp"] if s["passed"]], default=None)
+    ramp = table(["target checks/s", "monitors", "checks/s", "lateness p99 ms", "CPU %",
+                  "CPU µs/check", "÷ wrk CPU/req", "p99 ≤ 200 ms and ≥ 90 % of target"],
+                 ramp_rows)
+    summary = (f"Highest rate held: **{fmt(best)} checks/s** (target ≥ 5,000: "
+               f"{verdict(best, 5000)}); " + (f"first step past the limit: {fmt(knee, 0)}/s."
+                                              if knee else "the last step is still within the "
+                                              "limit: add higher BENCH_RAMP_RATES."))
+    return "\n\n".join([stamp(r), f"Each load run: {r['duration_s']} s measured after warm-up.",
+                        ceiling, sizes, "**Ramp** (one run per step)", ramp, summary,
+                        plots.engine(r)])
+
+
+def latency_row(name, w, target_rps=None):
+    """One endpoint's row."""
+    return [name, fmt(w["req_per_s"]), fmt(w["p50_ms"], 2), fmt(w["p95_ms"], 2),
+            fmt(w["p99_ms"], 2), fmt(w["non_2xx"] + w["errors_connect"] + w["errors_read"], 0),
+            fmt(target_rps, 0) if target_rps else "–", verdict(w["req_per_s"], target_rps)]
+
+
+def api(r):
+    """The API section."""
+    h = r["hash"]
+    hashed = table(["argon2id (19 MiB, t=2, p=1)", "measured"], [
+        ["hash time, median ms", fmt(h["median_ms"], 2)], ["cores", h["cores"]],
+        ["ceiling = cores ÷ hash time, /s", fmt(h["ceiling_per_s"])]])
+    rows = []
+    for name in ("register", "login"):
+        w = r[name]
+        rows.append([f"POST /{name} ({r['users']} users)", fmt(w["req_per_s"]),
+                     fmt(w["p50_ms"], 2), fmt(w["p95_ms"], 2), fmt(w["p99_ms"], 2),
+                     fmt(w["non_2xx"] + w["errors_connect"] + w["errors_read"], 0),
+                     f"≥ 0.90 × ceiling {fmt(h['ceiling_per_s'])}/s",
+                     f"{w['ratio_to_ceiling']:.2f} × ceiling "
+                     f"{'✅' if w['ratio_to_ceiling'] >= 0.9 else '❌'}"])
+    for name, w in r["endpoints"].items():
+        rows.append(latency_row(f"{name} ({r['connections']} conns)", w, 20000))
+    seed = ("The seed measured 1,086 req/s and p95 21 ms for `/register` on a laptop with "
+            f"plaintext passwords; here register is bound by argon2id, ratio to the seed: "
+            f"{fmt(r['register']['req_per_s'] / 1086, 2)}.")
+    return "\n\n".join([stamp(r), f"{r['duration_s']} s per wrk run.", hashed,
+                        table(["endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+                               "target", "ratio"], rows), seed, plots.api(r)])
+
+
+def ingest(r):
+    """The ingest section."""
+    rows = [["tocsin → SQLite", fmt(r["sqlite"]["results_per_s"]), "≥ 20,000",
+             verdict(r["sqlite"]["results_per_s"], 20000)]]
+    pg, notes = r["postgres"], []
+    if "skipped" in pg:
+        notes.append(f"PostgreSQL skipped: {pg['skipped']}.")
+    else:
+        if "tocsin" in pg:
+            rows.append(["tocsin → PostgreSQL", fmt(pg["tocsin"]["results_per_s"]),
+                         "≥ 50,000", verdict(pg["tocsin"]["results_per_s"], 50000)])
+        else:
+            notes.append(f"tocsin → PostgreSQL skipped: {pg['tocsin_skipped']}.")
+        rows.append(["`psql \\copy` (PostgreSQL's ceiling)", fmt(pg["copy"]["results_per_s"]),
+                     "–", "–"])
+        if pg.get("ratio_to_copy") is not None:
+            notes.append(f"tocsin ÷ COPY: {pg['ratio_to_copy']:.2f}.")
+    return "\n\n".join([stamp(r), f"{fmt(r['results'], 0)} results, batches of {r['batch']}.",
+                        table(["path", "results/s", "target", "ratio"], rows), " ".join(notes),
+                        plots.ingest(r)])
+
+
+def history(r):
+    """The history section."""
+    rows = []
+    for window, w in r["windows"].items():
+        target = 20 if window == "365d" else None
+        rows.append([f"stats?window={window}", fmt(w["req_per_s"]), fmt(w["p50_ms"], 2),
+                     fmt(w["p95_ms"], 2), fmt(w["p99_ms"], 2),
+                     "p95 < 20 ms" if target else "–",
+                     verdict(w["p95_ms"], target, False) if target else "–"])
+    s = r["seed"]
+    setup = (f"{fmt(r['monitors'], 0)} monitors, {r['days']} days: "
+             f"{fmt(s['rolled_up_results'], 0)} sparse results rolled into hourly rollups and "
+             f"{fmt(s['raw_results'], 0)} raw results ({r['raw_hours']} h at 60 s); database "
+             f"{fmt(r['database_mib'])} MiB, seeded in {fmt(s['seconds'])} s. "
+             f"{r['connections']} connection(s), random monitors.")
+    return "\n\n".join([stamp(r), setup,
+                        table(["request", "req/s", "p50 ms", "p95 ms", "p99 ms", "target",
+                               "ratio"], rows), plots.history(r)])
+
+
+SECTIONS = {"engine": engine, "api": api, "ingest": ingest, "history": history}
+
+
+def write(results):
+    """Renders the template with whatever scenarios the results hold."""
+    text = TEMPLATE.read_text()
+    m = results.get("machine", {})
+    banner = ""
+    if any(s.get("machine", {}).get("quick") for s in results.values() if isinstance(s, dict)):
+        banner = ("> **Smoke run, not the real figures.** Some sections below come from "
+                  "`BENCH_QUICK=1` on a busy shared machine (other builds running): they show "
+                  "that the suite works, not what tocsin can do. Run `bench/run` on a quiet "
+                  "machine for the real figures.\n")
+    text = text.replace("{{banner}}", banner)
+    text = text.replace("{{machine}}", table(["", ""], [
+        ["cores (nproc)", m.get("nproc")], ["CPU", m.get("cpu")],
+        ["memory", f"{m.get('memory_gib')} GiB"], ["kernel", m.get("kernel")],
+        ["rustc", m.get("rustc")], ["commit", f"`{m.get('commit')}`"], ["date", m.get("date")],
+        ["load average at start", " ".join(m.get("loadavg", []))]]))
+    for name, render in SECTIONS.items():
+        body = render(results[name]) if name in results else "*Not run yet.*"
+        text = text.replace("{{" + name + "}}", body)
+    OUTPUT.write_text(text)
+    return OUTPUT
