@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Days, Utc};
 use tocsin::check::FailureKind;
-use tocsin::check::stats::Summary;
-use tocsin::monitor::Monitor;
-use tocsin::store::{PostgresStore, Store, StoreError, WindowData};
+use tocsin::store::{PostgresStore, Store, StoreError};
 
 use crate::proxy::Proxy;
 use crate::results::{at, base, failed, ok, owned_monitor, records};
+use crate::retention::{total, window};
 use crate::services::{PgDatabase, fresh_postgres};
 use crate::suite::S;
 
@@ -51,22 +50,6 @@ fn partition(day: DateTime<Utc>) -> String {
     format!("results_{}", day.format("%Y%m%d"))
 }
 
-async fn window(store: &S, m: &Monitor) -> WindowData {
-    store
-        .window(m.owner, m.id, base())
-        .await
-        .expect("window")
-        .expect("own monitor")
-}
-
-fn total(data: &WindowData) -> Summary {
-    let mut total = data.rollups.clone();
-    for sample in &data.raw {
-        total.add(sample);
-    }
-    total
-}
-
 #[tokio::test]
 async fn partitions_are_made_ahead_and_dropped_once_rolled_up() {
     let Some((store, db)) = fresh().await else {
@@ -100,7 +83,7 @@ async fn partitions_are_made_ahead_and_dropped_once_rolled_up() {
     let (first, second) = (partition(base()), partition(at(DAY)));
     let made = partitions(&db).await;
     assert!(made.contains(&first) && made.contains(&second), "{made:?}");
-    let before = total(&window(&store, &m).await);
+    let before = total(&window(&store, &m, base()).await);
 
     // The first day is rolled up whole: its partition goes, the second day's stays.
     assert_eq!(
@@ -114,7 +97,7 @@ async fn partitions_are_made_ahead_and_dropped_once_rolled_up() {
         left.contains(&second) && left.is_superset(&ahead),
         "{left:?}"
     );
-    let after = window(&store, &m).await;
+    let after = window(&store, &m, base()).await;
     assert_eq!((after.raw.len(), after.rollups.checks), (1, 2));
     assert_eq!(total(&after), before, "nothing lost with the partition");
     let listed = store.list_results(m.owner, m.id, None, 10).await;
@@ -161,7 +144,7 @@ async fn late_results_below_the_mark_land_in_the_rollups() {
     );
     assert_eq!(store.insert_results(&late).await.expect("late"), 2);
     assert_eq!(store.insert_results(&late).await.expect("again"), 0, "once");
-    let data = window(&store, &m).await;
+    let data = window(&store, &m, base()).await;
     assert_eq!(data.raw, vec![], "rolled-up time has no raw rows");
     let ms = Duration::from_millis;
     let r = &data.rollups;
@@ -179,7 +162,7 @@ async fn late_results_below_the_mark_land_in_the_rollups() {
     assert!(!partitions(&db).await.contains(&partition(base())));
     let later = records(m.id, &[ok(at(HOUR + 10), 200, 1)]);
     assert_eq!(store.insert_results(&later).await.expect("later"), 1);
-    assert_eq!(window(&store, &m).await.rollups.checks, 5);
+    assert_eq!(window(&store, &m, base()).await.rollups.checks, 5);
     assert_eq!(
         store
             .get_monitor(m.owner, m.id)

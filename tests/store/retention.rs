@@ -35,7 +35,8 @@ async fn seeded(store: &S, tag: &str) -> Monitor {
     m
 }
 
-async fn window(store: &S, m: &Monitor, from: DateTime<Utc>) -> WindowData {
+/// The monitor's window from `from`, asserting it is the owner's.
+pub async fn window(store: &S, m: &Monitor, from: DateTime<Utc>) -> WindowData {
     store
         .window(m.owner, m.id, from)
         .await
@@ -44,7 +45,7 @@ async fn window(store: &S, m: &Monitor, from: DateTime<Utc>) -> WindowData {
 }
 
 /// Raw rows and rollups added up: what any statistic of the window is computed from.
-fn total(data: &WindowData) -> Summary {
+pub fn total(data: &WindowData) -> Summary {
     let mut total = data.rollups.clone();
     for sample in &data.raw {
         total.add(sample);

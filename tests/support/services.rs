@@ -106,24 +106,32 @@ pub async fn fresh_postgres() -> Option<PgDatabase> {
     })
 }
 
+/// Runs `work` to completion on a runtime of its own in a thread of its own: cleanup in
+/// `Drop` may run inside a test's runtime (where blocking on it would panic) or outside any.
+fn block_on_own_runtime<F>(work: impl FnOnce() -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()>,
+{
+    let done = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(work());
+    });
+    let _ = done.join();
+}
+
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         let (admin, name) = (self.admin.clone(), self.name.clone());
-        // A runtime of its own: Drop may run inside (or outside) a test's runtime.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async {
-                if let Ok(client) = admin_client(&admin).await {
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
+        block_on_own_runtime(move || async move {
+            if let Ok(client) = admin_client(&admin).await {
+                let _ = client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
         });
-        let _ = dropped.join();
     }
 }
 
@@ -171,29 +179,21 @@ pub async fn fresh_redis() -> Option<RedisSpace> {
 impl Drop for RedisSpace {
     fn drop(&mut self) {
         let (url, pattern) = (self.url.clone(), format!("{}*", self.prefix));
-        let cleaned = std::thread::spawn(move || {
+        block_on_own_runtime(move || async move {
             let Ok(client) = redis::Client::open(url.as_str()) else {
                 return;
             };
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async {
-                let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
-                    return;
-                };
-                let keys: Vec<String> = redis::cmd("KEYS")
-                    .arg(&pattern)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap_or_default();
-                if !keys.is_empty() {
-                    let _: Result<(), _> =
-                        redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
-                }
-            });
+            let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+                return;
+            };
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(&pattern)
+                .query_async(&mut conn)
+                .await
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
+            }
         });
-        let _ = cleaned.join();
     }
 }
