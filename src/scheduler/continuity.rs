@@ -4,9 +4,13 @@
 //! due time this instance already ran locally is dropped, so the outage adds no double check
 //! on this instance.
 //!
-//! With several instances each continues the monitors it claimed last. A monitor whose next
-//! due time was claimed elsewhere just before the outage may then be checked twice per
-//! period until the store is back: a monitor checked twice beats one not checked at all.
+//! With several instances each continues the monitors it claimed last, except those whose
+//! next due time fell inside its last complete claim round: that round claimed everything
+//! due up to its horizon, so a due time it did not return was taken by another instance
+//! (or the monitor was paused or deleted there). A monitor can still be checked twice per
+//! period until the store is back when the outage begins in the fraction of a second
+//! between two instances' claim rounds, as the next due time enters the horizon: a monitor
+//! checked twice beats one not checked at all.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -33,6 +37,8 @@ pub struct Continuity {
     known: HashMap<MonitorId, Known>,
     ran_locally: HashMap<MonitorId, DateTime<Utc>>,
     failing_since: Option<DateTime<Utc>>,
+    /// The horizon of the last claim round that claimed everything due up to it.
+    claimed_until: Option<DateTime<Utc>>,
 }
 
 fn interval(monitor: &Monitor) -> chrono::Duration {
@@ -60,10 +66,12 @@ impl Continuity {
         true
     }
 
-    /// A claim round succeeded: the store is back, and monitors whose next due time passed
-    /// without this instance claiming it belong to another instance now (or are paused).
-    pub fn store_answered(&mut self, now: DateTime<Utc>, slack: Duration) {
+    /// A claim round claimed everything due up to `until`: the store is back, and monitors
+    /// whose next due time passed without this instance claiming it belong to another
+    /// instance now (or are paused).
+    pub fn store_answered(&mut self, now: DateTime<Utc>, until: DateTime<Utc>, slack: Duration) {
         self.failing_since = None;
+        self.claimed_until = Some(until);
         let slack = chrono::Duration::from_std(slack).unwrap_or_default();
         self.known
             .retain(|_, known| known.last_due + interval(&known.monitor) + slack >= now);
@@ -79,6 +87,11 @@ impl Continuity {
         let since = *self.failing_since.get_or_insert(now);
         if (now - since).to_std().unwrap_or_default() < OUTAGE_AFTER {
             return Vec::new();
+        }
+        if let Some(claimed_until) = self.claimed_until.take() {
+            // Those due times were claimed by the last complete round, not by this instance.
+            self.known
+                .retain(|_, known| known.last_due + interval(&known.monitor) > claimed_until);
         }
         let mut claims = Vec::new();
         for (id, known) in &mut self.known {

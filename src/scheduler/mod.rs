@@ -217,7 +217,11 @@ impl Scheduler {
                         }
                     }
                     if !full {
-                        continuity.store_answered(now, self.options.poll + self.options.horizon);
+                        continuity.store_answered(
+                            now,
+                            until,
+                            self.options.poll + self.options.horizon,
+                        );
                         return;
                     }
                 }

@@ -89,7 +89,7 @@ fn monitors_claimed_elsewhere_paused_or_deleted_are_not_continued() {
     assert!(c.claimed(&claim(1, 10, 20)));
     assert!(c.claimed(&claim(2, 10, 20)));
     // At 22 (1 s slack), monitor 3's and 4's due time 20 was claimed by someone else.
-    c.store_answered(secs(22), Duration::from_secs(1));
+    c.store_answered(secs(22), secs(23), Duration::from_secs(1));
     let mut paused = monitor(2, 10);
     paused.paused = true;
     c.update(&paused);
@@ -105,4 +105,18 @@ fn an_edited_interval_applies_to_local_checks() {
     c.update(&monitor(1, 30));
     let _ = c.store_failed(secs(11), secs(12));
     assert_eq!(dues(&c.store_failed(secs(39), secs(41))), vec![(1, 40)]);
+}
+
+#[test]
+fn a_due_time_the_last_complete_round_covered_belongs_to_another_instance() {
+    let mut c = Continuity::default();
+    assert!(c.claimed(&claim(1, 10, 10)));
+    assert!(c.claimed(&claim(2, 10, 10)));
+    assert!(c.claimed(&claim(2, 10, 20)));
+    // The round at 19 claimed everything due up to 21: monitor 1's due time 20 went
+    // to another instance, which goes on with it; monitor 2's 30 was not yet claimable.
+    c.store_answered(secs(19), secs(21), Duration::from_secs(1));
+    let _ = c.store_failed(secs(21), secs(22));
+    assert_eq!(dues(&c.store_failed(secs(29), secs(31))), vec![(2, 30)]);
+    assert_eq!(dues(&c.store_failed(secs(39), secs(41))), vec![(2, 40)]);
 }
