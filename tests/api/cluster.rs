@@ -147,7 +147,7 @@ async fn a_change_through_one_instance_applies_to_checks_the_other_claimed() {
 
     // Which instance holds a monitor's next claim is up to the phase of their polls, so each
     // kind of change is made through both in turn: some always cross instances.
-    let via = |n: usize| if n % 2 == 0 { &first } else { &second };
+    let via = |n: usize| if n.is_multiple_of(2) { &first } else { &second };
     let paths =
         |base: u16| -> Vec<String> { (0..EACH).map(|n| format!("/status/{}", base + n)).collect() };
     let (paused, deleted, edited, moved_to) = (paths(200), paths(210), paths(220), paths(230));
