@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use crate::api::{self, AppState, Throttle};
 use crate::auth::{PasswordHasher, TokenKeys};
 use crate::config::Settings;
+use crate::jobs::changes;
 use crate::jobs::heartbeat::{self, Instance};
 use crate::jobs::retention::Retention;
 use crate::monitor::Rules;
@@ -22,7 +23,7 @@ use crate::pipeline::{
     BatchWriter, Buffer, MemoryBuffer, RedisBuffer, RedisOptions, WriterOptions,
 };
 use crate::probe::{Probe, ProbeOptions};
-use crate::scheduler::{Scheduler, SchedulerOptions};
+use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -39,6 +40,7 @@ pub struct App {
     router: axum::Router,
     store: Arc<dyn Store>,
     scheduler: Scheduler,
+    scheduler_handle: SchedulerHandle,
     buffer: Arc<dyn Buffer>,
     writer_options: WriterOptions,
     metrics: Arc<Metrics>,
@@ -87,7 +89,7 @@ impl App {
                 settings.auth_rate_per_minute,
                 settings.trusted_proxies.clone(),
             )),
-            scheduler: scheduler_handle,
+            scheduler: scheduler_handle.clone(),
             metrics: metrics.clone(),
             buffer: buffer.clone(),
             instance: instance.clone(),
@@ -97,6 +99,7 @@ impl App {
             router: api::router(state),
             store,
             scheduler,
+            scheduler_handle,
             buffer,
             writer_options,
             metrics,
@@ -141,6 +144,11 @@ impl App {
         );
         let writer = tokio::spawn(writer.run());
         let scheduler = tokio::spawn(self.scheduler.run(stopped()));
+        let changes = tokio::spawn(changes::run(
+            self.store.clone(),
+            self.scheduler_handle,
+            stopped(),
+        ));
         let retention = tokio::spawn(self.retention.run(
             self.store.clone(),
             self.instance.id.clone(),
@@ -174,6 +182,9 @@ impl App {
         self.buffer.close();
         if let Err(error) = writer.await {
             tracing::error!(%error, "the batch writer failed");
+        }
+        if let Err(error) = changes.await {
+            tracing::error!(%error, "following monitor changes failed");
         }
         if let Err(error) = retention.await {
             tracing::error!(%error, "the retention job failed");

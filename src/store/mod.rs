@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
 
 use crate::auth::{Email, UserId};
 use crate::check::CheckRecord;
@@ -86,6 +87,16 @@ pub struct Heartbeat {
     pub seen_at: DateTime<Utc>,
     /// Checks it finished in the minute before `seen_at`.
     pub checks_last_minute: u64,
+}
+
+/// A monitor that was edited, paused, resumed or deleted, as [`Store::monitor_changes`]
+/// reports it: only who and which, since the monitor is read afresh to learn what changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonitorChange {
+    /// The monitor's owner.
+    pub owner: UserId,
+    /// The monitor.
+    pub id: MonitorId,
 }
 
 /// A stored result, as the results endpoint lists it.
@@ -240,6 +251,15 @@ pub trait Store: Send + Sync + 'static {
     /// whose rows are all rolled up. Nothing to do for stores without partitions.
     async fn upkeep(&self, _now: DateTime<Utc>) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// The monitors other processes sharing this database edit, pause, resume or delete,
+    /// each reported once the change commits (this process's own changes too), until the
+    /// receiver is dropped. `None` where no other process can write (SQLite: the API tells
+    /// its own scheduler directly). Best effort: a change committed while the store cannot
+    /// listen (reconnecting after a failover) is not reported. Call within a Tokio runtime.
+    fn monitor_changes(&self) -> Option<mpsc::Receiver<MonitorChange>> {
+        None
     }
 }
 

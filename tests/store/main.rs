@@ -2,6 +2,7 @@
 //! implementations cannot drift apart. PostgreSQL runs it on a fresh database per test, and
 //! skips (with one line) where no PostgreSQL is reachable.
 
+mod changes;
 mod cluster;
 /// Behaviour only the PostgreSQL store has: partitions, the roll-up mark, hosts, pool.
 #[path = "postgres.rs"]

@@ -25,8 +25,9 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 /// Connections per instance.
 const POOL_SIZE: usize = 16;
 
-/// A pool for `url`; connects lazily.
-pub(super) fn pool(url: &str) -> Result<Pool, StoreError> {
+/// How `url` is connected to, with the timeouts above where the URL sets none. The pool and
+/// the change listener use the same one, so both find the primary of a multi-host URL.
+pub(super) fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
     let shown = redact(url);
     let mut config = tokio_postgres::Config::from_str(url)
         .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL {shown}: {e}")))?;
@@ -42,6 +43,12 @@ pub(super) fn pool(url: &str) -> Result<Pool, StoreError> {
     if config.get_application_name().is_none() {
         config.application_name("tocsin");
     }
+    Ok(config)
+}
+
+/// A pool for `config` (`url` only names it in errors); connects lazily.
+pub(super) fn pool(url: &str, config: tokio_postgres::Config) -> Result<Pool, StoreError> {
+    let shown = redact(url);
     // Every host may take the whole connect timeout before the last one answers.
     let hosts = u32::try_from(config.get_hosts().len().max(1)).unwrap_or(u32::MAX);
     let create_timeout = config

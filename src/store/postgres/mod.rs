@@ -5,6 +5,7 @@
 //! roll-up mark, past them; raw rows at or below the mark are logically gone, and a day's
 //! partition is dropped whole once the mark has passed its end.
 
+mod changes;
 mod cluster;
 mod connect;
 mod monitors;
@@ -15,11 +16,17 @@ mod rollups;
 mod scheduling;
 mod users;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Pool};
+use tokio::sync::mpsc;
 
-use super::{Claim, Heartbeat, Store, StoreError, StoredResult, User, UserCredentials, WindowData};
+use super::{
+    Claim, Heartbeat, MonitorChange, Store, StoreError, StoredResult, User, UserCredentials,
+    WindowData,
+};
 use crate::auth::{Email, UserId};
 use crate::check::CheckRecord;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
@@ -40,16 +47,20 @@ const PARTITION_ATTEMPTS: usize = 3;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: Pool,
-    partitions: std::sync::Arc<Partitions>,
+    partitions: Arc<Partitions>,
+    /// How the pool connects, for the change listener's own connection.
+    config: Arc<tokio_postgres::Config>,
 }
 
 impl PostgresStore {
     /// Connects to the database at the libpq-style `url` (several hosts allowed); fails
     /// with [`StoreError::Unavailable`] within the connect timeout if none answers.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let config = connect::config(url)?;
         let store = Self {
-            pool: connect::pool(url)?,
-            partitions: std::sync::Arc::default(),
+            pool: connect::pool(url, config.clone())?,
+            partitions: Arc::default(),
+            config: Arc::new(config),
         };
         // One connection now, so a wrong URL fails at start rather than on the first request.
         store.ping().await?;
@@ -297,5 +308,9 @@ impl Store for PostgresStore {
         let mut client = self.client().await?;
         let result = self.partitions.upkeep(&mut client, now).await;
         settle(client, result)
+    }
+
+    fn monitor_changes(&self) -> Option<mpsc::Receiver<MonitorChange>> {
+        Some(changes::spawn(self.config.clone()))
     }
 }

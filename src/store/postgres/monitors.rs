@@ -7,6 +7,7 @@ use deadpool_postgres::Object;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use super::changes;
 use super::connect::{get, pg};
 use super::millis;
 use crate::auth::UserId;
@@ -206,15 +207,18 @@ pub(super) async fn get_one(
 }
 
 /// Runs an `UPDATE monitors … RETURNING *` given as `update`, returning the row with its
-/// last check: RETURNING cannot join, a query over it can.
+/// last check: RETURNING cannot join, a query over it can. The change is announced to every
+/// instance in the same statement (see [`changes`]); the extra column is not read.
 async fn updated(
     client: &Object,
     update: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Option<Monitor>, StoreError> {
+    let notify = changes::notify_sql("m");
     let sql = format!(
         "WITH m AS ({update} RETURNING *) \
-         SELECT {COLUMNS}, {STATUS} FROM m LEFT JOIN monitor_status s ON s.monitor_id = m.id"
+         SELECT {COLUMNS}, {STATUS}, {notify} \
+         FROM m LEFT JOIN monitor_status s ON s.monitor_id = m.id"
     );
     let stmt = client.prepare_cached(&sql).await.map_err(pg)?;
     let row = client.query_opt(&stmt, params).await.map_err(pg)?;
@@ -258,11 +262,18 @@ pub(super) async fn delete(
     let tx = client.transaction().await.map_err(pg)?;
     // The monitor first: deleting it waits for batches being written for it (they hold it
     // FOR KEY SHARE), so the DELETE of results after it sees their rows too.
-    let monitor = tx
-        .prepare_cached("DELETE FROM monitors WHERE id = $1 AND user_id = $2")
+    // Announced to every instance when the transaction commits (see [`changes`]).
+    let sql = format!(
+        "DELETE FROM monitors WHERE id = $1 AND user_id = $2 RETURNING {}",
+        changes::notify_sql("monitors")
+    );
+    let monitor = tx.prepare_cached(&sql).await.map_err(pg)?;
+    if tx
+        .query(&monitor, &[&id.0, &owner.0])
         .await
-        .map_err(pg)?;
-    if tx.execute(&monitor, &[&id.0, &owner.0]).await.map_err(pg)? == 0 {
+        .map_err(pg)?
+        .is_empty()
+    {
         return Ok(false);
     }
     // Results have no foreign key to cascade along (see the migration).

@@ -1,0 +1,176 @@
+//! Monitor changes reported across instances: PostgreSQL announces every committed edit,
+//! pause, resume and delete to each store listening on the database, keeps listening after
+//! its connection is lost, and stops when nobody reads; SQLite has nothing to report.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use tocsin::monitor::Monitor;
+use tocsin::store::{MonitorChange, PostgresStore, SqliteStore, Store};
+use tokio::sync::mpsc::Receiver;
+
+use crate::proxy::Proxy;
+use crate::results::owned_monitor;
+use crate::services::{PgDatabase, fresh_postgres};
+use crate::suite::{S, spec, user};
+
+/// Longer than a notification takes on a loopback, even on a busy machine.
+const QUIET: Duration = Duration::from_millis(500);
+
+async fn open(url: &str) -> S {
+    let store = PostgresStore::open(url).await.expect("opens");
+    store.migrate().await.expect("migrates");
+    Arc::new(store)
+}
+
+fn change(m: &Monitor) -> MonitorChange {
+    MonitorChange {
+        owner: m.owner,
+        id: m.id,
+    }
+}
+
+/// The next change, failing the test if none comes within a few seconds.
+async fn next(changes: &mut Receiver<MonitorChange>) -> MonitorChange {
+    tokio::time::timeout(Duration::from_secs(5), changes.recv())
+        .await
+        .expect("a change in time")
+        .expect("still listening")
+}
+
+/// Asserts nothing more is reported for a while.
+async fn quiet(changes: &mut Receiver<MonitorChange>) {
+    let extra = tokio::time::timeout(QUIET, changes.recv()).await;
+    assert!(extra.is_err(), "unexpected {extra:?}");
+}
+
+/// Edits `m` through `writer` until `changes` reports it, since the listener connects in the
+/// background; then swallows the reports of the earlier edits.
+async fn until_listening(writer: &S, m: &Monitor, changes: &mut Receiver<MonitorChange>) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        writer
+            .update_monitor(m.owner, m.id, &m.spec)
+            .await
+            .expect("updates")
+            .expect("exists");
+        if let Ok(Some(reported)) = tokio::time::timeout(QUIET, changes.recv()).await {
+            assert_eq!(reported, change(m));
+            break;
+        }
+        assert!(Instant::now() < deadline, "never started listening");
+    }
+    while let Ok(Some(reported)) = tokio::time::timeout(QUIET, changes.recv()).await {
+        assert_eq!(reported, change(m));
+    }
+}
+
+/// How many sessions on `db` are listening.
+async fn listeners(db: &PgDatabase) -> i64 {
+    let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .expect("connects");
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            &[],
+        )
+        .await
+        .expect("activity");
+    row.get(0)
+}
+
+#[tokio::test]
+async fn committed_changes_reach_every_store_on_the_database() {
+    let Some(db) = fresh_postgres().await else {
+        return;
+    };
+    let (writer, reader) = (open(&db.url).await, open(&db.url).await);
+    let mut changes = reader
+        .monitor_changes()
+        .expect("PostgreSQL reports changes");
+    let m = owned_monitor(&writer, "n1").await;
+    until_listening(&writer, &m, &mut changes).await;
+
+    let other = owned_monitor(&writer, "n2").await;
+    quiet(&mut changes).await;
+    assert!(other.id != m.id, "creating is not reported");
+
+    for paused in [true, false] {
+        writer
+            .set_paused(m.owner, m.id, paused)
+            .await
+            .expect("sets")
+            .expect("exists");
+        assert_eq!(next(&mut changes).await, change(&m), "paused: {paused}");
+    }
+    let stranger = user(&writer, "n3@example.com").await;
+    let missed = writer
+        .update_monitor(stranger, m.id, &spec("https://n3.example"))
+        .await
+        .expect("answers");
+    assert!(missed.is_none());
+    assert!(
+        !writer
+            .delete_monitor(stranger, m.id)
+            .await
+            .expect("answers")
+    );
+    quiet(&mut changes).await;
+
+    assert!(writer.delete_monitor(m.owner, m.id).await.expect("deletes"));
+    assert_eq!(next(&mut changes).await, change(&m));
+    quiet(&mut changes).await;
+
+    // Dropping the receiver ends the listening session.
+    assert_eq!(listeners(&db).await, 1);
+    drop(changes);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while listeners(&db).await > 0 {
+        assert!(Instant::now() < deadline, "still listening");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn listening_resumes_after_the_connection_is_lost() {
+    let Some(db) = fresh_postgres().await else {
+        return;
+    };
+    let url = url::Url::parse(&db.url).expect("a URL");
+    let upstream = format!(
+        "{}:{}",
+        url.host_str().expect("host"),
+        url.port().unwrap_or(5432)
+    );
+    let proxy = Proxy::start(upstream.parse().expect("an address")).await;
+    let through = format!(
+        "postgres://{}@{}{}",
+        url.username(),
+        proxy.addr(),
+        url.path()
+    );
+    let writer = open(&db.url).await;
+    let reader = open(&through).await;
+    let mut changes = reader
+        .monitor_changes()
+        .expect("PostgreSQL reports changes");
+    let m = owned_monitor(&writer, "n4").await;
+    until_listening(&writer, &m, &mut changes).await;
+
+    proxy.cut();
+    proxy.restore().await;
+    until_listening(&writer, &m, &mut changes).await;
+}
+
+#[tokio::test]
+async fn sqlite_has_no_changes_to_report() {
+    let dir = TempDir::new().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("tocsin.db"))
+        .await
+        .expect("opens");
+    assert!(store.monitor_changes().is_none());
+}
