@@ -25,7 +25,7 @@ TOP_STATEMENTS = 8
 def seed(pg, count, interval, url):
     """`count` monitors of `url`, created at a constant pace so their due times spread evenly
     over the interval; returns the seeder's report."""
-    rate = env_int("BENCH_SCALEOUT_SEED_RATE", 400)
+    rate = env_int("BENCH_SCALEOUT_SEED_RATE", 250)
     spread = max(1, -(-count // (interval * rate)))
     log(f"scaleout: seeding {count} monitors every {interval}s over {spread * interval}s")
     _, report, _ = run_tools("seed-monitors", "--database-url", pg.url, "--count", count,
