@@ -8,7 +8,7 @@ import time
 
 from common import BENCH, log, machine
 
-SCENARIOS = ("engine", "api", "ingest", "history")
+SCENARIOS = ("engine", "api", "ingest", "history", "scaleout")
 RESULTS = BENCH / "results" / "latest.json"
 
 

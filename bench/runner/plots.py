@@ -135,3 +135,47 @@ def history(r):
     ax.set_title(f"stats with {r['monitors']:,} monitors of history")
     ax.legend(fontsize=8)
     return save(fig, "history", "stats latency by window")
+
+
+def scaleout(r):
+    """Checks/s, statements/s and CPU per 1000 checks against the number of instances."""
+    steps = r["steps"]
+    ks = [s["instances"] for s in steps]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    ax = axes[0]
+    bars(ax, [str(k) for k in ks], [s["checks_per_s"] for s in steps], "tab:blue",
+         steps[0]["target_checks_per_s"], "target (monitors ÷ interval)")
+    ax.plot(range(len(ks)), [s["instance_min_checks_per_s"] for s in steps], "v",
+            color="tab:orange", label="idlest (▼) and busiest (▲) instance")
+    ax.plot(range(len(ks)), [s["instance_max_checks_per_s"] for s in steps], "^",
+            color="tab:orange")
+    ax.legend(fontsize=8)
+    ax.set_xlabel("instances")
+    ax.set_ylabel("checks/s")
+    ax.set_title("Checks per second")
+
+    ax = axes[1]
+    ax.plot(ks, [s["statements_per_s"] for s in steps], "o-", label="statements/s")
+    ax.plot(ks, [s["commits_per_s"] for s in steps], "s-", label="commits/s")
+    ax.set_xticks(ks)
+    ax.set_xlabel("instances")
+    ax.set_ylabel("per second")
+    ax.set_ylim(bottom=0)
+    twin = ax.twinx()
+    twin.plot(ks, [s["statements_per_1000_checks"] for s in steps], "d--", color="tab:red",
+              label="statements / 1000 checks")
+    twin.set_ylim(bottom=0)
+    twin.set_ylabel("statements per 1000 checks", color="tab:red")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Database load")
+
+    ax = axes[2]
+    tocsin = [s["tocsin_cpu_s_per_1000_checks"] or 0 for s in steps]
+    server = [s["postgres_cpu_s_per_1000_checks"] or 0 for s in steps]
+    ax.bar([str(k) for k in ks], tocsin, color="tab:blue", label="tocsin (all instances)")
+    ax.bar([str(k) for k in ks], server, bottom=tocsin, color="tab:purple", label="PostgreSQL")
+    ax.set_xlabel("instances")
+    ax.set_ylabel("CPU s per 1000 checks")
+    ax.legend(fontsize=8)
+    ax.set_title("CPU per 1000 checks")
+    return save(fig, "scaleout", "scale-out: checks/s, statements/s and CPU by instances")

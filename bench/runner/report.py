@@ -160,7 +160,45 @@ def history(r):
                                "ratio"], rows), plots.history(r)])
 
 
-SECTIONS = {"engine": engine, "api": api, "ingest": ingest, "history": history}
+def scaleout(r):
+    """The scale-out section."""
+    rows = []
+    for s in r["steps"]:
+        rows.append([s["instances"], fmt(s["checks_per_s"]),
+                     fmt(s["checks_per_s"] / s["target_checks_per_s"], 2),
+                     f"{fmt(s['instance_min_checks_per_s'], 0)}–"
+                     f"{fmt(s['instance_max_checks_per_s'], 0)}",
+                     fmt(s["lateness_p99_ms"], 2), fmt(s["statements_per_s"]),
+                     fmt(s["statements_per_1000_checks"]), fmt(s["commits_per_s"]),
+                     fmt(s["tocsin_cpu_s_per_1000_checks"], 3),
+                     fmt(s["postgres_cpu_s_per_1000_checks"], 3),
+                     fmt(s["window_stored_per_check"], 3),
+                     f"{fmt(s['double_checks'], 0)} {'✅' if s['double_checks'] == 0 else '❌'}",
+                     fmt(s["skipped"], 0), fmt(s["failed_checks"], 0)])
+    steps = table(["instances", "checks/s", "÷ target", "per instance (min–max)",
+                   "lateness p99 ms", "statements/s", "statements / 1000 checks", "commits/s",
+                   "tocsin CPU s / 1000 checks", "PostgreSQL CPU s / 1000 checks",
+                   "stored ÷ counted", "due times checked twice", "skipped", "failed"], rows)
+    top = r["top_statements"]
+    top_rows = [[fmt(t["calls"], 0), fmt(t["calls_per_1000_checks"]), fmt(t["rows_per_call"]),
+                 fmt(t["mean_ms"], 3), "`" + t["query"].replace("|", "\\|") + "`"]
+                for t in top["statements"]]
+    first = r["steps"][0]
+    seed = r["seed"]
+    setup = (f"{fmt(first['monitors'], 0)} monitors every {first['interval_s']} s "
+             f"({fmt(first['target_checks_per_s'], 0)} checks/s), seeded in "
+             f"{fmt(seed['seconds'])} s; PostgreSQL {r['postgres_version']}, private cluster; "
+             f"{r['buffer']} buffer; each step {r['warmup_s']} s of warm-up, then "
+             f"{r['duration_s']} s measured. Database {fmt(r['database_mib'])} MiB at the end.")
+    return "\n\n".join([stamp(r), setup, steps,
+                        f"**Most called statements** with {top['instances']} instances "
+                        "(one window, normalized text shortened):",
+                        table(["calls", "per 1000 checks", "rows per call", "mean ms",
+                               "statement"], top_rows), plots.scaleout(r)])
+
+
+SECTIONS = {"engine": engine, "api": api, "ingest": ingest, "history": history,
+            "scaleout": scaleout}
 
 
 def write(results):
