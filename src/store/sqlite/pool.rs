@@ -97,10 +97,10 @@ impl Pool {
         work: impl Fn(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let mut lease = self.lease().await?;
-        if let Some(conn) = lease.conn.as_mut() {
-            if let Some(done) = inline(conn, &work) {
-                return done;
-            }
+        if let Some(conn) = lease.conn.as_mut()
+            && let Some(done) = inline(conn, &work)
+        {
+            return done;
         }
         blocking(lease, work).await
     }
