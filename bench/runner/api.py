@@ -5,8 +5,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import (LUA, RUNS, Tocsin, env_int, log, median_dicts, nginx, ratio, run_tools,
-                    wrk)
+from common import (LUA, RUNS, Tocsin, cpu_seconds, env_int, log, median_dicts, nginx, ratio,
+                    run_tools, wrk)
 
 
 def create_account(server, email, password="bench-password1"):
@@ -16,6 +16,16 @@ def create_account(server, email, password="bench-password1"):
     if status != 201:
         raise RuntimeError(f"register answered {status}: {body}")
     return server.login(email, password)
+
+
+def measured(server, *args, **kwargs):
+    """One wrk run (see common.wrk) plus the server's CPU per request over it, from
+    /proc/PID/stat: the figure to compare when other work shares the cores."""
+    before = cpu_seconds(server.pid)
+    report = wrk(server.base, *args, **kwargs)
+    spent = cpu_seconds(server.pid) - before
+    report["server_cpu_us_per_request"] = 1e6 * spent / max(report["requests"], 1)
+    return report
 
 
 def run():
@@ -34,11 +44,11 @@ def run():
             for n in range(RUNS):
                 log(f"api run {n + 1}/{RUNS}: hash time, register (the seed's test), login")
                 hashes.append(run_tools("hash-time", "--count", 20)[1])
-                registers.append(wrk(server.base, seconds, users, threads=2,
-                                     script=LUA / "register.lua"))
-                logins.append(wrk(server.base, seconds, users, threads=2,
-                                  script=LUA / "login.lua",
-                                  env={"BENCH_EMAIL": email, "BENCH_PASSWORD": password}))
+                registers.append(measured(server, seconds, users, threads=2,
+                                          script=LUA / "register.lua"))
+                logins.append(measured(server, seconds, users, threads=2,
+                                       script=LUA / "login.lua",
+                                       env={"BENCH_EMAIL": email, "BENCH_PASSWORD": password}))
             out["hash"] = median_dicts(hashes)
             ceiling = out["hash"]["ceiling_per_s"]
             for name, runs in (("register", registers), ("login", logins)):
@@ -56,9 +66,9 @@ def run():
                     raise RuntimeError(f"creating a monitor answered {status}: {body}")
                 ids.append(body["id"])
             time.sleep(3)  # a few results to list and to summarise
+            # POST /url last: each monitor it creates is due at once, and checking them
+            # goes on after its run, so it would load whatever was measured next.
             endpoints = {
-                "POST /url": (LUA / "post_url.lua", {"BENCH_TOKEN": poster,
-                                                     "BENCH_TARGET": target}),
                 "GET /api/v1/monitors": (LUA / "get.lua", {
                     "BENCH_TOKEN": reader, "BENCH_PATH": "/api/v1/monitors"}),
                 "GET …/results": (LUA / "get.lua", {
@@ -68,11 +78,13 @@ def run():
                     "BENCH_TOKEN": reader,
                     "BENCH_PATH": "/api/v1/monitors/{id}/stats?window=30d",
                     "BENCH_ID_MIN": str(min(ids)), "BENCH_ID_MAX": str(max(ids))}),
+                "POST /url": (LUA / "post_url.lua", {"BENCH_TOKEN": poster,
+                                                     "BENCH_TARGET": target}),
             }
             out["endpoints"] = {}
             for name, (script, env) in endpoints.items():
                 log(f"api: {name}")
                 out["endpoints"][name] = median_dicts([
-                    wrk(server.base, seconds, connections, threads=2, script=script, env=env)
+                    measured(server, seconds, connections, threads=2, script=script, env=env)
                     for _ in range(RUNS)])
     return out

@@ -21,14 +21,14 @@ pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
 /// Counts each request under its route template (`/api/v1/monitors/{id}`), never its raw
 /// path, so ids and probes of random paths do not each make a new series.
 pub(super) async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    // Both are cheap clones (the method is an enum, the path an `Arc<str>`), kept past
+    // the handler without copying strings.
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     state
         .metrics
-        .http_request(&method, &route, response.status().as_u16());
+        .http_request(method.as_str(), route, response.status().as_u16());
     response
 }

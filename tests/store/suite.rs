@@ -357,3 +357,28 @@ pub async fn the_monitor_limit_holds_under_concurrent_creation(store: S) {
     assert_eq!(created, 5);
     assert_eq!(store.list_monitors(owner).await.expect("list").len(), 5);
 }
+
+pub async fn deleting_a_monitor_frees_its_place_under_the_limit(store: S) {
+    let owner = user(&store, "m@example.com").await;
+    let other = user(&store, "n@example.com").await;
+    let create = |url: &'static str| {
+        let store = store.clone();
+        async move { store.create_monitor(owner, &spec(url), 2).await }
+    };
+    let first = create("https://1.example").await.expect("first");
+    create("https://2.example").await.expect("second");
+    assert!(matches!(
+        create("https://3.example").await,
+        Err(StoreError::LimitReached { limit: 2 })
+    ));
+    // Another owner's delete of this monitor deletes nothing and frees nothing.
+    assert!(!store.delete_monitor(other, first.id).await.expect("delete"));
+    assert!(create("https://3.example").await.is_err());
+    assert!(store.delete_monitor(owner, first.id).await.expect("delete"));
+    assert!(!store.delete_monitor(owner, first.id).await.expect("again"));
+    create("https://3.example").await.expect("the freed place");
+    assert!(matches!(
+        create("https://4.example").await,
+        Err(StoreError::LimitReached { limit: 2 })
+    ));
+}

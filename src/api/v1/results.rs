@@ -26,6 +26,7 @@ pub struct ResultPage {
     /// Newest first.
     results: Vec<ResultView>,
     /// Pass as `before` for the next (older) page; `null` on the last page.
+    #[serde(serialize_with = "crate::api::views::optional_timestamp")]
     next_before: Option<DateTime<Utc>>,
 }
 

@@ -144,20 +144,36 @@ pub(super) async fn insert(
 ) -> Result<Monitor, StoreError> {
     let values = SpecValues::new(spec)?;
     let tx = client.transaction().await.map_err(pg)?;
-    // Locking the owner makes concurrent creations for one owner take turns, so the count
-    // below cannot be passed by two of them at once.
-    let lock = tx
-        .prepare_cached("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+    // Taking a place under the limit locks the owner's row until commit, so concurrent
+    // creations for one owner take turns and each sees the count the last one left; the
+    // counter makes the check O(1) instead of counting the owner's monitors.
+    let reserve = tx
+        .prepare_cached(
+            "UPDATE users SET monitor_count = monitor_count + 1 \
+             WHERE id = $1 AND monitor_count < $2",
+        )
         .await
         .map_err(pg)?;
-    tx.execute(&lock, &[&owner.0]).await.map_err(pg)?;
-    let count = tx
-        .prepare_cached("SELECT count(*) FROM monitors WHERE user_id = $1")
+    let limit_param = i32::try_from(limit).unwrap_or(i32::MAX);
+    if tx
+        .execute(&reserve, &[&owner.0, &limit_param])
         .await
-        .map_err(pg)?;
-    let count: i64 = get(&tx.query_one(&count, &[&owner.0]).await.map_err(pg)?, 0)?;
-    if count >= i64::from(limit) {
-        return Err(StoreError::LimitReached { limit });
+        .map_err(pg)?
+        == 0
+    {
+        let exists = tx
+            .prepare_cached("SELECT 1 FROM users WHERE id = $1")
+            .await
+            .map_err(pg)?;
+        // A missing account fails on the INSERT's foreign key below, as it always did.
+        if tx
+            .query_opt(&exists, &[&owner.0])
+            .await
+            .map_err(pg)?
+            .is_some()
+        {
+            return Err(StoreError::LimitReached { limit });
+        }
     }
     let now = millis(Utc::now());
     // Due at once; and never checked, since ids are never reused (no status row to read).
@@ -276,6 +292,11 @@ pub(super) async fn delete(
     {
         return Ok(false);
     }
+    let count = tx
+        .prepare_cached("UPDATE users SET monitor_count = monitor_count - 1 WHERE id = $1")
+        .await
+        .map_err(pg)?;
+    tx.execute(&count, &[&owner.0]).await.map_err(pg)?;
     // Results have no foreign key to cascade along (see the migration).
     let results = tx
         .prepare_cached("DELETE FROM results WHERE monitor_id = $1")

@@ -6,16 +6,15 @@
 
 mod cluster;
 mod monitors;
+mod pool;
 mod results;
 mod retention;
 mod scheduling;
 mod users;
 
 use std::path::Path;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_sqlite::{Hook, HookError, Manager, Pool, Runtime};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 use chrono::{DateTime, Utc};
@@ -29,19 +28,13 @@ mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
 }
 
-/// How long a statement waits for another writer's lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections in the pool: readers run in parallel under WAL, writers take turns.
 const POOL_SIZE: usize = 8;
-
-const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
-                       PRAGMA synchronous = NORMAL;
-                       PRAGMA foreign_keys = ON;";
 
 /// A [`Store`] on one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: Pool,
+    pool: pool::Pool,
 }
 
 impl SqliteStore {
@@ -52,41 +45,20 @@ impl SqliteStore {
                 StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
-        let config = deadpool_sqlite::Config::new(path);
-        let pool = Pool::builder(Manager::from_config(&config, Runtime::Tokio1))
-            .max_size(POOL_SIZE)
-            .post_create(Hook::async_fn(|conn, _| {
-                Box::pin(async move {
-                    conn.interact(|c| {
-                        c.busy_timeout(BUSY_TIMEOUT)?;
-                        c.execute_batch(PRAGMAS)
-                    })
-                    .await
-                    .map_err(|e| HookError::message(e.to_string()))?
-                    .map_err(HookError::Backend)
-                })
-            }))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let pool = pool::Pool::open(path, POOL_SIZE).await?;
         let store = Self { pool };
         // Open one connection now so a bad path fails at start, not on the first request.
         store.ping().await?;
         Ok(store)
     }
 
-    /// Runs `work` on a pooled connection on the blocking thread pool.
+    /// Runs the read-only `work` on a pooled connection (see [`pool::Pool::read`]: it may
+    /// be started twice).
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        work: impl Fn(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        conn.interact(work)
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?
+        self.pool.read(work).await
     }
 
     /// Runs `work` inside a `BEGIN IMMEDIATE` transaction, committing if it succeeds.
@@ -94,15 +66,16 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        self.run(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let value = work(&tx)?;
-            tx.commit().map_err(backend)?;
-            Ok(value)
-        })
-        .await
+        self.pool
+            .write(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(backend)?;
+                let value = work(&tx)?;
+                tx.commit().map_err(backend)?;
+                Ok(value)
+            })
+            .await
     }
 }
 
@@ -119,17 +92,18 @@ fn backend(error: rusqlite::Error) -> StoreError {
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
-        self.run(|conn| {
-            embedded::migrations::runner()
-                .run(conn)
-                .map(|_| ())
-                .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
-        })
-        .await
+        self.pool
+            .write(|conn| {
+                embedded::migrations::runner()
+                    .run(conn)
+                    .map(|_| ())
+                    .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+            })
+            .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+        self.run(|conn| query_row(conn, "SELECT 1", [], |_| Ok(())).map_err(backend))
             .await
     }
 
@@ -156,7 +130,8 @@ impl Store for SqliteStore {
 
     async fn user_credentials(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError> {
         let email = email.clone();
-        self.run(move |conn| users::credentials(conn, email)).await
+        self.run(move |conn| users::credentials(conn, email.clone()))
+            .await
     }
 
     async fn create_monitor(
@@ -204,15 +179,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
-        self.write(move |tx| {
-            tx.execute(
-                "DELETE FROM monitors WHERE id = ?1 AND user_id = ?2",
-                (id.0, owner.0),
-            )
-            .map(|n| n > 0)
-            .map_err(backend)
-        })
-        .await
+        self.write(move |tx| monitors::delete(tx, owner, id)).await
     }
 
     async fn claim_due(
@@ -292,6 +259,17 @@ impl Store for SqliteStore {
         self.write(move |tx| cluster::lease(tx, &job, &holder, now, until))
             .await
     }
+}
+
+/// `Connection::query_row` through the statement cache: it would otherwise parse and plan
+/// the SQL on every call.
+fn query_row<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, read)
 }
 
 /// `query_row` that maps "no row" to `None`.

@@ -6,7 +6,7 @@ use chrono::Utc;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, Transaction, params, params_from_iter};
 
-use super::{backend, optional};
+use super::{backend, optional, query_row};
 use crate::auth::UserId;
 use crate::check::LastCheck;
 use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec, Rules};
@@ -175,15 +175,18 @@ pub(super) fn insert(
     spec: &MonitorSpec,
     limit: u32,
 ) -> Result<Monitor, StoreError> {
-    // Count and insert in one write transaction, so concurrent creations cannot pass the limit.
-    let count: i64 = tx
-        .query_row(
-            "SELECT count(*) FROM monitors WHERE user_id = ?1",
-            [owner.0],
-            |row| row.get(0),
+    // Reserve a place under the limit and insert in one write transaction, so concurrent
+    // creations cannot pass the limit; the counter makes the check O(1).
+    let reserved = tx
+        .prepare_cached(
+            "UPDATE users SET monitor_count = monitor_count + 1 \
+             WHERE id = ?1 AND monitor_count < ?2",
         )
+        .and_then(|mut stmt| stmt.execute((owner.0, limit)))
         .map_err(backend)?;
-    if count >= i64::from(limit) {
+    // No row changed: the account is full, or gone (then the INSERT fails on its foreign
+    // key, as it always did).
+    if reserved == 0 && account_exists(tx, owner)? {
         return Err(StoreError::LimitReached { limit });
     }
     let now = to_millis(Utc::now());
@@ -196,13 +199,40 @@ pub(super) fn insert(
     );
     let values = SpecValues::new(spec)?;
     let row = tx
-        .query_row(
-            &sql,
-            params_from_iter(values.then(&[&owner.0, &now])),
-            read_row,
-        )
+        .prepare_cached(&sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(params_from_iter(values.then(&[&owner.0, &now])), read_row)
+        })
         .map_err(backend)?;
     row.into_monitor()
+}
+
+fn account_exists(tx: &Transaction<'_>, owner: UserId) -> Result<bool, StoreError> {
+    let found = optional(query_row(
+        tx,
+        "SELECT 1 FROM users WHERE id = ?1",
+        [owner.0],
+        |_| Ok(()),
+    ))?;
+    Ok(found.is_some())
+}
+
+/// Deletes `owner`'s monitor `id`, keeping the account's count; whether there was one.
+pub(super) fn delete(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    id: MonitorId,
+) -> Result<bool, StoreError> {
+    let deleted = tx
+        .prepare_cached("DELETE FROM monitors WHERE id = ?1 AND user_id = ?2")
+        .and_then(|mut stmt| stmt.execute((id.0, owner.0)))
+        .map_err(backend)?;
+    if deleted > 0 {
+        tx.prepare_cached("UPDATE users SET monitor_count = monitor_count - 1 WHERE id = ?1")
+            .and_then(|mut stmt| stmt.execute([owner.0]))
+            .map_err(backend)?;
+    }
+    Ok(deleted > 0)
 }
 
 pub(super) fn list(conn: &Connection, owner: UserId) -> Result<Vec<Monitor>, StoreError> {
@@ -223,7 +253,8 @@ pub(super) fn get(
     let sql = format!(
         "SELECT {COLUMNS}, {STATUS_JOINED} FROM {FROM_JOINED} WHERE id = ?1 AND user_id = ?2"
     );
-    optional(conn.query_row(&sql, (id.0, owner.0), read_row))?
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    optional(stmt.query_row((id.0, owner.0), read_row))?
         .map(MonitorRow::into_monitor)
         .transpose()
 }
@@ -242,7 +273,12 @@ pub(super) fn update(
     let values = SpecValues::new(spec)?;
     let now = to_millis(Utc::now());
     let extra: [&dyn ToSql; 3] = [&now, &id.0, &owner.0];
-    let row = optional(tx.query_row(&sql, params_from_iter(values.then(&extra)), read_row))?;
+    let row = optional(query_row(
+        tx,
+        &sql,
+        params_from_iter(values.then(&extra)),
+        read_row,
+    ))?;
     row.map(MonitorRow::into_monitor).transpose()
 }
 
@@ -259,7 +295,8 @@ pub(super) fn set_paused(
          next_check_at = CASE WHEN paused = 1 AND ?3 = 0 THEN ?4 ELSE next_check_at END \
          WHERE id = ?1 AND user_id = ?2 RETURNING {COLUMNS}, {STATUS_RETURNED}"
     );
-    let row = optional(tx.query_row(
+    let row = optional(query_row(
+        tx,
         &sql,
         params![id.0, owner.0, paused, to_millis(Utc::now())],
         read_row,

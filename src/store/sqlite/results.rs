@@ -5,7 +5,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, Transaction};
 
-use super::{backend, optional, retention};
+use super::{backend, optional, query_row, retention};
 use crate::auth::UserId;
 use crate::check::stats::{Sample, Summary};
 use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases};
@@ -65,7 +65,8 @@ pub(super) fn insert(tx: &Transaction<'_>, batch: &[CheckRecord]) -> Result<usiz
 
 /// Whether `owner` has monitor `id`.
 pub(super) fn owns(conn: &Connection, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
-    let found = optional(conn.query_row(
+    let found = optional(query_row(
+        conn,
         "SELECT 1 FROM monitors WHERE id = ?1 AND user_id = ?2",
         (id.0, owner.0),
         |_| Ok(()),

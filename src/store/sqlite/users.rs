@@ -3,7 +3,7 @@
 use chrono::Utc;
 use rusqlite::{Connection, ErrorCode, Row, Transaction};
 
-use super::{backend, optional};
+use super::{backend, optional, query_row};
 use crate::auth::{Email, UserId};
 use crate::store::{StoreError, User, UserCredentials, from_millis, to_millis};
 
@@ -31,7 +31,8 @@ pub(super) fn credentials(
     conn: &Connection,
     email: Email,
 ) -> Result<Option<UserCredentials>, StoreError> {
-    let row = optional(conn.query_row(
+    let row = optional(query_row(
+        conn,
         "SELECT id, created_at, password_hash FROM users WHERE email = ?1",
         [email.as_str()],
         |row: &Row<'_>| {
