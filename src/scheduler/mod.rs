@@ -8,6 +8,7 @@
 //! interval, at most 10 s) is skipped, never bunched with the next one.
 
 mod continuity;
+mod runner;
 mod timers;
 
 use std::future::Future;
@@ -15,11 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::check::CheckRecord;
 use crate::monitor::{Monitor, MonitorId};
 use crate::pipeline::Buffer;
 use crate::probe::Probe;
@@ -27,7 +26,8 @@ use crate::store::Store;
 use crate::telemetry::Metrics;
 
 use continuity::Continuity;
-use timers::{DueCheck, Timers};
+use runner::{Context, Runner};
+use timers::Timers;
 
 /// The longest a check may start after its due time before it is skipped.
 pub const MAX_GRACE: Duration = Duration::from_secs(10);
@@ -103,14 +103,6 @@ impl SchedulerHandle {
     }
 }
 
-/// What each check task needs.
-struct Context {
-    probe: Probe,
-    buffer: Arc<dyn Buffer>,
-    metrics: Arc<Metrics>,
-    permits: Arc<Semaphore>,
-}
-
 /// Claims due monitors and runs their checks; see the module docs.
 pub struct Scheduler {
     store: Arc<dyn Store>,
@@ -133,7 +125,6 @@ impl Scheduler {
             probe,
             buffer,
             metrics,
-            permits: Arc::new(Semaphore::new(options.max_in_flight.max(1))),
         });
         let scheduler = Self {
             store,
@@ -149,7 +140,7 @@ impl Scheduler {
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut timers = Timers::default();
         let mut continuity = Continuity::default();
-        let mut tasks = JoinSet::new();
+        let mut runner = Runner::start(self.context.clone(), self.options.max_in_flight);
         let mut next_claim = Instant::now();
         let mut handles_open = true;
         tokio::pin!(shutdown);
@@ -170,19 +161,15 @@ impl Scheduler {
                     }
                     None => handles_open = false,
                 },
-                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Err(error) = joined {
-                        tracing::error!(%error, "a check task failed");
-                    }
-                }
                 () = tokio::time::sleep_until(wake_at) => {}
             }
             if Instant::now() >= next_claim {
                 self.claim(&mut timers, &mut continuity).await;
                 next_claim = Instant::now() + self.options.poll;
             }
-            for check in timers.pop_due(Instant::now()) {
-                tasks.spawn(run_check(self.context.clone(), check));
+            let due = timers.pop_due(Instant::now());
+            if !due.is_empty() {
+                runner.start_checks(due);
             }
         }
         let unrun = timers.drain();
@@ -191,11 +178,7 @@ impl Scheduler {
         {
             tracing::warn!(%error, claims = unrun.len(), "cannot give back unrun claims");
         }
-        tracing::info!(
-            in_flight = tasks.len(),
-            "scheduler stopping: waiting for checks in flight"
-        );
-        while tasks.join_next().await.is_some() {}
+        runner.finish().await;
     }
 
     /// Claims everything due within the horizon, a batch at a time; while the store is
@@ -233,33 +216,5 @@ impl Scheduler {
                 }
             }
         }
-    }
-}
-
-/// Runs one check when a permit is free, unless it is by then too late, and buffers its result.
-async fn run_check(context: Arc<Context>, check: DueCheck) {
-    let Ok(_permit) = context.permits.clone().acquire_owned().await else {
-        return;
-    };
-    let lateness = (Utc::now() - check.due).to_std().unwrap_or_default();
-    if lateness > grace(check.monitor.spec.interval_secs()) {
-        context.metrics.check_skipped();
-        tracing::debug!(
-            monitor = check.monitor.id.0,
-            ?lateness,
-            "check skipped: too late"
-        );
-        return;
-    }
-    let timer = context.metrics.check_started(lateness);
-    let result = context.probe.check(&check.monitor.spec).await;
-    timer.finished(&result);
-    // The permit is held until the result is buffered: a full buffer slows checks down.
-    let record = CheckRecord {
-        monitor: check.monitor.id,
-        result,
-    };
-    if let Err(error) = context.buffer.push(record).await {
-        tracing::error!(%error, monitor = check.monitor.id.0, "a check result could not be buffered");
     }
 }
