@@ -178,6 +178,10 @@ impl Scheduler {
         {
             tracing::warn!(%error, claims = unrun.len(), "cannot give back unrun claims");
         }
+        tracing::info!(
+            in_flight = runner.held(),
+            "scheduler stopping: waiting for checks in flight"
+        );
         runner.finish().await;
     }
 
