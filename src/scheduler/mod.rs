@@ -1,6 +1,7 @@
 //! When checks run. Due monitors are claimed from the store in batches (one statement per
 //! batch, so several instances can share a database without checking anything twice), then
-//! each claimed check fires at its exact due time from one local min-heap ([`timers`]).
+//! each claimed check fires from one local min-heap ([`timers`]) a few milliseconds after its
+//! due time, together with the others due by then, and runs in a check lane ([`runner`]).
 //!
 //! The grid is fixed: the n-th check of a monitor is due at its first check + n × interval,
 //! whatever happened to earlier checks, because the store advances the due time when it is
@@ -49,6 +50,10 @@ pub struct SchedulerOptions {
     pub horizon: Duration,
     /// How often the store is asked for due monitors when nothing wakes the scheduler.
     pub poll: Duration,
+    /// How long after the earliest due check the scheduler wakes, to start the checks due
+    /// meanwhile together. Waking once per check cost more CPU than the check's own work
+    /// at 1,000 checks/s; 5 ms of lateness is far inside any grace.
+    pub coalesce: Duration,
 }
 
 impl Default for SchedulerOptions {
@@ -58,6 +63,7 @@ impl Default for SchedulerOptions {
             claim_batch: 1000,
             horizon: Duration::from_secs(1),
             poll: Duration::from_millis(500),
+            coalesce: Duration::from_millis(5),
         }
     }
 }
@@ -145,7 +151,9 @@ impl Scheduler {
         let mut handles_open = true;
         tokio::pin!(shutdown);
         loop {
-            let wake_at = timers.next_at().map_or(next_claim, |at| at.min(next_claim));
+            let wake_at = timers.next_at().map_or(next_claim, |at| {
+                (at + self.options.coalesce).min(next_claim)
+            });
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
