@@ -1,6 +1,8 @@
 //! One HTTP/1.1 request and response over an open connection: the head, then the body.
 
 use std::error::Error as _;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -10,7 +12,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::task::JoinHandle;
 use url::{Position, Url};
 
 use super::add;
@@ -33,22 +34,18 @@ pub(super) struct Outgoing<'a> {
     pub body: Option<&'a str>,
 }
 
-/// A response head, with the task driving its connection tied to its lifetime.
+/// A response head, with the connection that still has to deliver its body.
 pub(super) struct Exchange {
     /// The response; its body is still to be read.
     pub response: Response<Incoming>,
-    _connection: AbortOnDrop,
+    connection: Driver,
 }
 
-/// Stops the connection task when the check is done or dropped by its timeout, so no
-/// connection outlives the check that opened it.
-struct AbortOnDrop(JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
+/// hyper's connection future, polled inside the check's own task rather than spawned: a
+/// task per check costs a spawn and a cross-task wake for every read. `None` once it has
+/// finished, which closes the socket. Dropping it (the check is over, or timed out) closes
+/// the socket too, so no connection outlives the check that opened it.
+type Driver = Option<Pin<Box<dyn Future<Output = ()> + Send>>>;
 
 /// Sends `outgoing` over `io` and waits for the response head; `ttfb` covers sending and
 /// waiting.
@@ -62,21 +59,38 @@ where
 {
     let host = outgoing.url.host_str().unwrap_or_default();
     let request = build(outgoing)?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+    let (mut sender, mut connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
         .map_err(|e| connect_failure(host, &e))?;
-    let connection = AbortOnDrop(tokio::spawn(async move {
-        // The outcome reaches the caller through the response or its body.
-        let _ = connection.await;
+    // Without shutdown: the request says `Connection: close`, so closing the socket when
+    // the driver is dropped sends the same FIN and saves a `shutdown` call per check. The
+    // outcome reaches the caller through the response or its body.
+    let mut driver: Driver = Some(Box::pin(async move {
+        let _ = poll_fn(|cx| connection.poll_without_shutdown(cx)).await;
     }));
     let started = Instant::now();
-    let response = sender.send_request(request).await;
+    let response = driving(&mut driver, sender.send_request(request)).await;
     let response = response.map_err(|e| connect_failure(host, &e))?;
     add(&mut phases.ttfb, started.elapsed());
     Ok(Exchange {
         response,
-        _connection: connection,
+        connection: driver,
     })
+}
+
+/// Awaits `work` while polling the connection, which must make progress for `work` to.
+/// Once the connection has finished it has handed everything over, so `work` ends alone.
+async fn driving<F: Future>(connection: &mut Driver, work: F) -> F::Output {
+    let mut work = pin!(work);
+    if let Some(driver) = connection {
+        tokio::select! {
+            biased;
+            output = &mut work => return output,
+            () = driver.as_mut() => {}
+        }
+        *connection = None;
+    }
+    work.await
 }
 
 fn build(outgoing: &Outgoing<'_>) -> Result<Request<Full<Bytes>>, Failure> {
@@ -118,7 +132,7 @@ pub(super) async fn read_body(exchange: &mut Exchange) -> Result<Vec<u8>, Failur
     let body = exchange.response.body_mut();
     let mut read = Vec::new();
     while read.len() < BODY_LIMIT {
-        match body.frame().await {
+        match driving(&mut exchange.connection, body.frame()).await {
             None => break,
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {

@@ -102,7 +102,6 @@ impl Probe {
     }
 
     async fn run(&self, spec: &MonitorSpec, progress: &mut Progress) -> Result<(), Failure> {
-        let origin = spec.target().url().origin();
         let mut url = spec.target().url().clone();
         let mut method = spec.method();
         let mut body = spec.body();
@@ -146,7 +145,8 @@ impl Probe {
                     }
                     body = None;
                 }
-                cross_origin |= next.origin() != origin;
+                // Only on a redirect: working out an origin costs allocations per check.
+                cross_origin |= next.origin() != spec.target().url().origin();
                 url = next;
                 redirects += 1;
                 continue;

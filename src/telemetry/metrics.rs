@@ -62,7 +62,8 @@ impl Metrics {
         let checks = Family::<OutcomeLabels, Counter>::default();
         // 1 ms to ~65 s: loopback checks to a target at its timeout.
         let check_duration = Histogram::new(exponential_buckets(0.001, 2.0, 17));
-        // 0.1 ms to ~3.3 s: lateness is sub-millisecond when healthy, and the skip rule caps it.
+        // 0.1 ms to ~3.3 s: lateness is a few ms when healthy (the scheduler's coalescing), and
+        // the skip rule caps it.
         let lateness = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         let batch_write = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
         let http_requests = Family::<HttpLabels, Counter>::default();

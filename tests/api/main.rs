@@ -8,6 +8,7 @@ mod cluster;
 mod errors;
 mod health;
 mod helpers;
+mod in_flight;
 mod monitor_rules;
 mod monitors;
 mod production;

@@ -1,0 +1,199 @@
+//! Runs the checks whose time has come, concurrently and at most `max_in_flight` at once,
+//! as futures inside a few long-lived lane tasks. A task per check cost a spawn, a semaphore
+//! and a cross-thread wake per check, and woke an idle worker for each one; here the
+//! scheduler hands over each wake-up's checks in one message, and the I/O events of many
+//! checks are handled in one poll of a lane. There is a lane per runtime worker so checks
+//! still use every core when they are many. Checks beyond a lane's share of the limit wait
+//! in due order; a check whose grace has passed by the time it first runs is skipped.
+
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::Utc;
+use futures_util::FutureExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::grace;
+use super::timers::DueCheck;
+use crate::check::CheckRecord;
+use crate::pipeline::Buffer;
+use crate::probe::Probe;
+use crate::telemetry::Metrics;
+
+/// How many events (a check finished, a batch arrived) a lane handles before it lets the
+/// other tasks of its worker run: without tokio's budget it would otherwise go on as long as
+/// its checks keep it busy.
+const EVENTS_PER_SLICE: u32 = 128;
+
+/// The most checks of one wake-up given to one lane: a burst (a restart, the store back
+/// after an outage) is spread over the lanes instead of landing on one.
+const CHUNK: usize = 64;
+
+/// What every check needs.
+pub struct Context {
+    /// Runs the HTTP check.
+    pub probe: Probe,
+    /// Where results go.
+    pub buffer: Arc<dyn Buffer>,
+    /// Counts checks, their lateness and outcome.
+    pub metrics: Arc<Metrics>,
+}
+
+/// One lane: its task, the channel to it, and how many checks it holds (running or waiting).
+struct Lane {
+    batches: mpsc::UnboundedSender<Vec<DueCheck>>,
+    load: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+/// The running lanes; dropping them stops their checks (as dropping the scheduler does).
+pub struct Runner {
+    lanes: Vec<Lane>,
+}
+
+impl Runner {
+    /// Starts the lanes on the current runtime, sharing `max_in_flight` between them.
+    pub fn start(context: Arc<Context>, max_in_flight: usize) -> Self {
+        let max_in_flight = max_in_flight.max(1);
+        let workers = tokio::runtime::Handle::current().metrics().num_workers();
+        let count = workers.clamp(1, max_in_flight);
+        let lanes = (0..count)
+            .map(|i| {
+                // The shares add up to `max_in_flight` exactly.
+                let share = max_in_flight / count + usize::from(i < max_in_flight % count);
+                let (batches, receiver) = mpsc::unbounded_channel();
+                let load = Arc::new(AtomicUsize::new(0));
+                // Tokio's budget is per task, about 128 I/O operations a poll, and meant for
+                // one future: a lane multiplexing hundreds of checks ran out of it at once,
+                // then polled its checks late enough to time them out. A lane yields by
+                // itself instead (see `run`).
+                let lane = run(context.clone(), share, receiver, load.clone());
+                let task = tokio::spawn(tokio::task::coop::unconstrained(lane));
+                Lane {
+                    batches,
+                    load,
+                    task,
+                }
+            })
+            .collect();
+        Self { lanes }
+    }
+
+    /// Hands over checks that are due now, in due order, to the least busy lanes; a lane
+    /// that is idle is reused rather than woken on another thread.
+    pub fn start_checks(&self, mut due: Vec<DueCheck>) {
+        while !due.is_empty() {
+            let rest = due.split_off(due.len().min(CHUNK));
+            let Some(lane) = self
+                .lanes
+                .iter()
+                .min_by_key(|lane| lane.load.load(Ordering::Relaxed))
+            else {
+                return;
+            };
+            lane.load.fetch_add(due.len(), Ordering::Relaxed);
+            // Fails only if the lane ended, which it does only after `finish`.
+            let _ = lane.batches.send(due);
+            due = rest;
+        }
+    }
+
+    /// Checks handed over and not finished yet, running or waiting for a slot.
+    pub fn held(&self) -> usize {
+        self.lanes
+            .iter()
+            .map(|lane| lane.load.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Takes no more checks and waits until every check handed over has finished.
+    pub async fn finish(&mut self) {
+        let tasks: Vec<_> = self.lanes.drain(..).map(|lane| lane.task).collect();
+        for task in tasks {
+            if let Err(error) = task.await {
+                tracing::error!(%error, "a check lane failed");
+            }
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        for lane in &self.lanes {
+            lane.task.abort();
+        }
+    }
+}
+
+async fn run(
+    context: Arc<Context>,
+    max_in_flight: usize,
+    mut batches: mpsc::UnboundedReceiver<Vec<DueCheck>>,
+    load: Arc<AtomicUsize>,
+) {
+    let mut running = FuturesUnordered::new();
+    let mut waiting = VecDeque::new();
+    let mut open = true;
+    let mut events = 0u32;
+    loop {
+        events += 1;
+        if events == EVENTS_PER_SLICE {
+            events = 0;
+            tokio::task::yield_now().await;
+        }
+        while running.len() < max_in_flight {
+            let Some(check) = waiting.pop_front() else {
+                break;
+            };
+            // A panicking check must not take every other check down with it.
+            running.push(AssertUnwindSafe(self::check(context.clone(), check)).catch_unwind());
+        }
+        if !open && running.is_empty() && waiting.is_empty() {
+            return;
+        }
+        tokio::select! {
+            biased;
+            Some(finished) = running.next(), if !running.is_empty() => {
+                load.fetch_sub(1, Ordering::Relaxed);
+                if finished.is_err() {
+                    tracing::error!("a check panicked");
+                }
+            }
+            batch = batches.recv(), if open => match batch {
+                Some(due) => waiting.extend(due),
+                None => open = false,
+            },
+        }
+    }
+}
+
+/// The check, unless it is too late by the time it is first polled: a lane that cannot keep
+/// up polls its new checks late, and skipping them then sheds the load, as the grace rule
+/// says, instead of starting checks it would time out on.
+async fn check(context: Arc<Context>, check: DueCheck) {
+    let lateness = (Utc::now() - check.due).to_std().unwrap_or_default();
+    if lateness > grace(check.monitor.spec.interval_secs()) {
+        context.metrics.check_skipped();
+        tracing::debug!(
+            monitor = check.monitor.id.0,
+            ?lateness,
+            "check skipped: too late"
+        );
+        return;
+    }
+    let timer = context.metrics.check_started(lateness);
+    let result = context.probe.check(&check.monitor.spec).await;
+    timer.finished(&result);
+    // The slot is held until the result is buffered: a full buffer slows checks down.
+    let record = CheckRecord {
+        monitor: check.monitor.id,
+        result,
+    };
+    if let Err(error) = context.buffer.push(record).await {
+        tracing::error!(%error, monitor = check.monitor.id.0, "a check result could not be buffered");
+    }
+}
