@@ -1,6 +1,7 @@
 //! argon2id hashing on the blocking thread pool, bounded to the number of cores, in
 //! working memory kept between hashes.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
@@ -25,6 +26,9 @@ pub struct PasswordHasher {
     /// A hash of a random password, verified when the email is unknown so that a login
     /// for a missing account takes as long as one with a wrong password.
     dummy: Arc<OnceCell<String>>,
+    /// argon2 computations run, so the equal work of unknown and known accounts is checked
+    /// by counting rather than by timing.
+    computations: Arc<AtomicU64>,
 }
 
 impl Default for PasswordHasher {
@@ -34,6 +38,7 @@ impl Default for PasswordHasher {
             permits: Arc::new(Semaphore::new(cores)),
             memory: Arc::new(Mutex::new(Vec::with_capacity(cores))),
             dummy: Arc::new(OnceCell::new()),
+            computations: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -73,6 +78,11 @@ impl PasswordHasher {
         Ok(known && matches)
     }
 
+    /// How many argon2 computations (hashes and verifications) this hasher has run.
+    pub fn computations(&self) -> u64 {
+        self.computations.load(Ordering::Relaxed)
+    }
+
     async fn dummy_hash(&self) -> Result<String, AuthError> {
         self.dummy
             .get_or_try_init(|| async {
@@ -96,7 +106,9 @@ impl PasswordHasher {
             .await
             .map_err(|_| AuthError::Internal("hasher closed".into()))?;
         let memory = Arc::clone(&self.memory);
+        let computations = Arc::clone(&self.computations);
         tokio::task::spawn_blocking(move || {
+            computations.fetch_add(1, Ordering::Relaxed);
             // A poisoned lock only means a panic while pushing or popping; the Vec is sound.
             let taken = memory.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let mut blocks = taken.unwrap_or_default();
@@ -225,6 +237,21 @@ mod tests {
         let hasher = PasswordHasher::default();
         let any = SecretString::from("whatever123".to_owned());
         assert!(!hasher.verify(&any, None).await.expect("verify"));
+    }
+
+    /// No account enumeration by timing: an unknown account costs one argon2 computation,
+    /// like a known one (the dummy hash is made once, on first use).
+    #[tokio::test]
+    async fn an_unknown_account_costs_one_computation_like_a_known_one() {
+        let hasher = PasswordHasher::default();
+        let any = SecretString::from("whatever123".to_owned());
+        let stored = hasher.hash(&password("whatever123")).await.expect("hash");
+        let _ = hasher.verify(&any, None).await.expect("dummy made");
+        let before = hasher.computations();
+        let _ = hasher.verify(&any, None).await.expect("verify");
+        assert_eq!(hasher.computations(), before + 1, "unknown account");
+        let _ = hasher.verify(&any, Some(stored)).await.expect("verify");
+        assert_eq!(hasher.computations(), before + 2, "known account");
     }
 
     #[tokio::test]
