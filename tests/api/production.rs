@@ -225,15 +225,11 @@ async fn checks_go_on_through_a_database_outage_and_every_result_lands() {
         return;
     };
     let target = Target::start().await;
-    let proxy = Proxy::start("127.0.0.1:5432".parse().expect("address")).await;
-    let mut through_proxy = url::Url::parse(&database.url).expect("URL");
-    through_proxy
-        .set_port(Some(proxy.addr().port()))
-        .expect("port");
+    let (proxy, through_proxy) = Proxy::in_front_of(&database.url).await;
     let dir = TempDir::new().expect("dir");
     let app = start(production(
         &dir,
-        through_proxy.as_str(),
+        &through_proxy,
         (&space.url, &space),
         Duration::from_millis(300),
     ))
@@ -302,14 +298,7 @@ async fn checks_go_on_through_a_redis_outage_and_every_result_lands() {
         return;
     };
     let target = Target::start().await;
-    let redis_addr = url::Url::parse(&space.url).expect("URL");
-    let upstream = format!(
-        "{}:{}",
-        redis_addr.host_str().expect("host"),
-        redis_addr.port().unwrap_or(6379)
-    );
-    let proxy = Proxy::start(upstream.parse().expect("address")).await;
-    let through_proxy = format!("redis://{}", proxy.addr());
+    let (proxy, through_proxy) = Proxy::in_front_of(&space.url).await;
     // SQLite here: this test is about Redis.
     let dir = TempDir::new().expect("dir");
     let sqlite = format!("sqlite://{}", dir.path().join("tocsin.db").display());

@@ -1,7 +1,6 @@
 //! The Redis buffer with Redis away (a cut proxy in front of the real server): checks never
 //! wait, results wait locally within the bound, and nothing is lost once Redis is back.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tocsin::pipeline::Buffer;
@@ -14,15 +13,7 @@ const LONG: Duration = Duration::from_secs(20);
 const PROMPT: Duration = Duration::from_millis(500);
 
 async fn proxy(env: &Env) -> Proxy {
-    let url = url::Url::parse(&env.space.url).expect("url");
-    let host = url.host_str().expect("host");
-    let port = url.port().unwrap_or(6379);
-    let upstream: SocketAddr = tokio::net::lookup_host((host, port))
-        .await
-        .expect("resolves")
-        .next()
-        .expect("an address");
-    Proxy::start(upstream).await
+    Proxy::in_front_of(&env.space.url).await.0
 }
 
 #[tokio::test]

@@ -140,19 +140,7 @@ async fn listening_resumes_after_the_connection_is_lost() {
     let Some(db) = fresh_postgres().await else {
         return;
     };
-    let url = url::Url::parse(&db.url).expect("a URL");
-    let upstream = format!(
-        "{}:{}",
-        url.host_str().expect("host"),
-        url.port().unwrap_or(5432)
-    );
-    let proxy = Proxy::start(upstream.parse().expect("an address")).await;
-    let through = format!(
-        "postgres://{}@{}{}",
-        url.username(),
-        proxy.addr(),
-        url.path()
-    );
+    let (proxy, through) = Proxy::in_front_of(&db.url).await;
     let writer = open(&db.url).await;
     let reader = open(&through).await;
     let mut changes = reader

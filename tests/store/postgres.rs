@@ -217,19 +217,7 @@ async fn the_pool_reconnects_by_itself_after_the_database_comes_back() {
     let Some(db) = fresh_postgres().await else {
         return;
     };
-    let url = url::Url::parse(&db.url).expect("a URL");
-    let upstream = format!(
-        "{}:{}",
-        url.host_str().expect("host"),
-        url.port().unwrap_or(5432)
-    );
-    let proxy = Proxy::start(upstream.parse().expect("an address")).await;
-    let through = format!(
-        "postgres://{}@{}{}",
-        url.username(),
-        proxy.addr(),
-        url.path()
-    );
+    let (proxy, through) = Proxy::in_front_of(&db.url).await;
     let store: S = Arc::new(PostgresStore::open(&through).await.expect("opens"));
     store.migrate().await.expect("migrates");
     store.ping().await.expect("ping");

@@ -34,6 +34,29 @@ impl Proxy {
         proxy
     }
 
+    /// Starts a proxy in front of the server a `postgres://` or `redis://` URL names, and
+    /// returns it with that URL pointed through it.
+    pub async fn in_front_of(url: &str) -> (Self, String) {
+        let mut url = url::Url::parse(url).expect("a URL");
+        let default_port = if url.scheme().starts_with("redis") {
+            6379
+        } else {
+            5432
+        };
+        let host = url.host_str().expect("a host").to_owned();
+        let port = url.port().unwrap_or(default_port);
+        let upstream = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .expect("resolves")
+            .next()
+            .expect("an address");
+        let proxy = Self::start(upstream).await;
+        let through = proxy.addr();
+        url.set_host(Some(&through.ip().to_string())).expect("host");
+        url.set_port(Some(through.port())).expect("port");
+        (proxy, url.to_string())
+    }
+
     /// Where clients connect.
     pub fn addr(&self) -> SocketAddr {
         self.addr
