@@ -27,6 +27,14 @@ fn instance(dir: &TempDir, database: &str) -> Settings {
     settings
 }
 
+/// Two instances on one database; the folder (their settings' files) must outlive them.
+async fn two_instances(database: &str) -> (TempDir, TestApp, TestApp) {
+    let dir = TempDir::new().expect("dir");
+    let first = start(instance(&dir, database)).await;
+    let second = start(instance(&dir, database)).await;
+    (dir, first, second)
+}
+
 async fn cluster(app: &TestApp, token: &str) -> Vec<Value> {
     let response = app.get("/api/v1/cluster", token).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -40,9 +48,7 @@ async fn two_instances_share_the_checks_once_each_and_list_each_other() {
         return;
     };
     let target = Target::start().await;
-    let dir = TempDir::new().expect("dir");
-    let first = start(instance(&dir, &database.url)).await;
-    let second = start(instance(&dir, &database.url)).await;
+    let (_dir, first, second) = two_instances(&database.url).await;
 
     let token = first.new_user().await;
     let unauthorised = second
@@ -140,9 +146,7 @@ async fn a_change_through_one_instance_applies_to_checks_the_other_claimed() {
         return;
     };
     let target = Target::start().await;
-    let dir = TempDir::new().expect("dir");
-    let first = start(instance(&dir, &database.url)).await;
-    let second = start(instance(&dir, &database.url)).await;
+    let (_dir, first, second) = two_instances(&database.url).await;
     let token = first.new_user().await;
 
     // Which instance holds a monitor's next claim is up to the phase of their polls, so each
