@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tocsin::store::prelude::*;
 
 use tempfile::TempDir;
 use tocsin::monitor::Monitor;
-use tocsin::store::{MonitorChange, PostgresStore, SqliteStore, Store};
+use tocsin::store::{MonitorChange, PostgresStore, SqliteStore};
 use tokio::sync::mpsc::Receiver;
 
 use crate::proxy::Proxy;

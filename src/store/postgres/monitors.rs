@@ -1,5 +1,9 @@
 //! SQL for the `monitors` table.
 
+use super::{PostgresStore, settle};
+use crate::store::MonitorStore;
+use async_trait::async_trait;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -305,4 +309,62 @@ pub(super) async fn delete(
     tx.execute(&results, &[&id.0]).await.map_err(pg)?;
     tx.commit().await.map_err(pg)?;
     Ok(true)
+}
+
+#[async_trait]
+impl MonitorStore for PostgresStore {
+    async fn create_monitor(
+        &self,
+        owner: UserId,
+        spec: &MonitorSpec,
+        limit: u32,
+    ) -> Result<Monitor, StoreError> {
+        let mut client = self.client().await?;
+        let result = insert(&mut client, owner, spec, limit).await;
+        settle(client, result)
+    }
+
+    async fn list_monitors(&self, owner: UserId) -> Result<Vec<Monitor>, StoreError> {
+        let client = self.client().await?;
+        let result = list(&client, owner).await;
+        settle(client, result)
+    }
+
+    async fn get_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let client = self.client().await?;
+        let result = get_one(&client, owner, id).await;
+        settle(client, result)
+    }
+
+    async fn update_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        spec: &MonitorSpec,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let client = self.client().await?;
+        let result = update(&client, owner, id, spec).await;
+        settle(client, result)
+    }
+
+    async fn set_paused(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        paused: bool,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let client = self.client().await?;
+        let result = set_paused(&client, owner, id, paused).await;
+        settle(client, result)
+    }
+
+    async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let result = delete(&mut client, owner, id).await;
+        settle(client, result)
+    }
 }
