@@ -5,6 +5,7 @@
 //! behaviour hours later.
 
 mod database_url;
+mod postgres_tls;
 mod proxies;
 mod redis_url;
 
@@ -18,6 +19,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 pub use database_url::{DatabaseUrl, redact};
+pub use postgres_tls::{PostgresTls, PostgresUrl, RootCerts, SslMode};
 pub use proxies::TrustedProxies;
 pub use redis_url::RedisUrl;
 

@@ -4,9 +4,14 @@
 
 mod changes;
 mod cluster;
+#[path = "../support/pg_cluster.rs"]
+mod pg_cluster;
+#[path = "../support/pki.rs"]
+mod pki;
 /// Behaviour only the PostgreSQL store has: partitions, the roll-up mark, hosts, pool.
 #[path = "postgres.rs"]
 mod postgres_only;
+mod postgres_tls;
 #[path = "../support/proxy.rs"]
 mod proxy;
 mod results;

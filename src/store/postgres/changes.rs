@@ -14,9 +14,9 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::tls::{Connector, Tls};
 use tokio::sync::mpsc;
-use tokio_postgres::tls::NoTlsStream;
-use tokio_postgres::{AsyncMessage, Client, Config, Connection, NoTls, Socket};
+use tokio_postgres::{AsyncMessage, Client, Config, Connection, Socket};
 
 use crate::auth::UserId;
 use crate::monitor::MonitorId;
@@ -41,9 +41,9 @@ pub(super) fn notify_sql(row: &str) -> String {
 }
 
 /// Starts listening in a task of its own, which ends when the receiver is dropped.
-pub(super) fn spawn(config: Arc<Config>) -> mpsc::Receiver<MonitorChange> {
+pub(super) fn spawn(config: Arc<Config>, tls: Connector) -> mpsc::Receiver<MonitorChange> {
     let (sender, receiver) = mpsc::channel(QUEUE);
-    tokio::spawn(listen(config, sender));
+    tokio::spawn(listen(config, tls, sender));
     receiver
 }
 
@@ -57,13 +57,13 @@ enum Ended {
 
 /// Keeps one listening connection open until the receiver is dropped. A lost connection is
 /// logged once at warn; the attempts that follow only at debug until one succeeds.
-async fn listen(config: Arc<Config>, sender: mpsc::Sender<MonitorChange>) {
+async fn listen(config: Arc<Config>, tls: Connector, sender: mpsc::Sender<MonitorChange>) {
     let mut retry = FIRST_RETRY;
     let mut lost = false;
     loop {
         let opened = tokio::select! {
             () = sender.closed() => return,
-            opened = subscribe(&config) => opened,
+            opened = subscribe(&config, tls.clone()) => opened,
         };
         let ended = match opened {
             Ok((client, connection)) => {
@@ -99,8 +99,11 @@ async fn listen(config: Arc<Config>, sender: mpsc::Sender<MonitorChange>) {
 }
 
 /// Opens a connection and `LISTEN`s on it.
-async fn subscribe(config: &Config) -> Result<(Client, Connection<Socket, NoTlsStream>), String> {
-    let (client, mut connection) = config.connect(NoTls).await.map_err(|e| e.to_string())?;
+async fn subscribe(
+    config: &Config,
+    tls: Connector,
+) -> Result<(Client, Connection<Socket, Tls<Socket>>), String> {
+    let (client, mut connection) = config.connect(tls).await.map_err(|e| e.to_string())?;
     let sql = format!("LISTEN {CHANNEL}");
     {
         // The connection has to be driven for LISTEN to be answered.
@@ -126,7 +129,7 @@ async fn subscribe(config: &Config) -> Result<(Client, Connection<Socket, NoTlsS
 /// Forwards notifications until the connection fails or the receiver is dropped.
 async fn forward(
     client: Client,
-    mut connection: Connection<Socket, NoTlsStream>,
+    mut connection: Connection<Socket, Tls<Socket>>,
     sender: &mpsc::Sender<MonitorChange>,
 ) -> Ended {
     // Held, not used: dropping the client would end the session.

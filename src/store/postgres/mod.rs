@@ -14,6 +14,7 @@ mod results;
 mod retention;
 mod rollups;
 mod scheduling;
+mod tls;
 mod users;
 
 use std::sync::Arc;
@@ -44,17 +45,19 @@ pub struct PostgresStore {
     partitions: Arc<Partitions>,
     /// How the pool connects, for the change listener's own connection.
     config: Arc<tokio_postgres::Config>,
+    tls: tls::Connector,
 }
 
 impl PostgresStore {
     /// Connects to the database at the libpq-style `url` (several hosts allowed); fails
     /// with [`StoreError::Unavailable`] within the connect timeout if none answers.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let config = connect::config(url)?;
+        let (config, tls) = connect::config(url)?;
         let store = Self {
-            pool: connect::pool(url, config.clone())?,
+            pool: connect::pool(url, config.clone(), tls.clone())?,
             partitions: Arc::default(),
             config: Arc::new(config),
+            tls,
         };
         // One connection now, so a wrong URL fails at start rather than on the first request.
         store.ping().await?;
@@ -131,6 +134,6 @@ impl LifecycleStore for PostgresStore {
     }
 
     fn monitor_changes(&self) -> Option<mpsc::Receiver<MonitorChange>> {
-        Some(changes::spawn(self.config.clone()))
+        Some(changes::spawn(self.config.clone(), self.tls.clone()))
     }
 }
