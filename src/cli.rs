@@ -1,5 +1,6 @@
-//! The command line: `tocsin serve`, `tocsin migrate` and `tocsin check`.
+//! The command line: `tocsin serve`, `tocsin migrate`, `tocsin check` and `tocsin backup`.
 
+mod backup;
 pub mod check;
 
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ pub enum Command {
     Migrate,
     /// Check one URL once and print the timings; exit 0 when up, 1 when down.
     Check(check::CheckArgs),
+    /// Copy the live SQLite database to a new file, consistently, while `serve` runs.
+    Backup(backup::BackupArgs),
 }
 
 /// Runs the command the user asked for; the exit code carries a check's verdict.
@@ -64,5 +67,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(args) => Ok(check::run(args, &settings).await),
+        Command::Backup(args) => backup::run(args, &settings).await,
     }
 }

@@ -2,6 +2,7 @@
 //! SQLite database and drives it over real HTTP. Compiled as one binary, so it links once.
 
 mod auth;
+mod backup;
 mod binary;
 mod checks;
 mod cluster;

@@ -2,6 +2,7 @@
 //! implementations cannot drift apart. PostgreSQL runs it on a fresh database per test, and
 //! skips (with one line) where no PostgreSQL is reachable.
 
+mod backup;
 mod changes;
 mod cluster;
 #[path = "../support/pg_cluster.rs"]

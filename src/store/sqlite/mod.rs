@@ -4,6 +4,7 @@
 //! write fails at once with SQLITE_BUSY when another writer got there first, while an
 //! immediate one waits out `busy_timeout` like any other lock.
 
+pub(super) mod backup;
 mod cluster;
 mod monitors;
 mod pool;
