@@ -21,6 +21,7 @@ mod scheduling;
 #[path = "../support/services.rs"]
 mod services;
 mod suite;
+mod upgrade;
 
 use std::sync::Arc;
 use tocsin::store::prelude::*;

@@ -84,9 +84,18 @@ pub(super) fn millis(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at)
 }
 
-#[async_trait]
-impl LifecycleStore for PostgresStore {
-    async fn migrate(&self) -> Result<(), StoreError> {
+impl PostgresStore {
+    /// Applies the migrations up to `version` and no further: upgrade tests build a
+    /// database as an older tocsin left it, then migrate it the rest of the way.
+    pub async fn migrate_to(&self, version: u32) -> Result<(), StoreError> {
+        let version = version
+            .try_into()
+            .map_err(|_| StoreError::Backend(format!("no migration version {version}")))?;
+        self.run_migrations(refinery::Target::Version(version))
+            .await
+    }
+
+    async fn run_migrations(&self, target: refinery::Target) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let result = async {
             // A session lock, not a transaction's: refinery runs each migration in a
@@ -96,6 +105,7 @@ impl LifecycleStore for PostgresStore {
                 .await
                 .map_err(pg)?;
             let ran = embedded::migrations::runner()
+                .set_target(target)
                 .run_async(&mut **client)
                 .await
                 .map(|_| ())
@@ -105,10 +115,22 @@ impl LifecycleStore for PostgresStore {
                 .await
                 .map_err(pg)?;
             ran?;
-            self.partitions.ensure_ahead(&mut client, Utc::now()).await
+            if matches!(target, refinery::Target::Latest) {
+                self.partitions
+                    .ensure_ahead(&mut client, Utc::now())
+                    .await?;
+            }
+            Ok(())
         }
         .await;
         settle(client, result)
+    }
+}
+
+#[async_trait]
+impl LifecycleStore for PostgresStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        self.run_migrations(refinery::Target::Latest).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
