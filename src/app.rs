@@ -204,12 +204,13 @@ async fn result_buffer(
     let capacity = settings.buffer_capacity as usize;
     match &settings.redis_url {
         Some(url) => {
-            let options = RedisOptions::new(
+            let mut options = RedisOptions::new(
                 url.clone(),
                 settings.redis_prefix.clone(),
                 settings.flush_interval,
                 capacity,
             );
+            options.ca_file = settings.redis_ca.clone();
             // Only a malformed URL fails here: an unreachable Redis is waited for, with
             // results held locally, so checks go on.
             let buffer = RedisBuffer::connect(options, metrics)

@@ -116,7 +116,10 @@ pub fn redact(url: &str) -> String {
         let query = query
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                // `password`, and Redis Sentinel's `sentinel_password`.
+                Some((key, _)) if key.to_ascii_lowercase().ends_with("password") => {
+                    format!("{key}=***")
+                }
                 _ => pair.to_owned(),
             })
             .collect::<Vec<_>>()

@@ -10,7 +10,7 @@ mod proxies;
 mod redis_url;
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use database_url::{DatabaseUrl, redact};
 pub use postgres_tls::{PostgresTls, PostgresUrl, RootCerts, SslMode};
 pub use proxies::TrustedProxies;
-pub use redis_url::RedisUrl;
+pub use redis_url::{RedisTarget, RedisUrl, SentinelUrl};
 
 /// The prefix of every environment variable tocsin reads.
 pub const ENV_PREFIX: &str = "TOCSIN_";
@@ -43,6 +43,7 @@ pub const KEYS: &[&str] = &[
     "max_in_flight",
     "redis_url",
     "redis_prefix",
+    "redis_ca",
     "flush_interval",
     "buffer_capacity",
     "trusted_proxies",
@@ -96,6 +97,10 @@ pub struct Settings {
     /// this process until written.
     #[serde(default)]
     pub redis_url: Option<RedisUrl>,
+    /// A PEM file of CA certificates to trust for `rediss://` (`TOCSIN_REDIS_CA`), for a
+    /// Redis whose certificate a private CA signed; unset trusts the public web roots.
+    #[serde(default)]
+    pub redis_ca: Option<PathBuf>,
     /// What every Redis key tocsin makes starts with (`TOCSIN_REDIS_PREFIX`), so deployments
     /// can share one Redis.
     #[serde(default = "defaults::redis_prefix")]
@@ -252,6 +257,20 @@ impl Settings {
                 ),
             ));
         }
+        if let Some(ca) = &self.redis_ca {
+            if self.redis_url.as_ref().is_none_or(|url| !url.tls()) {
+                return Err(invalid(
+                    "TOCSIN_REDIS_CA",
+                    "is only used with TLS: set TOCSIN_REDIS_URL to rediss://… or rediss+sentinel://…",
+                ));
+            }
+            if !ca.is_file() {
+                return Err(invalid(
+                    "TOCSIN_REDIS_CA",
+                    format!("names no file: {}", ca.display()),
+                ));
+            }
+        }
         let prefix_ok = !self.redis_prefix.is_empty()
             && self.redis_prefix.len() <= 64
             && self
@@ -322,6 +341,7 @@ impl Default for Settings {
             rollup_retention: defaults::rollup_retention(),
             max_in_flight: defaults::max_in_flight(),
             redis_url: None,
+            redis_ca: None,
             redis_prefix: defaults::redis_prefix(),
             flush_interval: defaults::flush_interval(),
             buffer_capacity: defaults::buffer_capacity(),

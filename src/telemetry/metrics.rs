@@ -30,6 +30,34 @@ struct HttpLabels {
     status: u16,
 }
 
+/// What the Redis buffer counts about Redis's own durability.
+#[derive(Debug, Default)]
+struct RedisCounters {
+    stream_lost: Counter,
+    results_lost: Counter,
+    unreplicated: Counter,
+}
+
+impl RedisCounters {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "redis_stream_lost",
+            "Times the Redis result stream or its consumer group was found gone (a Redis restart without persistence) and made again",
+            self.stream_lost.clone(),
+        );
+        registry.register(
+            "results_lost",
+            "Results estimated lost with a vanished Redis stream (those it held at the last look)",
+            self.results_lost.clone(),
+        );
+        registry.register(
+            "results_unreplicated",
+            "Results a Sentinel-managed Redis master stored but no replica acknowledged in time",
+            self.unreplicated.clone(),
+        );
+    }
+}
+
 /// Every metric tocsin records.
 #[derive(Debug)]
 pub struct Metrics {
@@ -45,6 +73,7 @@ pub struct Metrics {
     write_failures: Counter,
     results_dropped: Counter,
     results_corrupt: Counter,
+    redis: RedisCounters,
     http_requests: Family<HttpLabels, Counter>,
     checks_finished: AtomicU64,
 }
@@ -123,6 +152,8 @@ impl Metrics {
             "Buffered results that could not be decoded and were discarded",
             results_corrupt.clone(),
         );
+        let redis = RedisCounters::default();
+        redis.register(&mut registry);
         registry.register(
             "http_requests",
             "HTTP API requests, by method, route and status",
@@ -141,6 +172,7 @@ impl Metrics {
             write_failures,
             results_dropped,
             results_corrupt,
+            redis,
             http_requests,
             checks_finished: AtomicU64::new(0),
         }
@@ -195,6 +227,17 @@ impl Metrics {
     /// Counts buffered results discarded because they could not be decoded.
     pub fn results_corrupt(&self, count: usize) {
         self.results_corrupt.inc_by(count as u64);
+    }
+
+    /// Counts a vanished Redis stream or consumer group and the results estimated lost.
+    pub fn redis_stream_lost(&self, results: usize) {
+        self.redis.stream_lost.inc();
+        self.redis.results_lost.inc_by(results as u64);
+    }
+
+    /// Counts results stored on a Redis master that no replica acknowledged in time.
+    pub fn results_unreplicated(&self, count: usize) {
+        self.redis.unreplicated.inc_by(count as u64);
     }
 
     /// Counts a failed batch write (it is retried).

@@ -15,6 +15,9 @@ mod monitors;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod redis_durability;
+#[path = "../support/redis_servers.rs"]
+mod redis_servers;
 mod results;
 mod seed;
 #[path = "../support/services.rs"]
