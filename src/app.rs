@@ -5,12 +5,17 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use rand::RngCore;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::{JoinError, JoinHandle};
 
 use crate::api::{self, AppState, Throttle};
 use crate::auth::{PasswordHasher, TokenKeys};
@@ -161,8 +166,13 @@ impl App {
             stopped(),
         ));
 
+        let requests = Arc::new(watch::Sender::new(0usize));
         let service = self
             .router
+            .layer(axum::middleware::from_fn_with_state(
+                requests.clone(),
+                count_request,
+            ))
             .into_make_service_with_connect_info::<SocketAddr>();
         let signal = {
             let stop = stop.clone();
@@ -171,12 +181,24 @@ impl App {
                 stop.send_replace(true);
             }
         };
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(signal)
-            .await;
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(signal);
+        let mut serve = tokio::spawn(async move { serve.await });
+        let ended = tokio::select! {
+            joined = &mut serve => Some(joined),
+            () = stopped() => None,
+        };
         // Serving may also have ended on an error: stop the rest either way.
         stop.send_replace(true);
-        if let Err(error) = scheduler.await {
+        // The API and the checks in flight wind down side by side, so the stop takes the
+        // longer of the two, not their sum.
+        let http = async {
+            match ended {
+                Some(joined) => joined,
+                None => drain_http(serve, requests.subscribe()).await,
+            }
+        };
+        let (served, scheduled) = tokio::join!(http, scheduler);
+        if let Err(error) = scheduled {
             tracing::error!(%error, "the scheduler failed");
         }
         self.buffer.close();
@@ -192,7 +214,58 @@ impl App {
         if let Err(error) = heartbeat.await {
             tracing::error!(%error, "the heartbeat job failed");
         }
-        served.context("serving HTTP")
+        served
+            .context("the HTTP server failed")?
+            .context("serving HTTP")
+    }
+}
+
+/// How long a stop waits for the API requests being handled.
+const HTTP_DRAIN: Duration = Duration::from_secs(10);
+/// How long, once no request is being handled, the server gets to send the last responses
+/// and close its connections before the ones still open are left behind.
+const HTTP_LINGER: Duration = Duration::from_millis(100);
+
+/// Counts a request while its handler runs, so a stop knows when none is left.
+async fn count_request(
+    State(requests): State<Arc<watch::Sender<usize>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    struct Running(Arc<watch::Sender<usize>>);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.0.send_modify(|n| *n = n.saturating_sub(1));
+        }
+    }
+    requests.send_modify(|n| *n += 1);
+    let _running = Running(requests);
+    next.run(request).await
+}
+
+/// After the stop signal: waits for the requests being handled (at most [`HTTP_DRAIN`]),
+/// then for the server to close its connections, but not for connections with no request
+/// in progress: an idle keep-alive connection, or one whose request never finished
+/// arriving, would otherwise hold the stop for as long as its client likes.
+async fn drain_http(
+    mut serve: JoinHandle<std::io::Result<()>>,
+    mut requests: watch::Receiver<usize>,
+) -> Result<std::io::Result<()>, JoinError> {
+    if tokio::time::timeout(HTTP_DRAIN, requests.wait_for(|n| *n == 0))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            drain = ?HTTP_DRAIN,
+            "API requests still running at the stop deadline are cut short"
+        );
+    }
+    match tokio::time::timeout(HTTP_LINGER, &mut serve).await {
+        Ok(joined) => joined,
+        Err(_) => {
+            serve.abort();
+            Ok(Ok(()))
+        }
     }
 }
 
