@@ -1,7 +1,9 @@
-//! The command line: `tocsin serve`, `tocsin migrate`, `tocsin check` and `tocsin backup`.
+//! The command line: `tocsin serve`, `tocsin migrate`, `tocsin check`, `tocsin backup` and
+//! `tocsin healthcheck`.
 
 mod backup;
 pub mod check;
+mod healthcheck;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +43,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Copy the live SQLite database to a new file, consistently, while `serve` runs.
     Backup(backup::BackupArgs),
+    /// Ask the local server's /healthz (TOCSIN_LISTEN); exit 0 when it answers 200.
+    Healthcheck,
 }
 
 /// Runs the command the user asked for; the exit code carries a check's verdict.
@@ -68,5 +72,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check(args) => Ok(check::run(args, &settings).await),
         Command::Backup(args) => backup::run(args, &settings).await,
+        Command::Healthcheck => Ok(healthcheck::run(&settings)),
     }
 }

@@ -85,6 +85,45 @@ async fn a_stream_lost_with_a_redis_restarted_empty_is_counted_and_made_again() 
 }
 
 #[tokio::test]
+async fn the_deploy_redis_config_keeps_waiting_results_across_a_crash() {
+    let Some(env) = env().await else { return };
+    let Some(lab) = RedisLab::new() else { return };
+    let conf = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/redis/redis.conf");
+    let mut server = lab.server_with_config(&conf);
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let buffer = env
+        .buffer_with(env.options(&url, Duration::from_millis(200)))
+        .await;
+    assert_eq!(buffer.health().persistence, Some("aof+rdb"));
+    for n in 0..5 {
+        buffer.push(env.record(n)).await.expect("push");
+    }
+    eventually("five results in Redis", LONG, || async {
+        buffer.health().held_locally == 0
+    })
+    .await;
+    // appendfsync everysec: a crash loses at most the last second, so give it that.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.restart();
+    let writer = env.writer(buffer.clone());
+    eventually("every result is stored after the crash", LONG, || async {
+        env.stored().await == times(0..5)
+    })
+    .await;
+    assert!(
+        !env.metrics
+            .encode()
+            .contains("tocsin_redis_stream_lost_total 1"),
+        "nothing was lost"
+    );
+    buffer.close();
+    tokio::time::timeout(LONG, writer)
+        .await
+        .expect("stops")
+        .expect("ran");
+}
+
+#[tokio::test]
 async fn rediss_with_a_private_ca_is_trusted_only_with_that_ca() {
     let Some(env) = env().await else { return };
     let Some(lab) = RedisLab::new() else { return };

@@ -159,6 +159,24 @@ impl RedisLab {
         self.process(port, args)
     }
 
+    /// A server reading the configuration file `conf` first, then listening on a free
+    /// loopback port with its own data folder.
+    pub fn server_with_config(&self, conf: &Path) -> RedisProcess {
+        let port = free_port();
+        let data = self.dir.path().join(format!("data-{port}"));
+        std::fs::create_dir_all(&data).expect("data folder");
+        let args = vec![
+            conf.to_str().expect("UTF-8").to_owned(),
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--dir".into(),
+            data.to_str().expect("UTF-8").to_owned(),
+        ];
+        self.process(port, args)
+    }
+
     /// A server speaking only TLS, with `cert` and `key` (PEM files), on a free port.
     pub fn tls_server(&self, cert: &Path, key: &Path, ca: &Path) -> RedisProcess {
         let port = free_port();
