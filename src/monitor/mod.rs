@@ -1,6 +1,7 @@
 //! Monitors: what to check, validated on construction. No I/O happens here.
 
 pub mod address;
+pub mod conditions;
 mod fields;
 mod spec;
 mod target;
