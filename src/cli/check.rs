@@ -124,7 +124,7 @@ fn human(spec: &MonitorSpec, result: &CheckResult) -> String {
                 .map_or_else(|| "-".to_owned(), |c| c.to_string()),
         ),
     ];
-    if spec.target().url().scheme() == "https" {
+    if spec.target().uses_tls() {
         let expires = result
             .cert_expires_at
             .map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());

@@ -2,18 +2,22 @@
 
 pub mod address;
 pub mod conditions;
+mod dns_target;
 mod fields;
 mod spec;
 mod target;
+mod tcp_target;
 
 use chrono::{DateTime, Utc};
 
 use crate::auth::UserId;
 use crate::check::LastCheck;
 
+pub use dns_target::{DnsTarget, RecordType};
 pub use fields::{Headers, Method, StatusRanges};
 pub use spec::{MonitorDraft, MonitorPatch, MonitorSpec, Rules};
-pub use target::Target;
+pub use target::{HttpTarget, Target};
+pub use tcp_target::TcpTarget;
 
 /// A monitor's id, unique across all users and never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

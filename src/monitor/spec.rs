@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
+use super::conditions::{Conditions, Placeholder};
 use super::fields::{Headers, Method, StatusRanges};
 use super::{MonitorError, Target};
+use crate::check::CheckKind;
 use crate::config::MAX_INTERVAL;
 
 /// The limits a draft is checked against, taken from the settings.
@@ -31,9 +33,10 @@ impl Rules {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorDraft {
-    /// A label; defaults to the URL's host.
+    /// A label; defaults to the URL's host (for DNS, the name and type looked up).
     pub name: Option<String>,
-    /// The http(s) URL to check.
+    /// What to check: `http(s)://…`, `tcp://host:port`, `tls://host:port` or
+    /// `dns://resolver/name?type=A`.
     pub url: String,
     /// HTTP method, default `GET`.
     pub method: Option<String>,
@@ -52,6 +55,8 @@ pub struct MonitorDraft {
     pub headers: Option<BTreeMap<String, String>>,
     /// Request body, sent as is.
     pub body: Option<String>,
+    /// Conditions in Gatus's syntax that must all hold, e.g. `[BODY].status == UP`.
+    pub conditions: Option<Vec<String>>,
 }
 
 /// A partial update: absent fields stay, `null` resets an optional field to its default.
@@ -88,6 +93,9 @@ pub struct MonitorPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     body: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>)]
+    conditions: Option<Option<Vec<String>>>,
 }
 
 /// Tells a present `null` (`Some(None)`) from an absent field (`None`, via `default`).
@@ -122,6 +130,7 @@ impl MonitorPatch {
         set(&mut draft.follow_redirects, self.follow_redirects);
         set(&mut draft.headers, self.headers);
         set(&mut draft.body, self.body);
+        set(&mut draft.conditions, self.conditions);
         Ok(draft)
     }
 }
@@ -139,6 +148,7 @@ pub struct MonitorSpec {
     follow_redirects: bool,
     headers: Headers,
     body: Option<String>,
+    conditions: Conditions,
 }
 
 const MAX_NAME_CHARS: usize = 200;
@@ -153,6 +163,12 @@ impl MonitorSpec {
     /// Validates every field of `draft` against `rules`, naming the first bad field.
     pub fn parse(draft: MonitorDraft, rules: &Rules) -> Result<Self, MonitorError> {
         let target = Target::parse(&draft.url, rules.allow_private_targets)?;
+        let conditions = Conditions::parse(draft.conditions.as_deref().unwrap_or_default())
+            .map_err(|why| MonitorError::invalid("conditions", why))?;
+        applicable(&target, &conditions)?;
+        if target.kind() != CheckKind::Http {
+            http_only(&draft)?;
+        }
         let max_interval = MAX_INTERVAL.as_secs() as u32;
         let interval_secs = draft
             .interval_seconds
@@ -179,7 +195,7 @@ impl MonitorSpec {
         }
         let name = match draft.name {
             Some(name) => bounded_text("name", name.trim(), MAX_NAME_CHARS)?,
-            None => target.host().to_owned(),
+            None => target.default_name(),
         };
         let keyword = draft
             .keyword
@@ -195,6 +211,7 @@ impl MonitorSpec {
         }
         Ok(Self {
             name,
+            conditions,
             method: draft
                 .method
                 .as_deref()
@@ -231,9 +248,14 @@ impl MonitorSpec {
             follow_redirects: Some(self.follow_redirects),
             headers: Some(self.headers.as_map().clone()),
             body: self.body.clone(),
+            conditions: (!self.conditions.is_empty()).then(|| self.conditions.sources()),
         }
     }
 
+    /// The conditions every check must meet.
+    pub fn conditions(&self) -> &Conditions {
+        &self.conditions
+    }
     /// The label shown for the monitor.
     pub fn name(&self) -> &str {
         &self.name
@@ -278,6 +300,75 @@ impl MonitorSpec {
     /// The request body.
     pub fn body(&self) -> Option<&str> {
         self.body.as_deref()
+    }
+}
+
+/// Refuses a condition on a value this kind of check never produces, so it cannot fail
+/// every check for a reason the monitor's owner would only find in the results.
+fn applicable(target: &Target, conditions: &Conditions) -> Result<(), MonitorError> {
+    let kind = target.kind();
+    for (i, condition) in conditions.iter().enumerate() {
+        for placeholder in condition.placeholders() {
+            let fits = match placeholder {
+                Placeholder::Status => kind == CheckKind::Http,
+                Placeholder::Body(_) => kind != CheckKind::Tcp,
+                Placeholder::DnsRcode => kind == CheckKind::Dns,
+                Placeholder::CertificateExpiration => target.uses_tls(),
+                Placeholder::ResponseTime | Placeholder::Connected | Placeholder::Ip => true,
+            };
+            if !fits {
+                let why = match placeholder {
+                    Placeholder::CertificateExpiration => {
+                        "needs a TLS check (an https or tls URL)".to_owned()
+                    }
+                    _ => format!("has no value in a {} check", kind.as_str()),
+                };
+                return Err(MonitorError::invalid(
+                    "conditions",
+                    format!(
+                        "condition {} `{condition}`: {} {why}",
+                        i + 1,
+                        placeholder.name()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses HTTP settings on a TCP or DNS monitor, where they would silently mean nothing;
+/// the defaults (as a stored monitor reads back) are fine.
+fn http_only(draft: &MonitorDraft) -> Result<(), MonitorError> {
+    let set = [
+        (
+            "method",
+            draft
+                .method
+                .as_deref()
+                .is_some_and(|m| !m.trim().eq_ignore_ascii_case("GET")),
+        ),
+        (
+            "expected_status",
+            draft
+                .expected_status
+                .as_deref()
+                .is_some_and(|s| s.trim() != StatusRanges::DEFAULT),
+        ),
+        ("keyword", draft.keyword.is_some()),
+        ("follow_redirects", draft.follow_redirects == Some(false)),
+        (
+            "headers",
+            draft.headers.as_ref().is_some_and(|h| !h.is_empty()),
+        ),
+        ("body", draft.body.is_some()),
+    ];
+    match set.into_iter().find(|(_, given)| *given) {
+        Some((field, _)) => Err(MonitorError::invalid(
+            field,
+            "applies to http(s) monitors only; use conditions for tcp and dns checks",
+        )),
+        None => Ok(()),
     }
 }
 

@@ -251,6 +251,8 @@ mod tests {
     fn result(failure: Option<Failure>) -> CheckResult {
         CheckResult {
             checked_at: chrono::Utc::now(),
+            kind: Default::default(),
+            dns: None,
             status_code: None,
             latency: Duration::from_millis(3),
             phases: Phases::default(),

@@ -92,6 +92,7 @@ macro_rules! store_suite {
             retention::rolling_up_keeps_window_totals_exact,
             retention::windows_reach_back_to_the_start_of_their_first_hour,
             retention::pruning_removes_only_old_hours_at_most_limit,
+            retention::tcp_and_dns_latency_counts_when_the_target_answered,
             cluster::heartbeats_replace_the_last_and_silent_instances_are_forgotten,
             cluster::a_lease_has_one_holder_until_it_runs_out,
             cluster::concurrent_takers_of_a_lease_have_one_winner,

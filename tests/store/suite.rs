@@ -149,6 +149,11 @@ pub async fn monitors_round_trip_every_field(store: S) {
             ("Accept".into(), "*/*".into()),
         ])),
         body: Some("{\"a\":1}".into()),
+        conditions: Some(vec![
+            "[STATUS] == 200".into(),
+            "[BODY].data[0].id == any(1, 2)".into(),
+            "[CERTIFICATE_EXPIRATION] > 48h".into(),
+        ]),
     };
     let full = MonitorSpec::parse(draft, &RULES).expect("valid");
     let created = store

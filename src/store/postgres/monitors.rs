@@ -20,7 +20,10 @@ use crate::store::values::{duration, status_code};
 /// `monitor_status` shares a name with these, so they need no table name.
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
                        expected_status, keyword, follow_redirects, headers, body, paused, \
-                       created_at, updated_at";
+                       created_at, updated_at, conditions";
+
+/// How many columns [`COLUMNS`] names: the last check's columns come right after them.
+pub(super) const COLUMN_COUNT: usize = 16;
 
 /// The last check's columns, after [`COLUMNS`], from `monitor_status` joined as `s`.
 pub(super) const STATUS: &str = "s.checked_at, s.ok, s.status_code, s.latency_us";
@@ -41,6 +44,9 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
     let headers: serde_json::Value = get(row, 10)?;
     let headers: BTreeMap<String, String> =
         serde_json::from_value(headers).map_err(|e| corrupt(e.to_string()))?;
+    let conditions: serde_json::Value = get(row, 15)?;
+    let conditions: Vec<String> =
+        serde_json::from_value(conditions).map_err(|e| corrupt(e.to_string()))?;
     let draft = MonitorDraft {
         name: get(row, 2)?,
         url: get(row, 3)?,
@@ -52,6 +58,7 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
         follow_redirects: get(row, 9)?,
         headers: Some(headers),
         body: get(row, 11)?,
+        conditions: Some(conditions),
     };
     let spec = MonitorSpec::parse(draft, &Rules::STORED).map_err(|e| corrupt(e.to_string()))?;
     Ok(Monitor {
@@ -61,7 +68,7 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
         paused: get(row, 12)?,
         created_at: get(row, 13)?,
         updated_at: get(row, 14)?,
-        last_check: last_check(row, 15)?,
+        last_check: last_check(row, COLUMN_COUNT)?,
     })
 }
 
@@ -83,7 +90,7 @@ fn last_check(row: &Row, at: usize) -> Result<Option<LastCheck>, StoreError> {
     }
 }
 
-/// A spec's column values, bound as `$1`..`$10` by both INSERT and UPDATE.
+/// A spec's column values, bound as `$1`..`$11` by both INSERT and UPDATE.
 struct SpecValues<'a> {
     name: &'a str,
     url: &'a str,
@@ -95,6 +102,7 @@ struct SpecValues<'a> {
     follow_redirects: bool,
     headers: serde_json::Value,
     body: Option<&'a str>,
+    conditions: serde_json::Value,
 }
 
 impl<'a> SpecValues<'a> {
@@ -114,10 +122,11 @@ impl<'a> SpecValues<'a> {
             headers: serde_json::to_value(spec.headers().as_map())
                 .map_err(|e| StoreError::Backend(e.to_string()))?,
             body: spec.body(),
+            conditions: serde_json::Value::from(spec.conditions().sources()),
         })
     }
 
-    /// The ten values, then the statement's own parameters from `$11` on.
+    /// The eleven values, then the statement's own parameters from `$12` on.
     fn then<'b>(&'b self, extra: &[&'b (dyn ToSql + Sync)]) -> Params<'b> {
         let mut values: Params<'b> = vec![
             &self.name,
@@ -130,6 +139,7 @@ impl<'a> SpecValues<'a> {
             &self.follow_redirects,
             &self.headers,
             &self.body,
+            &self.conditions,
         ];
         values.extend_from_slice(extra);
         values
@@ -179,8 +189,9 @@ pub(super) async fn insert(
     // Due at once; and never checked, since ids are never reused (no status row to read).
     let sql = format!(
         "INSERT INTO monitors (name, url, method, interval_seconds, timeout_ms, expected_status, \
-         keyword, follow_redirects, headers, body, user_id, created_at, updated_at, paused, \
-         next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, false, $12) \
+         keyword, follow_redirects, headers, body, conditions, user_id, created_at, updated_at, \
+         paused, next_check_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, false, $13) \
          RETURNING {COLUMNS}, NULL::timestamptz, NULL::boolean, NULL::integer, NULL::bigint"
     );
     let stmt = tx.prepare_cached(&sql).await.map_err(pg)?;
@@ -251,7 +262,8 @@ pub(super) async fn update(
     let now = millis(Utc::now());
     let update = "UPDATE monitors SET name = $1, url = $2, method = $3, interval_seconds = $4, \
          timeout_ms = $5, expected_status = $6, keyword = $7, follow_redirects = $8, \
-         headers = $9, body = $10, updated_at = $11 WHERE id = $12 AND user_id = $13";
+         headers = $9, body = $10, conditions = $11, updated_at = $12 \
+         WHERE id = $13 AND user_id = $14";
     updated(client, update, &values.then(&[&now, &id.0, &owner.0])).await
 }
 

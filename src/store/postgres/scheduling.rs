@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Object;
 
 use super::connect::{bigint, get, pg};
-use super::monitors::{COLUMNS, read_row};
+use super::monitors::{COLUMN_COUNT, COLUMNS, read_row};
 use crate::store::{Claim, StoreError};
 
 /// Claims in one statement. The inner SELECT computes each due monitor's due time: a check
@@ -50,7 +50,7 @@ pub(super) async fn claim_due(
         .map(|row| {
             Ok(Claim {
                 monitor: read_row(row)?,
-                due: get(row, 19)?,
+                due: get(row, COLUMN_COUNT + 4)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

@@ -16,7 +16,10 @@ use crate::store::{StoreError, from_millis, to_millis};
 /// The monitor's own columns, in the order [`read_row`] reads them.
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
                        expected_status, keyword, follow_redirects, headers, body, paused, \
-                       created_at, updated_at";
+                       created_at, updated_at, conditions";
+
+/// How many columns [`COLUMNS`] names: the last check's columns come right after them.
+pub(super) const COLUMN_COUNT: usize = 16;
 
 /// The last check's columns for a SELECT from [`FROM_JOINED`], after [`COLUMNS`].
 const STATUS_JOINED: &str = "monitor_status.checked_at, monitor_status.ok, \
@@ -47,6 +50,7 @@ pub(super) struct MonitorRow {
     owner: i64,
     draft: MonitorDraft,
     headers: String,
+    conditions: String,
     paused: bool,
     created_at: i64,
     updated_at: i64,
@@ -69,16 +73,18 @@ pub(super) fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
             follow_redirects: row.get(9)?,
             headers: None,
             body: row.get(11)?,
+            conditions: None,
         },
         headers: row.get(10)?,
+        conditions: row.get(15)?,
         paused: row.get(12)?,
         created_at: row.get(13)?,
         updated_at: row.get(14)?,
         status: StatusRow {
-            checked_at: row.get(15)?,
-            ok: row.get(16)?,
-            status_code: row.get(17)?,
-            latency_us: row.get(18)?,
+            checked_at: row.get(COLUMN_COUNT)?,
+            ok: row.get(COLUMN_COUNT + 1)?,
+            status_code: row.get(COLUMN_COUNT + 2)?,
+            latency_us: row.get(COLUMN_COUNT + 3)?,
         },
     })
 }
@@ -105,6 +111,9 @@ impl MonitorRow {
         let headers: BTreeMap<String, String> =
             serde_json::from_str(&self.headers).map_err(|e| corrupt(e.to_string()))?;
         self.draft.headers = Some(headers);
+        let conditions: Vec<String> =
+            serde_json::from_str(&self.conditions).map_err(|e| corrupt(e.to_string()))?;
+        self.draft.conditions = Some(conditions);
         let spec =
             MonitorSpec::parse(self.draft, &Rules::STORED).map_err(|e| corrupt(e.to_string()))?;
         Ok(Monitor {
@@ -119,7 +128,7 @@ impl MonitorRow {
     }
 }
 
-/// A spec's column values, bound as `?1`..`?10` by both INSERT and UPDATE.
+/// A spec's column values, bound as `?1`..`?11` by both INSERT and UPDATE.
 struct SpecValues<'a> {
     name: &'a str,
     url: &'a str,
@@ -131,6 +140,7 @@ struct SpecValues<'a> {
     follow_redirects: bool,
     headers: String,
     body: Option<&'a str>,
+    conditions: String,
 }
 
 impl<'a> SpecValues<'a> {
@@ -147,10 +157,12 @@ impl<'a> SpecValues<'a> {
             headers: serde_json::to_string(spec.headers().as_map())
                 .map_err(|e| StoreError::Backend(e.to_string()))?,
             body: spec.body(),
+            conditions: serde_json::to_string(&spec.conditions().sources())
+                .map_err(|e| StoreError::Backend(e.to_string()))?,
         })
     }
 
-    /// The ten values, then the statement's own parameters from `?11` on.
+    /// The eleven values, then the statement's own parameters from `?12` on.
     fn then<'b>(&'b self, extra: &[&'b dyn ToSql]) -> Vec<&'b dyn ToSql> {
         let mut values: Vec<&dyn ToSql> = vec![
             &self.name,
@@ -163,6 +175,7 @@ impl<'a> SpecValues<'a> {
             &self.follow_redirects,
             &self.headers,
             &self.body,
+            &self.conditions,
         ];
         values.extend_from_slice(extra);
         values
@@ -193,8 +206,9 @@ pub(super) fn insert(
     // Due at once; and never checked, since ids are never reused (no status row to read).
     let sql = format!(
         "INSERT INTO monitors (name, url, method, interval_seconds, timeout_ms, expected_status, \
-         keyword, follow_redirects, headers, body, user_id, created_at, updated_at, paused, \
-         next_check_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 0, ?12) \
+         keyword, follow_redirects, headers, body, conditions, user_id, created_at, updated_at, \
+         paused, next_check_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, 0, ?13) \
          RETURNING {COLUMNS}, NULL, NULL, NULL, NULL"
     );
     let values = SpecValues::new(spec)?;
@@ -268,7 +282,8 @@ pub(super) fn update(
     let sql = format!(
         "UPDATE monitors SET name = ?1, url = ?2, method = ?3, interval_seconds = ?4, timeout_ms = ?5, \
          expected_status = ?6, keyword = ?7, follow_redirects = ?8, headers = ?9, body = ?10, \
-         updated_at = ?11 WHERE id = ?12 AND user_id = ?13 RETURNING {COLUMNS}, {STATUS_RETURNED}"
+         conditions = ?11, updated_at = ?12 WHERE id = ?13 AND user_id = ?14 \
+         RETURNING {COLUMNS}, {STATUS_RETURNED}"
     );
     let values = SpecValues::new(spec)?;
     let now = to_millis(Utc::now());

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 
 use super::backend;
-use super::monitors::{COLUMNS, STATUS_RETURNED, read_row};
+use super::monitors::{COLUMN_COUNT, COLUMNS, STATUS_RETURNED, read_row};
 use crate::store::{Claim, StoreError, from_millis, to_millis};
 
 /// One interval in milliseconds, as SQL over the row's own column.
@@ -41,7 +41,7 @@ pub(super) fn claim_due(
     let mut stmt = tx.prepare_cached(&claim).map_err(backend)?;
     let rows = stmt
         .query_map((until, limit), |row| {
-            Ok((read_row(row)?, row.get::<_, i64>(19)?))
+            Ok((read_row(row)?, row.get::<_, i64>(COLUMN_COUNT + 4)?))
         })
         .map_err(backend)?;
     let mut claims = Vec::new();
