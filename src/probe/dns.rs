@@ -51,7 +51,7 @@ pub(super) async fn check(
         response = ask_tcp(server, id, &query, progress).await?;
     }
     progress.connected = true;
-    let rcode = response.metadata.response_code.to_str().to_owned();
+    let rcode = mnemonic(u16::from(response.metadata.response_code));
     let wanted = wire_type(target.record_type());
     let records: Vec<String> = response
         .answers
@@ -198,6 +198,17 @@ async fn ask_tcp(
         ));
     }
     Ok(message)
+}
+
+/// The response code as DNS tools (and Gatus's `[DNS_RCODE]`) write it.
+fn mnemonic(code: u16) -> String {
+    const NAMES: [&str; 11] = [
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+        "NXRRSET", "NOTAUTH", "NOTZONE",
+    ];
+    NAMES
+        .get(usize::from(code))
+        .map_or_else(|| format!("RCODE{code}"), |name| (*name).to_owned())
 }
 
 fn wire_type(record_type: RecordType) -> WireType {
