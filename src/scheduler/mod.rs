@@ -160,10 +160,16 @@ impl Scheduler {
                 command = self.commands.recv(), if handles_open => match command {
                     Some(Command::Wake) => next_claim = Instant::now(),
                     Some(Command::Changed(monitor)) => {
+                        if let Some(gauges) = self.context.metrics.monitors() {
+                            gauges.changed(&monitor);
+                        }
                         continuity.update(&monitor);
                         timers.update(*monitor);
                     }
                     Some(Command::Removed(id)) => {
+                        if let Some(gauges) = self.context.metrics.monitors() {
+                            gauges.deleted(id);
+                        }
                         continuity.remove(id);
                         timers.remove(id);
                     }

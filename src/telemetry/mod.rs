@@ -2,8 +2,10 @@
 //! metrics every part of tocsin records into.
 
 mod metrics;
+mod monitors;
 
 pub use metrics::{CheckTimer, Metrics};
+pub use monitors::MonitorGauges;
 
 use std::io::IsTerminal;
 
