@@ -20,6 +20,9 @@ use crate::monitor::{Monitor, MonitorId};
 /// deleted does not bring its series back: longer than any check may run.
 const FORGET_FOR: Duration = Duration::from_secs(120);
 
+/// How one gauge reads a monitor's latest check (`None`: no sample for it).
+type Reading = fn(&Latest) -> Option<f64>;
+
 /// The labels of every per-monitor series.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MonitorLabels {
@@ -119,7 +122,7 @@ impl Collector for MonitorGauges {
             }
             Err(_) => Vec::new(),
         };
-        let gauges: [(&str, &str, fn(&Latest) -> Option<f64>); 3] = [
+        let gauges: [(&str, &str, Reading); 3] = [
             (
                 "monitor_up",
                 "1 when the monitor's latest check here succeeded, else 0",
