@@ -44,6 +44,8 @@ pub struct PostgresStore {
     partitions: Arc<Partitions>,
     /// How the pool connects, for the change listener's own connection.
     config: Arc<tokio_postgres::Config>,
+    /// This store's mark on the changes it announces, so its listener skips them.
+    origin: u64,
 }
 
 impl PostgresStore {
@@ -55,6 +57,7 @@ impl PostgresStore {
             pool: connect::pool(url, config.clone())?,
             partitions: Arc::default(),
             config: Arc::new(config),
+            origin: rand::random(),
         };
         // One connection now, so a wrong URL fails at start rather than on the first request.
         store.ping().await?;
@@ -131,6 +134,6 @@ impl LifecycleStore for PostgresStore {
     }
 
     fn monitor_changes(&self) -> Option<mpsc::Receiver<MonitorChange>> {
-        Some(changes::spawn(self.config.clone()))
+        Some(changes::spawn(self.config.clone(), self.origin))
     }
 }
