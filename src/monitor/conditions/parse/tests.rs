@@ -205,3 +205,49 @@ fn a_list_names_the_condition_that_broke() {
             .read_body()
     );
 }
+
+#[test]
+fn no_input_makes_the_parser_or_the_evaluator_panic() {
+    use super::super::{Conditions, Observation};
+    let seeds = [
+        "len([BODY].data[0].items) > 0",
+        "[BODY].x == any(a, b)",
+        "[BODY] == pat([^a-z]*\\*é?)",
+        "has([BODY].é[12]) == false",
+        "[CERTIFICATE_EXPIRATION] >= 1h30m",
+        "0x1F != [STATUS]",
+    ];
+    let seen = Observation {
+        status: Some(200),
+        response_time: std::time::Duration::from_millis(5),
+        body: br#"{"data": [{"items": [1]}], "x": "a"}"#,
+        cert_expires_at: None,
+        now: chrono::Utc::now(),
+        connected: true,
+        dns_rcode: None,
+        ip: None,
+    };
+    for seed in seeds {
+        let chars: Vec<char> = seed.chars().collect();
+        let mut variants = Vec::new();
+        for i in 0..=chars.len() {
+            variants.push(chars[..i].iter().collect::<String>());
+            variants.push(chars[i..].iter().collect::<String>());
+            let mut without: Vec<char> = chars.clone();
+            if i < chars.len() {
+                without.remove(i);
+                variants.push(without.into_iter().collect());
+            }
+            for extra in ['(', ')', '[', ']', '.', ' ', '\\', 'é', '='] {
+                let mut with = chars.clone();
+                with.insert(i, extra);
+                variants.push(with.into_iter().collect());
+            }
+        }
+        for variant in variants {
+            if let Ok(parsed) = Conditions::parse(std::slice::from_ref(&variant)) {
+                let _ = parsed.evaluate(&seen);
+            }
+        }
+    }
+}
