@@ -4,6 +4,7 @@ pub mod address;
 pub mod conditions;
 mod dns_target;
 mod fields;
+mod kinds;
 mod spec;
 mod target;
 mod tcp_target;
