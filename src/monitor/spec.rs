@@ -6,8 +6,8 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use super::conditions::Conditions;
-use super::kinds::{applicable, http_only};
 use super::fields::{Headers, Method, StatusRanges};
+use super::kinds::{applicable, http_only};
 use super::{MonitorError, Target};
 use crate::check::CheckKind;
 use crate::config::MAX_INTERVAL;
