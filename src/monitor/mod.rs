@@ -1,17 +1,22 @@
 //! Monitors: what to check, validated on construction. No I/O happens here.
 
 pub mod address;
+mod alerts;
+mod draft;
 mod fields;
 mod spec;
 mod target;
 
 use chrono::{DateTime, Utc};
 
+use crate::alerting::MonitorState;
 use crate::auth::UserId;
 use crate::check::LastCheck;
 
+pub use alerts::{AlertFields, AlertPolicy};
+pub use draft::{MonitorDraft, MonitorPatch};
 pub use fields::{Headers, Method, StatusRanges};
-pub use spec::{MonitorDraft, MonitorPatch, MonitorSpec, Rules};
+pub use spec::{MonitorSpec, Rules};
 pub use target::Target;
 
 /// A monitor's id, unique across all users and never reused.
@@ -33,6 +38,8 @@ pub struct Monitor {
     pub created_at: DateTime<Utc>,
     /// When it was last changed.
     pub updated_at: DateTime<Utc>,
+    /// Its verdict by its thresholds (`pending` until there is one).
+    pub state: MonitorState,
     /// Its latest check, if it has been checked.
     pub last_check: Option<LastCheck>,
 }

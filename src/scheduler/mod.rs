@@ -135,6 +135,7 @@ impl Scheduler {
                         continuity.remove(id);
                         timers.remove(id);
                     }
+                    Ok(Event::Transition(_)) => {}
                     Err(RecvError::Lagged(missed)) => tracing::warn!(
                         missed,
                         "the scheduler fell behind the event stream; claimed checks of changed \

@@ -14,6 +14,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use super::AlertMetrics;
 use crate::check::CheckResult;
 
 /// Labels of `tocsin_checks_total`: `ok` or the failure kind.
@@ -47,6 +48,8 @@ pub struct Metrics {
     results_corrupt: Counter,
     http_requests: Family<HttpLabels, Counter>,
     checks_finished: AtomicU64,
+    /// Alerting's own metrics, in the same registry.
+    pub alerts: AlertMetrics,
 }
 
 impl Default for Metrics {
@@ -128,8 +131,10 @@ impl Metrics {
             "HTTP API requests, by method, route and status",
             http_requests.clone(),
         );
+        let alerts = AlertMetrics::register(&mut registry);
         Self {
             registry,
+            alerts,
             checks,
             check_duration,
             lateness,

@@ -1,8 +1,10 @@
 //! Logging (`tracing` to standard error, filtered by the `log` setting) and the Prometheus
 //! metrics every part of tocsin records into.
 
+mod alerts;
 mod metrics;
 
+pub use alerts::AlertMetrics;
 pub use metrics::{CheckTimer, Metrics};
 
 use std::io::IsTerminal;

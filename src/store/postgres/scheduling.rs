@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Object;
 
 use super::connect::{bigint, get, pg};
-use super::monitors::{COLUMNS, read_row};
+use super::monitors::{COLUMNS, READ_WIDTH, STATUS, read_row};
 use crate::store::{Claim, StoreError};
 
 /// Claims in one statement. The inner SELECT computes each due monitor's due time: a check
@@ -41,9 +41,7 @@ pub(super) async fn claim_due(
     until: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<Claim>, StoreError> {
-    let sql = format!(
-        "{CLAIM} RETURNING {COLUMNS}, s.checked_at, s.ok, s.status_code, s.latency_us, c.due"
-    );
+    let sql = format!("{CLAIM} RETURNING {COLUMNS}, {STATUS}, c.due");
     let stmt = client.prepare_cached(&sql).await.map_err(pg)?;
     let rows = client
         .query(&stmt, &[&now, &until, &bigint(limit)])
@@ -54,7 +52,7 @@ pub(super) async fn claim_due(
         .map(|row| {
             Ok(Claim {
                 monitor: read_row(row)?,
-                due: get(row, 19)?,
+                due: get(row, READ_WIDTH)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 
 use super::backend;
-use super::monitors::{COLUMNS, STATUS_RETURNED, read_row};
+use super::monitors::{COLUMNS, READ_WIDTH, STATUS_RETURNED, read_row};
 use crate::store::{Claim, StoreError, from_millis, to_millis};
 
 /// One interval in milliseconds, as SQL over the row's own column.
@@ -45,7 +45,7 @@ pub(super) fn claim_due(
     let mut stmt = tx.prepare_cached(&claim).map_err(backend)?;
     let rows = stmt
         .query_map((until, limit), |row| {
-            Ok((read_row(row)?, row.get::<_, i64>(19)?))
+            Ok((read_row(row)?, row.get::<_, i64>(READ_WIDTH)?))
         })
         .map_err(backend)?;
     let mut claims = Vec::new();
