@@ -4,6 +4,7 @@ pub mod address;
 mod alerts;
 mod draft;
 mod fields;
+pub mod grace;
 mod spec;
 mod target;
 
