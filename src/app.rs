@@ -151,11 +151,16 @@ impl App {
             self.buffer.clone(),
             self.store.clone(),
             self.metrics.clone(),
+            self.events.clone(),
             self.writer_options,
         );
         let writer = tokio::spawn(writer.run());
         let scheduler = tokio::spawn(self.scheduler.run(stopped()));
-        let changes = tokio::spawn(changes::run(self.store.clone(), self.events, stopped()));
+        let changes = tokio::spawn(changes::run(
+            self.store.clone(),
+            self.events.clone(),
+            stopped(),
+        ));
         let retention = tokio::spawn(self.retention.run(
             self.store.clone(),
             self.instance.id.clone(),

@@ -235,6 +235,33 @@ impl Health {
     }
 }
 
+/// One monitor's checks from a batch applied to its health in `checked_at` order: the
+/// decisions they made, each with the time of the check that made it, and the newest check
+/// applied (the monitor's last check now), if any was new.
+pub fn apply_all<'a>(
+    health: &mut Health,
+    thresholds: &Thresholds,
+    results: impl IntoIterator<Item = &'a CheckResult>,
+) -> (Vec<(DateTime<Utc>, Decision)>, Option<&'a CheckResult>) {
+    let mut results: Vec<&CheckResult> = results.into_iter().collect();
+    results.sort_by_key(|r| r.checked_at);
+    let mut decisions = Vec::new();
+    let mut newest = None;
+    for result in results {
+        if health
+            .last_applied
+            .is_some_and(|last| result.checked_at <= last)
+        {
+            continue;
+        }
+        for decision in health.apply(thresholds, result) {
+            decisions.push((result.checked_at, decision));
+        }
+        newest = Some(result);
+    }
+    (decisions, newest)
+}
+
 /// What opened a `down` or `degraded` verdict: the check that crossed the threshold.
 fn cause(to: MonitorState, t: &Thresholds, result: &CheckResult) -> Option<Cause> {
     match (to, &result.failure) {

@@ -6,6 +6,7 @@
 //! time.
 
 pub mod health;
+pub mod log;
 pub mod plan;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ use chrono::{DateTime, Utc};
 use crate::auth::UserId;
 use crate::monitor::MonitorId;
 
-pub use health::{Decision, Health, MonitorState, Thresholds};
+pub use health::{Decision, Health, MonitorState, Thresholds, apply_all};
 pub use plan::{IncidentRef, Op, Slot};
 
 /// A notification channel's id.
@@ -147,6 +148,7 @@ pub struct Transition {
     pub decision: Decision,
     /// The incident it opened or resolved, if any.
     pub incident: Option<IncidentId>,
-    /// Whether a maintenance window mutes it (no notification is sent).
-    pub muted: bool,
+    /// The event queued for the monitor's channels; `None` when it notifies nobody (a first
+    /// verdict, a renewed certificate, or muted by a maintenance window).
+    pub event: Option<EventKind>,
 }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::auth::IssuedToken;
 use crate::check::stats::Stats;
-use crate::check::{CheckResult, LastCheck, millis};
+use crate::check::{CheckResult, Failure, LastCheck, millis};
 use crate::monitor::Monitor;
 use crate::store::User;
 
@@ -98,6 +98,18 @@ pub struct MonitorView {
     pub body: Option<String>,
     /// Conditions (Gatus syntax) every check must meet, as written.
     pub conditions: Vec<String>,
+    /// Failed (or slow) checks in a row before `down` (or `degraded`).
+    pub failure_threshold: u32,
+    /// Passing checks in a row before `up` again.
+    pub success_threshold: u32,
+    /// A successful check slower than this (ms) is slow; `null`: none is.
+    pub latency_threshold_ms: Option<u32>,
+    /// The channels told of its incidents.
+    pub channel_ids: Vec<i64>,
+    /// How often an open incident is announced again (s); `null`: never.
+    pub reminder_interval_seconds: Option<u32>,
+    /// Days before expiry a certificate opens an incident (0: never).
+    pub cert_expiry_days: u32,
     /// Whether checks are suspended.
     pub paused: bool,
     /// When it was created.
@@ -106,7 +118,8 @@ pub struct MonitorView {
     /// When it was last changed.
     #[serde(serialize_with = "timestamp")]
     pub updated_at: DateTime<Utc>,
-    /// `up` or `down` by its latest check, `unknown` before the first, or `paused`.
+    /// `pending` (no verdict yet), `up`, `degraded` or `down` by its thresholds, or
+    /// `paused`.
     pub state: &'static str,
     /// Its latest check, `null` before the first.
     pub last_check: Option<LastCheckView>,
@@ -124,6 +137,8 @@ pub struct LastCheckView {
     pub status_code: Option<u16>,
     /// Total duration in milliseconds.
     pub latency_ms: f64,
+    /// Why it failed, `null` when it succeeded.
+    pub error: Option<CheckErrorView>,
 }
 
 impl From<&LastCheck> for LastCheckView {
@@ -133,6 +148,7 @@ impl From<&LastCheck> for LastCheckView {
             ok: last.ok,
             status_code: last.status_code,
             latency_ms: millis(last.latency),
+            error: last.failure.as_ref().map(CheckErrorView::from),
         }
     }
 }
@@ -140,6 +156,7 @@ impl From<&LastCheck> for LastCheckView {
 impl From<Monitor> for MonitorView {
     fn from(m: Monitor) -> Self {
         let spec = &m.spec;
+        let alerts = spec.alerts();
         Self {
             id: m.id.0,
             name: spec.name().to_owned(),
@@ -153,15 +170,16 @@ impl From<Monitor> for MonitorView {
             headers: spec.headers().as_map().clone(),
             body: spec.body().map(str::to_owned),
             conditions: spec.conditions().sources(),
+            failure_threshold: alerts.failure_threshold(),
+            success_threshold: alerts.success_threshold(),
+            latency_threshold_ms: alerts.latency_threshold_ms(),
+            channel_ids: alerts.channels().iter().map(|c| c.0).collect(),
+            reminder_interval_seconds: alerts.reminder_interval_secs(),
+            cert_expiry_days: alerts.cert_expiry_days(),
             paused: m.paused,
             created_at: m.created_at,
             updated_at: m.updated_at,
-            state: match (&m.last_check, m.paused) {
-                (_, true) => "paused",
-                (None, false) => "unknown",
-                (Some(last), false) if last.ok => "up",
-                (Some(_), false) => "down",
-            },
+            state: if m.paused { "paused" } else { m.state.as_str() },
             last_check: m.last_check.as_ref().map(LastCheckView::from),
         }
     }
@@ -175,6 +193,15 @@ pub struct CheckErrorView {
     pub kind: &'static str,
     /// What failed, in a sentence.
     pub message: String,
+}
+
+impl From<&Failure> for CheckErrorView {
+    fn from(failure: &Failure) -> Self {
+        Self {
+            kind: failure.kind.as_str(),
+            message: failure.message.clone(),
+        }
+    }
 }
 
 /// One check's result. Durations are milliseconds; a phase that did not happen is `null`.
@@ -226,10 +253,7 @@ impl From<&CheckResult> for ResultView {
             cert_expires_at: r.cert_expires_at,
             dns_rcode: r.dns.as_ref().map(|dns| dns.rcode.clone()),
             dns_answer: r.dns.as_ref().map(|dns| dns.records.clone()),
-            error: r.failure.as_ref().map(|f| CheckErrorView {
-                kind: f.kind.as_str(),
-                message: f.message.clone(),
-            }),
+            error: r.failure.as_ref().map(CheckErrorView::from),
         }
     }
 }

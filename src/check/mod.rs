@@ -231,6 +231,8 @@ pub struct LastCheck {
     pub status_code: Option<u16>,
     /// Its total latency.
     pub latency: Duration,
+    /// Why it failed, if it did.
+    pub failure: Option<Failure>,
 }
 
 impl From<&CheckResult> for LastCheck {
@@ -240,6 +242,7 @@ impl From<&CheckResult> for LastCheck {
             ok: result.ok(),
             status_code: result.status_code,
             latency: result.latency,
+            failure: result.failure.clone(),
         }
     }
 }

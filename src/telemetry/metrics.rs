@@ -15,7 +15,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use super::MonitorGauges;
+use super::{AlertMetrics, MonitorGauges};
 use crate::check::CheckResult;
 
 /// Labels of `tocsin_checks_total`: `ok` or the failure kind.
@@ -50,6 +50,8 @@ pub struct Metrics {
     http_requests: Family<HttpLabels, Counter>,
     checks_finished: AtomicU64,
     monitors: Option<Arc<MonitorGauges>>,
+    /// Alerting's own metrics, in the same registry.
+    pub alerts: AlertMetrics,
 }
 
 impl Default for Metrics {
@@ -141,9 +143,11 @@ impl Metrics {
         if let Some(gauges) = &monitors {
             registry.register_collector(Box::new(Arc::clone(gauges)));
         }
+        let alerts = AlertMetrics::register(&mut registry);
         Self {
             monitors,
             registry,
+            alerts,
             checks,
             check_duration,
             lateness,
@@ -329,6 +333,7 @@ mod tests {
             paused,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            state: crate::alerting::MonitorState::Pending,
             last_check: None,
         }
     }

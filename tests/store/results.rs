@@ -141,7 +141,7 @@ pub async fn results_round_trip_newest_first(store: S) {
     results.push(plain);
     let batch = records(m.id, &results);
     assert_eq!(
-        store.insert_results(&batch).await.expect("insert"),
+        store.insert_results(&batch).await.expect("insert").inserted,
         results.len()
     );
     results.reverse();
@@ -151,10 +151,23 @@ pub async fn results_round_trip_newest_first(store: S) {
 pub async fn a_batch_written_twice_is_stored_once(store: S) {
     let m = owned_monitor(&store, "r2").await;
     let batch = records(m.id, &[ok(at(0), 200, 10), ok(at(1), 200, 11)]);
-    assert_eq!(store.insert_results(&batch).await.expect("first"), 2);
-    assert_eq!(store.insert_results(&batch).await.expect("second"), 0);
+    assert_eq!(
+        store.insert_results(&batch).await.expect("first").inserted,
+        2
+    );
+    assert_eq!(
+        store.insert_results(&batch).await.expect("second").inserted,
+        0
+    );
     let overlapping = records(m.id, &[ok(at(1), 200, 11), ok(at(2), 200, 12)]);
-    assert_eq!(store.insert_results(&overlapping).await.expect("third"), 1);
+    assert_eq!(
+        store
+            .insert_results(&overlapping)
+            .await
+            .expect("third")
+            .inserted,
+        1
+    );
     assert_eq!(list(&store, &m, None, 100).await.len(), 3);
 }
 
@@ -173,7 +186,10 @@ pub async fn results_of_deleted_monitors_are_skipped(store: S) {
     let mut batch = records(kept.id, &[ok(at(0), 200, 10)]);
     batch.extend(records(gone.id, &[ok(at(0), 200, 10)]));
     batch.extend(records(kept.id, &[ok(at(1), 200, 10)]));
-    assert_eq!(store.insert_results(&batch).await.expect("insert"), 2);
+    assert_eq!(
+        store.insert_results(&batch).await.expect("insert").inserted,
+        2
+    );
     assert_eq!(
         list(&store, &kept, None, 100).await,
         vec![ok(at(1), 200, 10), ok(at(0), 200, 10)]
@@ -313,7 +329,8 @@ pub async fn deleting_a_monitor_removes_its_results(store: S) {
         store
             .insert_results(&records(gone.id, &gone_results))
             .await
-            .expect("insert"),
+            .expect("insert")
+            .inserted,
         0
     );
 }

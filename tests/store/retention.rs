@@ -31,7 +31,7 @@ async fn seeded(store: &S, tag: &str) -> Monitor {
         .insert_results(&records(m.id, &three_hours()))
         .await
         .expect("insert");
-    assert_eq!(inserted, 7);
+    assert_eq!(inserted.inserted, 7);
     m
 }
 

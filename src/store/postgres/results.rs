@@ -13,13 +13,13 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, Row};
 
 use super::connect::{bigint, get, pg};
-use super::{millis, retention, rollups};
+use super::{health, millis, retention, rollups};
 use crate::auth::UserId;
 use crate::check::stats::{Sample, Summary};
 use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases, UnknownKind};
 use crate::monitor::MonitorId;
 use crate::store::values::{SAMPLE_COLUMNS, dns_answer, duration, micros, sample, status_code};
-use crate::store::{StoreError, StoredResult, WindowData};
+use crate::store::{StoreError, StoredResult, WindowData, Written};
 
 /// A batch as column arrays, for one multi-row statement over `unnest`.
 pub(super) struct Columns {
@@ -124,21 +124,14 @@ const INSERT_RESULTS: &str = "\
            late.status_code, late.latency_us, late.check_kind, late.error_kind, late.dns_rcode \
     FROM (VALUES (1)) AS one (x) LEFT JOIN late ON true";
 
-// Batches may arrive out of order (retries), so only a newer check replaces the status.
-const UPSERT_STATUS: &str = "\
-    INSERT INTO monitor_status (monitor_id, checked_at, ok, status_code, latency_us) \
-    SELECT DISTINCT ON (u.monitor_id) u.monitor_id, u.checked_at, u.ok, u.status_code, u.latency_us \
-    FROM unnest($1::bigint[], $2::timestamptz[], $3::boolean[], $4::integer[], $5::bigint[]) \
-        AS u (monitor_id, checked_at, ok, status_code, latency_us) \
-    JOIN monitors ON monitors.id = u.monitor_id \
-    ORDER BY u.monitor_id, u.checked_at DESC \
-    ON CONFLICT (monitor_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, \
-        status_code = excluded.status_code, latency_us = excluded.latency_us \
-    WHERE excluded.checked_at > monitor_status.checked_at";
-
-/// Writes the batch in one transaction; `None` when a partition it needs is missing (the
-/// caller creates it and tries again).
-pub(super) async fn insert(client: &mut Object, c: &Columns) -> Result<Option<usize>, StoreError> {
+/// Writes the batch in one transaction, with its monitors' new state (see [`health`]);
+/// `None` when a partition it needs is missing (the caller creates it and tries again).
+pub(super) async fn insert(
+    client: &mut Object,
+    origin: u64,
+    c: &Columns,
+    batch: &[CheckRecord],
+) -> Result<Option<Written>, StoreError> {
     let tx = client.transaction().await.map_err(pg)?;
     // Shared with other writers, exclusive to a roll-up: a roll-up that moved the mark past
     // a row this transaction is still writing would lose it from the statistics.
@@ -151,6 +144,7 @@ pub(super) async fn insert(client: &mut Object, c: &Columns) -> Result<Option<us
         .await
         .map_err(pg)?;
     tx.execute(&lock, &[&ids]).await.map_err(pg)?;
+    let tracked = health::lock(&tx, &ids).await?;
     let stmt = tx.prepare_cached(INSERT_RESULTS).await.map_err(pg)?;
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
         &c.monitor,
@@ -188,21 +182,13 @@ pub(super) async fn insert(client: &mut Object, c: &Columns) -> Result<Option<us
             .add(&sample_at(row, 3)?);
     }
     rollups::upsert(&tx, &late).await?;
-    let status = tx.prepare_cached(UPSERT_STATUS).await.map_err(pg)?;
-    tx.execute(
-        &status,
-        &[
-            &c.monitor,
-            &c.checked_at,
-            &c.ok,
-            &c.status_code,
-            &c.latency_us,
-        ],
-    )
-    .await
-    .map_err(pg)?;
+    let transitions = health::apply(&tx, origin, tracked, batch).await?;
     tx.commit().await.map_err(pg)?;
-    Ok(Some(usize::try_from(inserted).unwrap_or(0)))
+    Ok(Some(Written {
+        inserted: usize::try_from(inserted)
+            .map_err(|_| StoreError::Corrupt(format!("{inserted} rows inserted")))?,
+        transitions,
+    }))
 }
 
 /// A read-only transaction on one snapshot, so the mark, the raw rows and the rollups are
@@ -344,9 +330,9 @@ fn read_result(row: &Row) -> Result<CheckResult, StoreError> {
 
 #[async_trait]
 impl ResultStore for PostgresStore {
-    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<Written, StoreError> {
         if batch.is_empty() {
-            return Ok(0);
+            return Ok(Written::default());
         }
         let columns = Columns::new(batch)?;
         let mut client = self.client().await?;
@@ -354,8 +340,8 @@ impl ResultStore for PostgresStore {
             let days = columns.days();
             for _ in 0..PARTITION_ATTEMPTS {
                 self.partitions.ensure(&mut client, &days).await?;
-                if let Some(inserted) = insert(&mut client, &columns).await? {
-                    return Ok(inserted);
+                if let Some(written) = insert(&mut client, self.origin, &columns, batch).await? {
+                    return Ok(written);
                 }
                 // Another instance's upkeep dropped a partition this one thought was there.
                 self.partitions.forget(&days);

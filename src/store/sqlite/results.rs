@@ -9,13 +9,13 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, Transaction};
 
-use super::{backend, optional, query_row, retention};
+use super::{backend, health, optional, query_row, retention};
 use crate::auth::UserId;
 use crate::check::stats::{Sample, Summary};
 use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases, UnknownKind};
 use crate::monitor::MonitorId;
 use crate::store::values::{SAMPLE_COLUMNS, dns_answer, duration, micros, sample, status_code};
-use crate::store::{StoreError, StoredResult, WindowData, from_millis, to_millis};
+use crate::store::{StoreError, StoredResult, WindowData, Written, from_millis, to_millis};
 
 const INSERT_RESULT: &str = "\
     INSERT INTO results (monitor_id, checked_at, ok, status_code, latency_us, dns_us, \
@@ -25,21 +25,14 @@ const INSERT_RESULT: &str = "\
     WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?1) \
     ON CONFLICT DO NOTHING";
 
-// Batches may arrive out of order (retries), so only a newer check replaces the status.
-const UPSERT_STATUS: &str = "\
-    INSERT INTO monitor_status (monitor_id, checked_at, ok, status_code, latency_us) \
-    SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?1) \
-    ON CONFLICT (monitor_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, \
-        status_code = excluded.status_code, latency_us = excluded.latency_us \
-    WHERE excluded.checked_at > monitor_status.checked_at";
-
 const RESULT_COLUMNS: &str = "checked_at, ok, status_code, latency_us, dns_us, connect_us, \
                               tls_us, ttfb_us, error_kind, error_message, cert_expires_at, \
                               check_kind, dns_rcode, dns_answer";
 
-pub(super) fn insert(tx: &Transaction<'_>, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+/// Writes the batch's results, then applies them to their monitors' state (see
+/// [`super::health`]).
+pub(super) fn insert(tx: &Transaction<'_>, batch: &[CheckRecord]) -> Result<Written, StoreError> {
     let mut results = tx.prepare_cached(INSERT_RESULT).map_err(backend)?;
-    let mut status = tx.prepare_cached(UPSERT_STATUS).map_err(backend)?;
     let mut inserted = 0;
     for record in batch {
         let r = &record.result;
@@ -65,11 +58,12 @@ pub(super) fn insert(tx: &Transaction<'_>, batch: &[CheckRecord]) -> Result<usiz
                 r.dns.as_ref().map(|dns| dns.records.join("\n")),
             ])
             .map_err(backend)?;
-        status
-            .execute((record.monitor.0, at, ok, code, latency))
-            .map_err(backend)?;
     }
-    Ok(inserted)
+    let transitions = health::apply(tx, batch)?;
+    Ok(Written {
+        inserted,
+        transitions,
+    })
 }
 
 /// Whether `owner` has monitor `id`.
@@ -250,7 +244,7 @@ impl ResultRow {
 
 #[async_trait]
 impl ResultStore for SqliteStore {
-    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<Written, StoreError> {
         let batch = batch.to_vec();
         self.write(move |tx| insert(tx, &batch)).await
     }
