@@ -57,7 +57,7 @@ impl App {
             .with_context(|| format!("opening {}", settings.database_url))?;
         store.migrate().await.context("migrating the database")?;
         let secret = jwt_secret(settings, store.as_ref()).await?;
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::with_monitor_gauges(settings.metrics_per_monitor));
         let (buffer, writer_options) = result_buffer(settings, metrics.clone()).await?;
         let probe = Probe::new(ProbeOptions {
             allow_private: settings.allow_private_targets,

@@ -19,6 +19,8 @@ fn at(second: i64) -> DateTime<Utc> {
 fn check(second: i64, ok: bool, latency_ms: u64) -> CheckResult {
     CheckResult {
         checked_at: at(second),
+        kind: Default::default(),
+        dns: None,
         status_code: Some(if ok { 200 } else { 503 }),
         latency: Duration::from_millis(latency_ms),
         phases: Phases::default(),

@@ -77,7 +77,8 @@ pub struct MonitorView {
     pub id: i64,
     /// Its label.
     pub name: String,
-    /// The URL checked (normalised).
+    /// What is checked (normalised): an http(s) URL, `tcp://host:port`, `tls://host:port` or
+    /// `dns://resolver/name?type=A`.
     pub url: String,
     /// The HTTP method.
     pub method: &'static str,
@@ -95,6 +96,8 @@ pub struct MonitorView {
     pub headers: BTreeMap<String, String>,
     /// Request body.
     pub body: Option<String>,
+    /// Conditions (Gatus syntax) every check must meet, as written.
+    pub conditions: Vec<String>,
     /// Failed (or slow) checks in a row before `down` (or `degraded`).
     pub failure_threshold: u32,
     /// Passing checks in a row before `up` again.
@@ -166,6 +169,7 @@ impl From<Monitor> for MonitorView {
             follow_redirects: spec.follow_redirects(),
             headers: spec.headers().as_map().clone(),
             body: spec.body().map(str::to_owned),
+            conditions: spec.conditions().sources(),
             failure_threshold: alerts.failure_threshold(),
             success_threshold: alerts.success_threshold(),
             latency_threshold_ms: alerts.latency_threshold_ms(),
@@ -184,7 +188,8 @@ impl From<Monitor> for MonitorView {
 /// Why a check failed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckErrorView {
-    /// `dns`, `connect`, `tls`, `timeout`, `status`, `keyword`, `body` or `blocked`.
+    /// `dns`, `connect`, `tls`, `timeout`, `status`, `keyword`, `body`, `blocked` or
+    /// `condition`.
     pub kind: &'static str,
     /// What failed, in a sentence.
     pub message: String,
@@ -205,9 +210,11 @@ pub struct ResultView {
     /// When the check started.
     #[serde(serialize_with = "timestamp")]
     pub checked_at: DateTime<Utc>,
+    /// `http`, `tcp` or `dns`.
+    pub check_kind: &'static str,
     /// Whether it succeeded.
     pub ok: bool,
-    /// The final response's status code, `null` when none came.
+    /// The final response's status code, `null` when none came (and for tcp and dns).
     pub status_code: Option<u16>,
     /// From start to end of the check.
     pub latency_ms: f64,
@@ -219,9 +226,14 @@ pub struct ResultView {
     pub tls_ms: Option<f64>,
     /// From sending the request to the first byte of the response.
     pub ttfb_ms: Option<f64>,
-    /// When the server's certificate expires (https only).
+    /// When the server's certificate expires (https and tls only).
     #[serde(serialize_with = "optional_timestamp")]
     pub cert_expires_at: Option<DateTime<Utc>>,
+    /// A DNS check's response code (`NOERROR`, `NXDOMAIN`…); `null` for other checks or
+    /// when no answer came.
+    pub dns_rcode: Option<String>,
+    /// A DNS check's records of the type asked for, as text; `null` as `dns_rcode` is.
+    pub dns_answer: Option<Vec<String>>,
     /// Why it failed, `null` when it succeeded.
     pub error: Option<CheckErrorView>,
 }
@@ -230,6 +242,7 @@ impl From<&CheckResult> for ResultView {
     fn from(r: &CheckResult) -> Self {
         Self {
             checked_at: r.checked_at,
+            check_kind: r.kind.as_str(),
             ok: r.ok(),
             status_code: r.status_code,
             latency_ms: millis(r.latency),
@@ -238,6 +251,8 @@ impl From<&CheckResult> for ResultView {
             tls_ms: r.phases.tls.map(millis),
             ttfb_ms: r.phases.ttfb.map(millis),
             cert_expires_at: r.cert_expires_at,
+            dns_rcode: r.dns.as_ref().map(|dns| dns.rcode.clone()),
+            dns_answer: r.dns.as_ref().map(|dns| dns.records.clone()),
             error: r.failure.as_ref().map(CheckErrorView::from),
         }
     }

@@ -217,3 +217,28 @@ fn the_production_stack_is_configured_from_the_environment() {
         Ok(())
     });
 }
+
+#[test]
+fn per_monitor_metrics_are_off_unless_asked_for() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        assert!(
+            !load(None, &Overrides::default())
+                .expect("valid")
+                .metrics_per_monitor
+        );
+        jail.set_env("TOCSIN_METRICS_PER_MONITOR", "true");
+        assert!(
+            load(None, &Overrides::default())
+                .expect("valid")
+                .metrics_per_monitor
+        );
+        jail.set_env("TOCSIN_METRICS_PER_MONITOR", "maybe");
+        let error = load(None, &Overrides::default()).expect_err("not a boolean");
+        assert!(
+            error.to_string().contains("TOCSIN_METRICS_PER_MONITOR"),
+            "{error}"
+        );
+        Ok(())
+    });
+}

@@ -12,9 +12,10 @@ use super::MonitorError;
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorDraft {
-    /// A label; defaults to the URL's host.
+    /// A label; defaults to the URL's host (for DNS, the name and type looked up).
     pub name: Option<String>,
-    /// The http(s) URL to check.
+    /// What to check: `http(s)://…`, `tcp://host:port`, `tls://host:port` or
+    /// `dns://resolver/name?type=A`.
     pub url: String,
     /// HTTP method, default `GET`.
     pub method: Option<String>,
@@ -33,6 +34,8 @@ pub struct MonitorDraft {
     pub headers: Option<BTreeMap<String, String>>,
     /// Request body, sent as is.
     pub body: Option<String>,
+    /// Conditions in Gatus's syntax that must all hold, e.g. `[BODY].status == UP`.
+    pub conditions: Option<Vec<String>>,
     /// Failed checks in a row before the monitor is `down` (1 to 20); default 3. As many
     /// slow checks in a row make it `degraded`.
     pub failure_threshold: Option<u32>,
@@ -85,6 +88,9 @@ pub struct MonitorPatch {
     #[schema(value_type = Option<String>)]
     body: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>)]
+    conditions: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<u32>)]
     failure_threshold: Option<Option<u32>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -136,6 +142,7 @@ impl MonitorPatch {
         set(&mut draft.follow_redirects, self.follow_redirects);
         set(&mut draft.headers, self.headers);
         set(&mut draft.body, self.body);
+        set(&mut draft.conditions, self.conditions);
         set(&mut draft.failure_threshold, self.failure_threshold);
         set(&mut draft.success_threshold, self.success_threshold);
         set(&mut draft.latency_threshold_ms, self.latency_threshold_ms);

@@ -2,11 +2,15 @@
 
 pub mod address;
 mod alerts;
+pub mod conditions;
+mod dns_target;
 mod draft;
 mod fields;
 pub mod grace;
+mod kinds;
 mod spec;
 mod target;
+mod tcp_target;
 
 use chrono::{DateTime, Utc};
 
@@ -15,10 +19,12 @@ use crate::auth::UserId;
 use crate::check::LastCheck;
 
 pub use alerts::{AlertFields, AlertPolicy};
+pub use dns_target::{DnsTarget, RecordType};
 pub use draft::{MonitorDraft, MonitorPatch};
 pub use fields::{Headers, Method, StatusRanges};
 pub use spec::{MonitorSpec, Rules};
-pub use target::Target;
+pub use target::{HttpTarget, Target};
+pub use tcp_target::TcpTarget;
 
 /// A monitor's id, unique across all users and never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

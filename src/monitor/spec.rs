@@ -1,8 +1,11 @@
 //! `MonitorSpec`: what to check and how, built only from a validated draft.
 
 use super::alerts::{AlertFields, AlertPolicy};
+use super::conditions::Conditions;
 use super::fields::{Headers, Method, StatusRanges};
+use super::kinds::{applicable, http_only};
 use super::{MonitorDraft, MonitorError, Target};
+use crate::check::CheckKind;
 use crate::config::MAX_INTERVAL;
 
 /// The limits a draft is checked against, taken from the settings.
@@ -36,6 +39,7 @@ pub struct MonitorSpec {
     follow_redirects: bool,
     headers: Headers,
     body: Option<String>,
+    conditions: Conditions,
     alerts: AlertPolicy,
 }
 
@@ -51,6 +55,12 @@ impl MonitorSpec {
     /// Validates every field of `draft` against `rules`, naming the first bad field.
     pub fn parse(draft: MonitorDraft, rules: &Rules) -> Result<Self, MonitorError> {
         let target = Target::parse(&draft.url, rules.allow_private_targets)?;
+        let conditions = Conditions::parse(draft.conditions.as_deref().unwrap_or_default())
+            .map_err(|why| MonitorError::invalid("conditions", why))?;
+        applicable(&target, &conditions)?;
+        if target.kind() != CheckKind::Http {
+            http_only(&draft)?;
+        }
         let max_interval = MAX_INTERVAL.as_secs() as u32;
         let interval_secs = draft
             .interval_seconds
@@ -77,7 +87,7 @@ impl MonitorSpec {
         }
         let name = match draft.name {
             Some(name) => bounded_text("name", name.trim(), MAX_NAME_CHARS)?,
-            None => target.host().to_owned(),
+            None => target.default_name(),
         };
         let keyword = draft
             .keyword
@@ -93,6 +103,7 @@ impl MonitorSpec {
         }
         Ok(Self {
             name,
+            conditions,
             method: draft
                 .method
                 .as_deref()
@@ -138,6 +149,7 @@ impl MonitorSpec {
             follow_redirects: Some(self.follow_redirects),
             headers: Some(self.headers.as_map().clone()),
             body: self.body.clone(),
+            conditions: (!self.conditions.is_empty()).then(|| self.conditions.sources()),
             failure_threshold: alerts.failure_threshold,
             success_threshold: alerts.success_threshold,
             latency_threshold_ms: alerts.latency_threshold_ms,
@@ -147,6 +159,10 @@ impl MonitorSpec {
         }
     }
 
+    /// The conditions every check must meet.
+    pub fn conditions(&self) -> &Conditions {
+        &self.conditions
+    }
     /// The label shown for the monitor.
     pub fn name(&self) -> &str {
         &self.name

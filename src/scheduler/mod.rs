@@ -116,6 +116,9 @@ impl Scheduler {
                     // Claim now rather than at the next poll: the first check is due at once.
                     Ok(Event::MonitorCreated(_)) => next_claim = Instant::now(),
                     Ok(Event::MonitorChanged(monitor)) => {
+                        if let Some(gauges) = self.context.metrics.monitors() {
+                            gauges.changed(&monitor);
+                        }
                         continuity.update(&monitor);
                         // A resumed monitor is due at once; for an edit, the early claim
                         // round finds nothing new and costs one statement.
@@ -125,6 +128,9 @@ impl Scheduler {
                         timers.update(Monitor::clone(&monitor));
                     }
                     Ok(Event::MonitorRemoved { id, .. }) => {
+                        if let Some(gauges) = self.context.metrics.monitors() {
+                            gauges.deleted(id);
+                        }
                         continuity.remove(id);
                         timers.remove(id);
                     }

@@ -151,6 +151,8 @@ pub(super) struct SpecValues<'a> {
     pub reminder_interval_seconds: Option<u32>,
     /// `cert_expiry_days`.
     pub cert_expiry_days: u32,
+    /// `conditions`, as written.
+    pub conditions: Vec<String>,
 }
 
 impl<'a> SpecValues<'a> {
@@ -174,6 +176,7 @@ impl<'a> SpecValues<'a> {
             channel_ids: alerts.channels().iter().map(|c| c.0).collect(),
             reminder_interval_seconds: alerts.reminder_interval_secs(),
             cert_expiry_days: alerts.cert_expiry_days(),
+            conditions: spec.conditions().sources(),
         }
     }
 }

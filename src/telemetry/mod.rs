@@ -3,9 +3,11 @@
 
 mod alerts;
 mod metrics;
+mod monitors;
 
 pub use alerts::AlertMetrics;
 pub use metrics::{CheckTimer, Metrics};
+pub use monitors::MonitorGauges;
 
 use std::io::IsTerminal;
 

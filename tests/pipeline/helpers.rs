@@ -119,6 +119,8 @@ impl Env {
             monitor: self.monitor,
             result: CheckResult {
                 checked_at: at(n),
+                kind: Default::default(),
+                dns: None,
                 status_code: Some(200),
                 latency: Duration::from_micros(1500 + u64::from(n)),
                 phases: Phases::default(),

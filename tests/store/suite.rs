@@ -149,6 +149,11 @@ pub async fn monitors_round_trip_every_field(store: S) {
             ("Accept".into(), "*/*".into()),
         ])),
         body: Some("{\"a\":1}".into()),
+        conditions: Some(vec![
+            "[STATUS] == 200".into(),
+            "[BODY].data[0].id == any(1, 2)".into(),
+            "[CERTIFICATE_EXPIRATION] > 48h".into(),
+        ]),
         failure_threshold: Some(5),
         success_threshold: Some(2),
         latency_threshold_ms: Some(750),

@@ -24,7 +24,7 @@ use crate::store::rows::{MonitorRecord, SpecValues, StatusRecord};
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
     expected_status, keyword, follow_redirects, headers, body, failure_threshold, \
     success_threshold, latency_threshold_ms, channel_ids, reminder_interval_seconds, \
-    cert_expiry_days, paused, created_at, updated_at";
+    cert_expiry_days, paused, created_at, updated_at, conditions";
 
 /// The status columns, after [`COLUMNS`], from `monitor_status` joined as `s`.
 pub(super) const STATUS: &str =
@@ -32,12 +32,12 @@ pub(super) const STATUS: &str =
 
 /// How many columns [`COLUMNS`] and [`STATUS`] make together: what a statement returns
 /// after them starts at this index.
-pub(super) const READ_WIDTH: usize = 28;
+pub(super) const READ_WIDTH: usize = 29;
 
-/// The spec's columns, as `$1`..`$16` bind them.
+/// The spec's columns, as `$1`..`$17` bind them.
 const SPEC_COLUMNS: &str = "name, url, method, interval_seconds, timeout_ms, expected_status, \
     keyword, follow_redirects, headers, body, failure_threshold, success_threshold, \
-    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days";
+    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days, conditions";
 
 /// A parameter list as the driver takes it.
 type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
@@ -52,6 +52,9 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
             .transpose()
             .map_err(|e| corrupt(e.to_string()))
     };
+    let conditions: serde_json::Value = get(row, 21)?;
+    let conditions: Vec<String> =
+        serde_json::from_value(conditions).map_err(|e| corrupt(e.to_string()))?;
     let headers: serde_json::Value = get(row, 10)?;
     let headers: BTreeMap<String, String> =
         serde_json::from_value(headers).map_err(|e| corrupt(e.to_string()))?;
@@ -72,6 +75,7 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
         channel_ids: Some(get(row, 15)?),
         reminder_interval_seconds: unsigned(get(row, 16)?)?,
         cert_expiry_days: unsigned(get(row, 17)?)?,
+        conditions: Some(conditions),
     };
     MonitorRecord {
         id,
@@ -81,23 +85,24 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
         created_at: get(row, 19)?,
         updated_at: get(row, 20)?,
         status: StatusRecord {
-            checked_at: get(row, 21)?,
-            ok: get(row, 22)?,
-            status_code: get::<Option<i32>>(row, 23)?.map(i64::from),
-            latency_us: get(row, 24)?,
-            error_kind: get(row, 25)?,
-            error_message: get(row, 26)?,
-            state: get(row, 27)?,
+            checked_at: get(row, 22)?,
+            ok: get(row, 23)?,
+            status_code: get::<Option<i32>>(row, 24)?.map(i64::from),
+            latency_us: get(row, 25)?,
+            error_kind: get(row, 26)?,
+            error_message: get(row, 27)?,
+            state: get(row, 28)?,
         },
     }
     .into_monitor()
 }
 
-/// A spec's values as PostgreSQL binds them (`$1`..`$16`), by both INSERT and UPDATE.
+/// A spec's values as PostgreSQL binds them (`$1`..`$17`), by both INSERT and UPDATE.
 struct Bound<'a> {
     values: SpecValues<'a>,
     ints: [Option<i32>; 7],
     headers: serde_json::Value,
+    conditions: serde_json::Value,
 }
 
 impl<'a> Bound<'a> {
@@ -122,11 +127,12 @@ impl<'a> Bound<'a> {
             ],
             headers: serde_json::to_value(values.headers)
                 .map_err(|e| StoreError::Backend(e.to_string()))?,
+            conditions: serde_json::Value::from(values.conditions.clone()),
             values,
         })
     }
 
-    /// The sixteen values, then the statement's own parameters from `$17` on.
+    /// The seventeen values, then the statement's own parameters from `$18` on.
     fn then<'b>(&'b self, extra: &[&'b (dyn ToSql + Sync)]) -> Params<'b> {
         let (v, i) = (&self.values, &self.ints);
         let mut values: Params<'b> = vec![
@@ -146,6 +152,7 @@ impl<'a> Bound<'a> {
             &v.channel_ids,
             &i[5],
             &i[6],
+            &self.conditions,
         ];
         values.extend_from_slice(extra);
         values
@@ -196,7 +203,7 @@ pub(super) async fn insert(
     let sql = format!(
         "WITH m AS (INSERT INTO monitors ({SPEC_COLUMNS}, user_id, created_at, updated_at, \
              paused, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, $18, $18, false, $18) RETURNING *), \
+             $13, $14, $15, $16, $17, $18, $19, $19, false, $19) RETURNING *), \
          s AS (INSERT INTO monitor_status (monitor_id) SELECT id FROM m RETURNING *) \
          SELECT {COLUMNS}, {STATUS} FROM m, s"
     );
@@ -270,7 +277,7 @@ pub(super) async fn update(
     let now = millis(Utc::now());
     let update = format!(
         "UPDATE monitors SET ({SPEC_COLUMNS}, updated_at) = ($1, $2, $3, $4, $5, $6, $7, $8, \
-         $9, $10, $11, $12, $13, $14, $15, $16, $17) WHERE id = $18 AND user_id = $19"
+         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) WHERE id = $19 AND user_id = $20"
     );
     updated(
         client,

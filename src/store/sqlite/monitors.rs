@@ -20,11 +20,11 @@ use crate::store::{StoreError, from_millis, to_millis};
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
     expected_status, keyword, follow_redirects, headers, body, failure_threshold, \
     success_threshold, latency_threshold_ms, channel_ids, reminder_interval_seconds, \
-    cert_expiry_days, paused, created_at, updated_at";
+    cert_expiry_days, paused, created_at, updated_at, conditions";
 
 /// How many columns [`COLUMNS`] and a status list make together: what a statement returns
 /// after them starts at this index.
-pub(super) const READ_WIDTH: usize = 28;
+pub(super) const READ_WIDTH: usize = 29;
 
 /// The status columns for a SELECT from [`FROM_JOINED`], after [`COLUMNS`].
 const STATUS_JOINED: &str = "monitor_status.checked_at, monitor_status.ok, \
@@ -51,6 +51,7 @@ pub(super) struct MonitorRow {
     record: MonitorRecord,
     headers: String,
     channel_ids: String,
+    conditions: String,
     times: [i64; 2],
     checked_at: Option<i64>,
 }
@@ -78,24 +79,26 @@ pub(super) fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
                 channel_ids: None,
                 reminder_interval_seconds: row.get(16)?,
                 cert_expiry_days: row.get(17)?,
+                conditions: None,
             },
             paused: row.get(18)?,
             created_at: chrono::DateTime::UNIX_EPOCH,
             updated_at: chrono::DateTime::UNIX_EPOCH,
             status: StatusRecord {
                 checked_at: None,
-                ok: row.get(22)?,
-                status_code: row.get(23)?,
-                latency_us: row.get(24)?,
-                error_kind: row.get(25)?,
-                error_message: row.get(26)?,
-                state: row.get(27)?,
+                ok: row.get(23)?,
+                status_code: row.get(24)?,
+                latency_us: row.get(25)?,
+                error_kind: row.get(26)?,
+                error_message: row.get(27)?,
+                state: row.get(28)?,
             },
         },
         headers: row.get(10)?,
         channel_ids: row.get(15)?,
+        conditions: row.get(21)?,
         times: [row.get(19)?, row.get(20)?],
-        checked_at: row.get(21)?,
+        checked_at: row.get(22)?,
     })
 }
 
@@ -110,6 +113,9 @@ impl MonitorRow {
             serde_json::from_str(&self.channel_ids).map_err(|e| corrupt(e.to_string()))?;
         record.draft.headers = Some(headers);
         record.draft.channel_ids = Some(channel_ids);
+        let conditions: Vec<String> =
+            serde_json::from_str(&self.conditions).map_err(|e| corrupt(e.to_string()))?;
+        record.draft.conditions = Some(conditions);
         record.created_at = from_millis(self.times[0])?;
         record.updated_at = from_millis(self.times[1])?;
         record.status.checked_at = self.checked_at.map(from_millis).transpose()?;
@@ -117,11 +123,12 @@ impl MonitorRow {
     }
 }
 
-/// A spec's values as SQLite binds them (`?1`..`?16`), by both INSERT and UPDATE.
+/// A spec's values as SQLite binds them (`?1`..`?17`), by both INSERT and UPDATE.
 struct Bound<'a> {
     values: SpecValues<'a>,
     headers: String,
     channel_ids: String,
+    conditions: String,
 }
 
 impl<'a> Bound<'a> {
@@ -131,11 +138,12 @@ impl<'a> Bound<'a> {
         Ok(Self {
             headers: serde_json::to_string(values.headers).map_err(json)?,
             channel_ids: serde_json::to_string(&values.channel_ids).map_err(json)?,
+            conditions: serde_json::to_string(&values.conditions).map_err(json)?,
             values,
         })
     }
 
-    /// The sixteen values, then the statement's own parameters from `?17` on.
+    /// The seventeen values, then the statement's own parameters from `?18` on.
     fn then<'b>(&'b self, extra: &[&'b dyn ToSql]) -> Vec<&'b dyn ToSql> {
         let v = &self.values;
         let mut values: Vec<&dyn ToSql> = vec![
@@ -155,16 +163,17 @@ impl<'a> Bound<'a> {
             &self.channel_ids,
             &v.reminder_interval_seconds,
             &v.cert_expiry_days,
+            &self.conditions,
         ];
         values.extend_from_slice(extra);
         values
     }
 }
 
-/// The spec's columns, as `?1`..`?16` bind them.
+/// The spec's columns, as `?1`..`?17` bind them.
 const SPEC_COLUMNS: &str = "name, url, method, interval_seconds, timeout_ms, expected_status, \
     keyword, follow_redirects, headers, body, failure_threshold, success_threshold, \
-    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days";
+    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days, conditions";
 
 pub(super) fn insert(
     tx: &Transaction<'_>,
@@ -191,7 +200,7 @@ pub(super) fn insert(
     let sql = format!(
         "INSERT INTO monitors ({SPEC_COLUMNS}, user_id, created_at, updated_at, paused, \
          next_check_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
-         ?15, ?16, ?17, ?18, ?18, 0, ?18) \
+         ?15, ?16, ?17, ?18, ?19, ?19, 0, ?19) \
          RETURNING {COLUMNS}, NULL, NULL, NULL, NULL, NULL, NULL, 'pending'"
     );
     let bound = Bound::new(spec)?;
@@ -268,8 +277,8 @@ pub(super) fn update(
 ) -> Result<Option<Monitor>, StoreError> {
     let sql = format!(
         "UPDATE monitors SET ({SPEC_COLUMNS}, updated_at) = \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
-         WHERE id = ?18 AND user_id = ?19 RETURNING {COLUMNS}, {STATUS_RETURNED}"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+         WHERE id = ?19 AND user_id = ?20 RETURNING {COLUMNS}, {STATUS_RETURNED}"
     );
     let bound = Bound::new(spec)?;
     let now = to_millis(Utc::now());
