@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::api::views::ResultView;
-use crate::check::{CheckResult, millis};
+use crate::check::{CheckKind, CheckResult, millis};
 use crate::config::Settings;
 use crate::monitor::{MonitorDraft, MonitorError, MonitorSpec, Rules};
 use crate::probe::{Probe, ProbeOptions};
@@ -15,7 +15,8 @@ use crate::probe::{Probe, ProbeOptions};
 /// The arguments of `tocsin check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The http(s) URL to check.
+    /// What to check: an http(s) URL, `tcp://host:port`, `tls://host:port` or
+    /// `dns://resolver/name?type=A`.
     url: String,
     /// Print one JSON object instead of aligned lines.
     #[arg(long)]
@@ -38,6 +39,9 @@ pub struct CheckArgs {
     /// An extra request header, `Name: value`; repeatable.
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     headers: Vec<String>,
+    /// A condition in Gatus's syntax, e.g. `[BODY].status == UP`; repeatable.
+    #[arg(short = 'c', long = "condition", value_name = "CONDITION")]
+    conditions: Vec<String>,
 }
 
 /// Exit status of a bad URL or flag, as clap uses for usage errors.
@@ -88,6 +92,7 @@ impl CheckArgs {
             keyword: self.keyword.clone(),
             follow_redirects: Some(!self.no_follow_redirects),
             headers: (!headers.is_empty()).then_some(headers),
+            conditions: (!self.conditions.is_empty()).then(|| self.conditions.clone()),
             ..Default::default()
         })
     }
@@ -124,11 +129,19 @@ fn human(spec: &MonitorSpec, result: &CheckResult) -> String {
                 .map_or_else(|| "-".to_owned(), |c| c.to_string()),
         ),
     ];
-    if spec.target().url().scheme() == "https" {
+    if spec.target().uses_tls() {
         let expires = result
             .cert_expires_at
             .map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
         lines.push(("cert expires", expires));
+    }
+    if spec.target().kind() == CheckKind::Dns {
+        let (rcode, answer) = result.dns.as_ref().map_or_else(
+            || ("-".to_owned(), "-".to_owned()),
+            |dns| (dns.rcode.clone(), dns.records.join(", ")),
+        );
+        lines.push(("rcode", rcode));
+        lines.push(("answer", answer));
     }
     let verdict = match &result.failure {
         None => "up".to_owned(),

@@ -47,6 +47,7 @@ pub const KEYS: &[&str] = &[
     "flush_interval",
     "buffer_capacity",
     "trusted_proxies",
+    "metrics_per_monitor",
     "log",
 ];
 
@@ -116,6 +117,10 @@ pub struct Settings {
     /// for throttling behind HAProxy; empty trusts no header.
     #[serde(default)]
     pub trusted_proxies: TrustedProxies,
+    /// Whether `/metrics` has a series per monitor checked here (`TOCSIN_METRICS_PER_MONITOR`);
+    /// off by default, since every monitor adds three series.
+    #[serde(default)]
+    pub metrics_per_monitor: bool,
     /// Log filter, in `tracing` directive syntax (`info`, `tocsin=debug,tower_http=info`).
     #[serde(default = "defaults::log")]
     pub log: String,
@@ -346,6 +351,7 @@ impl Default for Settings {
             flush_interval: defaults::flush_interval(),
             buffer_capacity: defaults::buffer_capacity(),
             trusted_proxies: TrustedProxies::default(),
+            metrics_per_monitor: false,
             log: defaults::log(),
         }
     }

@@ -1,4 +1,5 @@
-//! `Target`: the URL a monitor checks, parsed and vetted once.
+//! `Target`: what a monitor checks, parsed and vetted once: an HTTP(S) URL, a TCP (or TLS)
+//! port, or a DNS query to a given resolver.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -7,19 +8,31 @@ use url::{Host, Url};
 
 use super::MonitorError;
 use super::address::forbidden_reason;
+use super::dns_target::DnsTarget;
+use super::tcp_target::TcpTarget;
+use crate::check::CheckKind;
 
 /// The longest URL accepted, as most servers and browsers cap them near here.
 pub const MAX_URL_LEN: usize = 2048;
 
+/// What a monitor checks, told apart by the URL's scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `http://…` or `https://…`: a request, its status and body.
+    Http(HttpTarget),
+    /// `tcp://host:port` or `tls://host:port`: a connection (and a TLS handshake).
+    Tcp(TcpTarget),
+    /// `dns://resolver[:port]/name?type=A`: one query to one resolver.
+    Dns(DnsTarget),
+}
+
 /// An absolute http(s) URL with a host, not a literal internal address unless allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target(Url);
+pub struct HttpTarget(Url);
 
 impl Target {
-    /// Parses `raw`; `allow_private` lets literal loopback, private and link-local hosts in.
-    ///
-    /// The WHATWG parser behind `url` normalises every IPv4 spelling (`127.1`, `2130706433`,
-    /// `0x7f000001`, `0177.0.0.1`) to one address, so the check below sees through them.
+    /// Parses `raw` by its scheme; `allow_private` lets literal loopback, private and
+    /// link-local hosts in.
     pub fn parse(raw: &str, allow_private: bool) -> Result<Self, MonitorError> {
         let raw = raw.trim();
         if raw.is_empty() {
@@ -28,30 +41,76 @@ impl Target {
         if raw.len() > MAX_URL_LEN {
             return Err(invalid(format!("must be at most {MAX_URL_LEN} characters")));
         }
+        let scheme = raw
+            .split_once("://")
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("tcp" | "tls") => TcpTarget::parse(raw, allow_private).map(Self::Tcp),
+            Some("dns") => DnsTarget::parse(raw, allow_private).map(Self::Dns),
+            _ => HttpTarget::parse(raw, allow_private).map(Self::Http),
+        }
+    }
+
+    /// The normalised URL.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Http(http) => http.as_str(),
+            Self::Tcp(tcp) => tcp.as_str(),
+            Self::Dns(dns) => dns.as_str(),
+        }
+    }
+
+    /// The kind of check this target gets.
+    pub fn kind(&self) -> CheckKind {
+        match self {
+            Self::Http(_) => CheckKind::Http,
+            Self::Tcp(_) => CheckKind::Tcp,
+            Self::Dns(_) => CheckKind::Dns,
+        }
+    }
+
+    /// Whether the check makes a TLS handshake (and so sees a certificate).
+    pub fn uses_tls(&self) -> bool {
+        match self {
+            Self::Http(http) => http.url().scheme() == "https",
+            Self::Tcp(tcp) => tcp.tls(),
+            Self::Dns(_) => false,
+        }
+    }
+
+    /// A label for a monitor that has no name: the host, or for DNS the name queried.
+    pub fn default_name(&self) -> String {
+        match self {
+            Self::Http(http) => http.host().to_owned(),
+            Self::Tcp(tcp) => tcp.host().to_string(),
+            Self::Dns(dns) => format!("{} {}", dns.name(), dns.record_type()),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl HttpTarget {
+    /// Parses `raw`; `allow_private` lets literal loopback, private and link-local hosts in.
+    ///
+    /// The WHATWG parser behind `url` normalises every IPv4 spelling (`127.1`, `2130706433`,
+    /// `0x7f000001`, `0177.0.0.1`) to one address, so the check below sees through them.
+    fn parse(raw: &str, allow_private: bool) -> Result<Self, MonitorError> {
         let url =
             Url::parse(raw).map_err(|e| invalid(format!("`{raw}` is not a valid URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(format!(
-                "scheme `{}` is not supported: use http or https",
+                "scheme `{}` is not supported: use http, https, tcp, tls or dns",
                 url.scheme()
             )));
         }
-        let reason = match url.host() {
+        match url.host() {
             None => return Err(invalid(format!("`{raw}` has no host"))),
-            Some(Host::Ipv4(ip)) => forbidden_reason(IpAddr::V4(ip)),
-            Some(Host::Ipv6(ip)) => forbidden_reason(IpAddr::V6(ip)),
-            Some(Host::Domain(name)) => is_localhost(name).then_some("loopback"),
-        };
-        if let Some(reason) = reason
-            && !allow_private
-        {
-            return Err(MonitorError::Blocked {
-                message: format!(
-                    "url: `{}` is a {reason} address; private targets are disabled \
-                     (TOCSIN_ALLOW_PRIVATE_TARGETS)",
-                    url.host_str().unwrap_or_default()
-                ),
-            });
+            Some(host) => guard(&host, allow_private)?,
         }
         Ok(Self(url))
     }
@@ -72,9 +131,23 @@ impl Target {
     }
 }
 
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// Refuses a literal internal host (an address, or `localhost`) unless private targets are
+/// allowed; names are checked again by the probe once resolved.
+pub(super) fn guard(host: &Host<&str>, allow_private: bool) -> Result<(), MonitorError> {
+    let reason = match host {
+        Host::Ipv4(ip) => forbidden_reason(IpAddr::V4(*ip)),
+        Host::Ipv6(ip) => forbidden_reason(IpAddr::V6(*ip)),
+        Host::Domain(name) => is_localhost(name).then_some("loopback"),
+    };
+    match reason {
+        Some(reason) if !allow_private => Err(MonitorError::Blocked {
+            message: format!(
+                "url: `{}` is a {reason} address; private targets are disabled \
+                 (TOCSIN_ALLOW_PRIVATE_TARGETS)",
+                host.to_string().trim_matches(['[', ']'])
+            ),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -84,7 +157,7 @@ fn is_localhost(name: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost")
 }
 
-fn invalid(message: impl Into<String>) -> MonitorError {
+pub(super) fn invalid(message: impl Into<String>) -> MonitorError {
     MonitorError::invalid("url", message)
 }
 
@@ -96,7 +169,9 @@ mod tests {
     fn accepts_and_normalises_public_urls() {
         let target = Target::parse(" https://www.google.com ", false).expect("valid");
         assert_eq!(target.as_str(), "https://www.google.com/");
-        assert_eq!(target.host(), "www.google.com");
+        assert_eq!(target.default_name(), "www.google.com");
+        assert_eq!(target.kind(), CheckKind::Http);
+        assert!(target.uses_tls());
         assert!(Target::parse("http://93.184.216.34:8080/x?y=1", false).is_ok());
     }
 

@@ -1,11 +1,15 @@
-//! One HTTP(S) check of a monitor, with timing phases and the address guard.
+//! One check of a monitor, with timing phases and the address guard: an HTTP(S) request, a
+//! TCP connection (with a TLS handshake for `tls://`) or a DNS query, then the monitor's
+//! conditions over what it saw.
 //!
 //! A check opens a fresh connection per hop (`Connection: close`) so every result measures
 //! DNS, connect and TLS as a first-time visitor would see them; the whole check, resolution
 //! included, runs under the monitor's timeout.
 
 mod connect;
+mod dns;
 mod exchange;
+mod tcp;
 mod tls;
 
 use std::net::IpAddr;
@@ -17,8 +21,9 @@ use rustls::ClientConfig;
 use rustls::pki_types::CertificateDer;
 use url::Url;
 
-use crate::check::{CheckResult, Failure, FailureKind, Phases};
-use crate::monitor::{Method, MonitorSpec};
+use crate::check::{CheckResult, DnsAnswer, Failure, FailureKind, Phases};
+use crate::monitor::conditions::Observation;
+use crate::monitor::{Method, MonitorSpec, Target};
 use exchange::{Exchange, Outgoing};
 
 /// Redirects followed before a check gives up, as the monitor docs promise.
@@ -47,6 +52,8 @@ struct Inner {
     options: ProbeOptions,
     // A bad extra root must not stop the service, so it surfaces as a `tls` failure per check.
     tls: Result<Arc<ClientConfig>, String>,
+    /// The same without ALPN, for `tls://` checks.
+    tls_plain: Result<Arc<ClientConfig>, String>,
 }
 
 /// What a check has learnt so far; kept outside the timed future so a timeout keeps it.
@@ -55,14 +62,27 @@ struct Progress {
     phases: Phases,
     status_code: Option<u16>,
     cert_expires_at: Option<DateTime<Utc>>,
+    /// Whether a connection was made (for DNS, whether an answer came).
+    connected: bool,
+    /// The address last reached.
+    ip: Option<IpAddr>,
+    /// The body as read, kept only when a condition reads it.
+    body: Vec<u8>,
+    /// A DNS check's answer.
+    dns: Option<DnsAnswer>,
 }
 
 impl Probe {
     /// A probe with these options.
     pub fn new(options: ProbeOptions) -> Self {
         let tls = tls::client_config(&options.extra_roots);
+        let tls_plain = tls::without_alpn(&tls);
         Self {
-            inner: Arc::new(Inner { options, tls }),
+            inner: Arc::new(Inner {
+                options,
+                tls,
+                tls_plain,
+            }),
         }
     }
 
@@ -77,11 +97,11 @@ impl Probe {
         let mut progress = Progress::default();
         let outcome = tokio::time::timeout(
             Duration::from_millis(u64::from(timeout_ms)),
-            self.run(spec, &mut progress),
+            self.dispatch(spec, &mut progress),
         )
         .await;
         let failure = match outcome {
-            Ok(Ok(())) => None,
+            Ok(Ok(())) => judge(spec, &progress, started.elapsed()),
             Ok(Err(failure)) => Some(failure),
             Err(_) => Some(Failure::new(
                 FailureKind::Timeout,
@@ -93,6 +113,8 @@ impl Probe {
         };
         CheckResult {
             checked_at,
+            kind: spec.target().kind(),
+            dns: progress.dns,
             status_code: progress.status_code,
             latency: started.elapsed(),
             phases: progress.phases,
@@ -101,8 +123,30 @@ impl Probe {
         }
     }
 
-    async fn run(&self, spec: &MonitorSpec, progress: &mut Progress) -> Result<(), Failure> {
-        let mut url = spec.target().url().clone();
+    /// Runs the check its target calls for.
+    async fn dispatch(&self, spec: &MonitorSpec, progress: &mut Progress) -> Result<(), Failure> {
+        match spec.target() {
+            Target::Http(http) => self.run(spec, http.url(), progress).await,
+            Target::Tcp(target) => {
+                tcp::check(target, &self.inner.options, &self.inner.tls_plain, progress).await
+            }
+            Target::Dns(target) => {
+                // Without conditions, a DNS check is up when the name resolves; with them,
+                // they alone judge the answer (`[DNS_RCODE] == NXDOMAIN` is a fair check).
+                let judge_answer = spec.conditions().is_empty();
+                dns::check(target, &self.inner.options, judge_answer, progress).await
+            }
+        }
+    }
+
+    /// An HTTP(S) check of `target`, following redirects.
+    async fn run(
+        &self,
+        spec: &MonitorSpec,
+        target: &Url,
+        progress: &mut Progress,
+    ) -> Result<(), Failure> {
+        let mut url = target.clone();
         let mut method = spec.method();
         let mut body = spec.body();
         let mut cross_origin = false;
@@ -146,7 +190,7 @@ impl Probe {
                     body = None;
                 }
                 // Only on a redirect: working out an origin costs allocations per check.
-                cross_origin |= next.origin() != spec.target().url().origin();
+                cross_origin |= next.origin() != target.origin();
                 url = next;
                 redirects += 1;
                 continue;
@@ -180,6 +224,9 @@ impl Probe {
                     ),
                 ));
             }
+            if spec.conditions().read_body() {
+                progress.body = read;
+            }
             return Ok(());
         }
     }
@@ -193,6 +240,8 @@ impl Probe {
         progress.cert_expires_at = None;
         let phases = &mut progress.phases;
         let tcp = connect::connect(outgoing.url, &self.inner.options, phases).await?;
+        progress.connected = true;
+        progress.ip = tcp.peer_addr().ok().map(|peer| peer.ip());
         if outgoing.url.scheme() == "https" {
             let secured = tls::handshake(&self.inner.tls, outgoing.url, tcp, phases).await?;
             progress.cert_expires_at = secured.cert_expires_at;
@@ -201,6 +250,30 @@ impl Probe {
             exchange::send(tcp, outgoing, phases).await
         }
     }
+}
+
+/// Judges a check that went through against the monitor's conditions.
+fn judge(spec: &MonitorSpec, progress: &Progress, elapsed: Duration) -> Option<Failure> {
+    let conditions = spec.conditions();
+    if conditions.is_empty() {
+        return None;
+    }
+    // A DNS check's body is its answer, one record per line, as conditions read it.
+    let answer = progress.dns.as_ref().map(|dns| dns.records.join("\n"));
+    let seen = Observation {
+        status: progress.status_code,
+        response_time: elapsed,
+        body: answer.as_deref().map_or(&progress.body, str::as_bytes),
+        cert_expires_at: progress.cert_expires_at,
+        now: Utc::now(),
+        connected: progress.connected,
+        dns_rcode: progress.dns.as_ref().map(|dns| dns.rcode.as_str()),
+        ip: progress.ip,
+    };
+    conditions
+        .evaluate(&seen)
+        .err()
+        .map(|why| Failure::new(FailureKind::Condition, why))
 }
 
 /// The Location of a redirect the check should follow, if this response is one.

@@ -6,10 +6,13 @@ mod backup;
 mod binary;
 mod checks;
 mod cluster;
+#[path = "../support/dns.rs"]
+mod dns;
 mod errors;
 mod health;
 mod helpers;
 mod in_flight;
+mod kinds;
 mod monitor_rules;
 mod monitors;
 mod production;

@@ -163,3 +163,63 @@ async fn sqlite_has_no_changes_to_report() {
         .expect("opens");
     assert!(store.monitor_changes().is_none());
 }
+
+#[tokio::test]
+async fn a_store_does_not_hear_its_own_changes() {
+    let Some(db) = fresh_postgres().await else {
+        return;
+    };
+    let (writer, other) = (open(&db.url).await, open(&db.url).await);
+    let mut own = writer
+        .monitor_changes()
+        .expect("PostgreSQL reports changes");
+    let mine = owned_monitor(&writer, "o1").await;
+    let theirs = owned_monitor(&other, "o2").await;
+    // Each round the writer changes its monitor, then the other store changes another one;
+    // notifications arrive in commit order, so once the listener hears anything, it would
+    // have heard the writer's own change first.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let heard = loop {
+        for (store, m) in [(&writer, &mine), (&other, &theirs)] {
+            store
+                .update_monitor(m.owner, m.id, &m.spec)
+                .await
+                .expect("updates")
+                .expect("exists");
+        }
+        if let Ok(Some(reported)) = tokio::time::timeout(QUIET, own.recv()).await {
+            break reported;
+        }
+        assert!(Instant::now() < deadline, "never started listening");
+    };
+    assert_eq!(heard, change(&theirs));
+    while let Ok(Some(reported)) = tokio::time::timeout(QUIET, own.recv()).await {
+        assert_eq!(reported, change(&theirs), "only the other store's changes");
+    }
+}
+
+#[tokio::test]
+async fn a_state_change_written_by_one_store_reaches_the_others() {
+    let Some(db) = fresh_postgres().await else {
+        return;
+    };
+    let (writer, reader) = (open(&db.url).await, open(&db.url).await);
+    let mut changes = reader
+        .monitor_changes()
+        .expect("PostgreSQL reports changes");
+    let m = owned_monitor(&writer, "n5").await;
+    until_listening(&writer, &m, &mut changes).await;
+    // Checks that change nothing are not announced; the first verdict is.
+    let first = crate::results::ok(crate::results::at(0), 200, 5);
+    writer
+        .insert_results(&crate::results::records(m.id, &[first]))
+        .await
+        .expect("written");
+    assert_eq!(next(&mut changes).await, change(&m), "pending → up");
+    let again = crate::results::ok(crate::results::at(1), 200, 5);
+    writer
+        .insert_results(&crate::results::records(m.id, &[again]))
+        .await
+        .expect("written");
+    quiet(&mut changes).await;
+}

@@ -8,6 +8,7 @@
 mod changes;
 mod cluster;
 mod connect;
+mod health;
 mod monitors;
 mod partitions;
 mod results;
@@ -46,6 +47,8 @@ pub struct PostgresStore {
     /// How the pool connects, for the change listener's own connection.
     config: Arc<tokio_postgres::Config>,
     tls: tls::Connector,
+    /// This store's mark on the changes it announces, so its listener skips them.
+    origin: u64,
 }
 
 impl PostgresStore {
@@ -58,6 +61,7 @@ impl PostgresStore {
             partitions: Arc::default(),
             config: Arc::new(config),
             tls,
+            origin: rand::random(),
         };
         // One connection now, so a wrong URL fails at start rather than on the first request.
         store.ping().await?;
@@ -156,6 +160,10 @@ impl LifecycleStore for PostgresStore {
     }
 
     fn monitor_changes(&self) -> Option<mpsc::Receiver<MonitorChange>> {
-        Some(changes::spawn(self.config.clone(), self.tls.clone()))
+        Some(changes::spawn(
+            self.config.clone(),
+            self.tls.clone(),
+            self.origin,
+        ))
     }
 }

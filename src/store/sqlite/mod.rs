@@ -6,6 +6,7 @@
 
 pub(super) mod backup;
 mod cluster;
+mod health;
 mod monitors;
 mod pool;
 mod results;
