@@ -15,7 +15,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use super::{AlertMetrics, MonitorGauges};
+use super::{AlertMetrics, MonitorGauges, RedisMetrics};
 use crate::check::CheckResult;
 
 /// Labels of `tocsin_checks_total`: `ok` or the failure kind.
@@ -30,34 +30,6 @@ struct HttpLabels {
     method: String,
     route: String,
     status: u16,
-}
-
-/// What the Redis buffer counts about Redis's own durability.
-#[derive(Debug, Default)]
-struct RedisCounters {
-    stream_lost: Counter,
-    results_lost: Counter,
-    unreplicated: Counter,
-}
-
-impl RedisCounters {
-    fn register(&self, registry: &mut Registry) {
-        registry.register(
-            "redis_stream_lost",
-            "Times the Redis result stream or its consumer group was found gone (a Redis restart without persistence) and made again",
-            self.stream_lost.clone(),
-        );
-        registry.register(
-            "results_lost",
-            "Results estimated lost with a vanished Redis stream (those it held at the last look)",
-            self.results_lost.clone(),
-        );
-        registry.register(
-            "results_unreplicated",
-            "Results a Sentinel-managed Redis master stored but no replica acknowledged in time",
-            self.unreplicated.clone(),
-        );
-    }
 }
 
 /// Every metric tocsin records.
@@ -75,7 +47,8 @@ pub struct Metrics {
     write_failures: Counter,
     results_dropped: Counter,
     results_corrupt: Counter,
-    redis: RedisCounters,
+    /// Redis's durability, as the Redis buffer sees it.
+    pub redis: RedisMetrics,
     http_requests: Family<HttpLabels, Counter>,
     checks_finished: AtomicU64,
     monitors: Option<Arc<MonitorGauges>>,
@@ -163,8 +136,7 @@ impl Metrics {
             "Buffered results that could not be decoded and were discarded",
             results_corrupt.clone(),
         );
-        let redis = RedisCounters::default();
-        redis.register(&mut registry);
+        let redis = RedisMetrics::register(&mut registry);
         registry.register(
             "http_requests",
             "HTTP API requests, by method, route and status",
@@ -250,17 +222,6 @@ impl Metrics {
     /// Counts buffered results discarded because they could not be decoded.
     pub fn results_corrupt(&self, count: usize) {
         self.results_corrupt.inc_by(count as u64);
-    }
-
-    /// Counts a vanished Redis stream or consumer group and the results estimated lost.
-    pub fn redis_stream_lost(&self, results: usize) {
-        self.redis.stream_lost.inc();
-        self.redis.results_lost.inc_by(results as u64);
-    }
-
-    /// Counts results stored on a Redis master that no replica acknowledged in time.
-    pub fn results_unreplicated(&self, count: usize) {
-        self.redis.unreplicated.inc_by(count as u64);
     }
 
     /// Counts a failed batch write (it is retried).

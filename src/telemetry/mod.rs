@@ -4,10 +4,12 @@
 mod alerts;
 mod metrics;
 mod monitors;
+mod redis;
 
 pub use alerts::AlertMetrics;
 pub use metrics::{CheckTimer, Metrics};
 pub use monitors::MonitorGauges;
+pub use redis::RedisMetrics;
 
 use std::io::IsTerminal;
 

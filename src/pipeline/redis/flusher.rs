@@ -125,7 +125,7 @@ impl Flusher {
                 // What the stream held at the last look is gone, except what was added
                 // since it was made again (counted in `in_stream` now).
                 let lost = before.saturating_sub(in_stream);
-                shared.metrics.redis_stream_lost(lost);
+                shared.metrics.redis.stream_lost(lost);
                 tracing::error!(
                     lost,
                     stream = %shared.link.stream,

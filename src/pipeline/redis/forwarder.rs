@@ -95,7 +95,7 @@ fn replicated(shared: &Shared, replicas: Option<usize>, sent: usize) {
     let Some(replicas) = replicas else { return };
     let missing = replicas == 0;
     if missing {
-        shared.metrics.results_unreplicated(sent);
+        shared.metrics.redis.unreplicated(sent);
     }
     if shared.unreplicated.swap(missing, Ordering::Relaxed) != missing {
         if missing {
