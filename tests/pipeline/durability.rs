@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use tocsin::config::RedisUrl;
-use tocsin::pipeline::Buffer;
+use tocsin::pipeline::{Buffer, RedisBuffer};
 
 use crate::helpers::{env, eventually, times};
 use crate::pki::{Ca, write};
@@ -145,6 +145,15 @@ async fn rediss_with_a_private_ca_is_trusted_only_with_that_ca() {
     let health = untrusted.health();
     assert!(!health.reachable && health.held_locally == 1, "{health:?}");
     untrusted.close();
+
+    // A CA file that holds no certificate stops the start, naming the setting.
+    let mut options = env.options(&url, Duration::from_millis(200));
+    options.ca_file = Some(write(lab.dir(), "not-a-ca.pem", "hello"));
+    let refused = RedisBuffer::connect(options, env.metrics.clone())
+        .await
+        .err()
+        .expect("refused");
+    assert!(refused.to_string().contains("TOCSIN_REDIS_CA"), "{refused}");
 
     let mut options = env.options(&url, Duration::from_millis(200));
     options.ca_file = Some(ca_file);

@@ -144,9 +144,7 @@ impl RedisBuffer {
         metrics: Arc<Metrics>,
     ) -> Result<Self, PipelineError> {
         let ca = match &options.ca_file {
-            Some(path) => Some(std::fs::read(path).map_err(|e| {
-                PipelineError::Backend(format!("TOCSIN_REDIS_CA {}: {e}", path.display()))
-            })?),
+            Some(path) => Some(read_ca(path)?),
             None => None,
         };
         let link = Link::new(&options.url, ca, &options.prefix, options.call_timeout)?;
@@ -190,6 +188,22 @@ impl RedisBuffer {
     pub fn consumer(&self) -> &str {
         &self.shared.link.consumer
     }
+}
+
+/// The PEM file of CA certificates `TOCSIN_REDIS_CA` names, checked to hold at least one.
+fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, PipelineError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let invalid =
+        |why: String| PipelineError::Backend(format!("TOCSIN_REDIS_CA {}: {why}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("not PEM certificates: {e}")))?;
+    if certs.is_empty() {
+        return Err(invalid("holds no PEM certificate".into()));
+    }
+    Ok(pem)
 }
 
 impl Drop for RedisBuffer {
