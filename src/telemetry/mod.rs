@@ -2,6 +2,7 @@
 //! metrics every part of tocsin records into.
 
 mod metrics;
+mod text_format;
 
 pub use metrics::{CheckTimer, Metrics};
 
