@@ -56,11 +56,14 @@ impl TokenKeys {
         let now = Utc::now();
         let ttl =
             chrono::Duration::from_std(self.ttl).map_err(|e| AuthError::Internal(e.to_string()))?;
-        let expires_at = now + ttl;
+        // `exp` is in whole seconds: the time announced is exactly the one enforced.
+        let exp = (now + ttl).timestamp();
+        let expires_at = DateTime::from_timestamp(exp, 0)
+            .ok_or_else(|| AuthError::Internal(format!("expiry {exp} out of range")))?;
         let claims = Claims {
             sub: user.0.to_string(),
             iat: now.timestamp(),
-            exp: expires_at.timestamp(),
+            exp,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AuthError::Internal(format!("signing failed: {e}")))?;

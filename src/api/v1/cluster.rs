@@ -29,8 +29,10 @@ pub struct InstanceView {
     /// Where its API listens.
     address: String,
     /// When it started.
+    #[serde(serialize_with = "crate::api::views::timestamp")]
     started_at: DateTime<Utc>,
     /// Its last heartbeat (every 5 seconds).
+    #[serde(serialize_with = "crate::api::views::timestamp")]
     last_seen: DateTime<Utc>,
     /// Checks it finished in the minute before `last_seen`.
     checks_last_minute: u64,
