@@ -60,6 +60,7 @@ impl App {
         let (buffer, writer_options) = result_buffer(settings, metrics.clone()).await?;
         let probe = Probe::new(ProbeOptions {
             allow_private: settings.allow_private_targets,
+            private_networks: settings.allowed_private_networks.clone(),
             ..ProbeOptions::default()
         });
         let (scheduler, scheduler_handle) = Scheduler::new(
@@ -83,6 +84,7 @@ impl App {
             rules: Rules {
                 min_interval_secs: settings.min_interval.as_secs() as u32,
                 allow_private_targets: settings.allow_private_targets,
+                private_networks: settings.allowed_private_networks.clone(),
             },
             max_monitors_per_user: settings.max_monitors_per_user,
             throttle: Arc::new(Throttle::new(

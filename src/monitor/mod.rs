@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::auth::UserId;
 use crate::check::LastCheck;
 
+pub use address::Networks;
 pub use fields::{Headers, Method, StatusRanges};
 pub use spec::{MonitorDraft, MonitorPatch, MonitorSpec, Rules};
 pub use target::Target;

@@ -5,17 +5,20 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
+use super::address::Networks;
 use super::fields::{Headers, Method, StatusRanges};
 use super::{MonitorError, Target};
 use crate::config::MAX_INTERVAL;
 
 /// The limits a draft is checked against, taken from the settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Rules {
     /// The shortest interval allowed, in seconds.
     pub min_interval_secs: u32,
     /// Whether literal internal addresses are allowed as targets.
     pub allow_private_targets: bool,
+    /// Private networks allowed as targets even when internal addresses are not.
+    pub private_networks: Networks,
 }
 
 impl Rules {
@@ -24,6 +27,7 @@ impl Rules {
     pub const STORED: Rules = Rules {
         min_interval_secs: 1,
         allow_private_targets: true,
+        private_networks: Networks::NONE,
     };
 }
 
@@ -152,7 +156,12 @@ const DEFAULT_INTERVAL_SECS: u32 = 60;
 impl MonitorSpec {
     /// Validates every field of `draft` against `rules`, naming the first bad field.
     pub fn parse(draft: MonitorDraft, rules: &Rules) -> Result<Self, MonitorError> {
-        let target = Target::parse(&draft.url, rules.allow_private_targets)?;
+        let target = Target::parse_within(
+            &draft.url,
+            rules.allow_private_targets,
+            &rules.private_networks,
+        )?;
+        let (target, basic) = target.split_credentials();
         let max_interval = MAX_INTERVAL.as_secs() as u32;
         let interval_secs = draft
             .interval_seconds
@@ -167,13 +176,18 @@ impl MonitorSpec {
             ));
         }
         if let Some(timeout) = draft.timeout_ms {
-            let ceiling = MAX_TIMEOUT_MS.min(interval_secs.saturating_mul(1000) - 1);
+            let below_interval = interval_secs.saturating_mul(1000) - 1;
+            let ceiling = MAX_TIMEOUT_MS.min(below_interval);
             if !(MIN_TIMEOUT_MS..=ceiling).contains(&timeout) {
+                // The interval is named only when it is what bounds the timeout.
+                let why = if below_interval < MAX_TIMEOUT_MS {
+                    ", below the interval"
+                } else {
+                    ""
+                };
                 return Err(MonitorError::invalid(
                     "timeout_ms",
-                    format!(
-                        "must be between {MIN_TIMEOUT_MS} and {ceiling}, below the interval (got {timeout})"
-                    ),
+                    format!("must be between {MIN_TIMEOUT_MS} and {ceiling}{why} (got {timeout})"),
                 ));
             }
         }
@@ -211,7 +225,7 @@ impl MonitorSpec {
                 .unwrap_or_default(),
             keyword,
             follow_redirects: draft.follow_redirects.unwrap_or(true),
-            headers: Headers::parse(draft.headers.unwrap_or_default())?,
+            headers: Headers::parse(with_basic(draft.headers.unwrap_or_default(), basic)?)?,
             body: draft.body,
             target,
         })
@@ -279,6 +293,27 @@ impl MonitorSpec {
     pub fn body(&self) -> Option<&str> {
         self.body.as_deref()
     }
+}
+
+/// `headers` with the URL's credentials as their `Authorization`, unless they set one too.
+fn with_basic(
+    mut headers: BTreeMap<String, String>,
+    basic: Option<String>,
+) -> Result<BTreeMap<String, String>, MonitorError> {
+    let Some(basic) = basic else {
+        return Ok(headers);
+    };
+    if headers
+        .keys()
+        .any(|name| name.trim().eq_ignore_ascii_case("authorization"))
+    {
+        return Err(MonitorError::invalid(
+            "url",
+            "has a user name or password and `headers` has an Authorization: give one of them",
+        ));
+    }
+    headers.insert("authorization".to_owned(), basic);
+    Ok(headers)
 }
 
 fn bounded_text(field: &'static str, text: &str, max_chars: usize) -> Result<String, MonitorError> {

@@ -3,10 +3,13 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use percent_encoding::percent_decode_str;
 use url::{Host, Url};
 
 use super::MonitorError;
-use super::address::forbidden_reason;
+use super::address::{Networks, refusal};
 
 /// The longest URL accepted, as most servers and browsers cap them near here.
 pub const MAX_URL_LEN: usize = 2048;
@@ -17,10 +20,20 @@ pub struct Target(Url);
 
 impl Target {
     /// Parses `raw`; `allow_private` lets literal loopback, private and link-local hosts in.
+    pub fn parse(raw: &str, allow_private: bool) -> Result<Self, MonitorError> {
+        Self::parse_within(raw, allow_private, &Networks::NONE)
+    }
+
+    /// Parses `raw`; `allow_private` lets every literal internal host in, `networks` the
+    /// private ones they cover (see [`refusal`]).
     ///
     /// The WHATWG parser behind `url` normalises every IPv4 spelling (`127.1`, `2130706433`,
     /// `0x7f000001`, `0177.0.0.1`) to one address, so the check below sees through them.
-    pub fn parse(raw: &str, allow_private: bool) -> Result<Self, MonitorError> {
+    pub fn parse_within(
+        raw: &str,
+        allow_private: bool,
+        networks: &Networks,
+    ) -> Result<Self, MonitorError> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(invalid("must not be empty"));
@@ -36,24 +49,48 @@ impl Target {
                 url.scheme()
             )));
         }
+        if url.port() == Some(0) {
+            return Err(invalid(
+                "port 0 cannot be connected to: give a port from 1 to 65535",
+            ));
+        }
         let reason = match url.host() {
             None => return Err(invalid(format!("`{raw}` has no host"))),
-            Some(Host::Ipv4(ip)) => forbidden_reason(IpAddr::V4(ip)),
-            Some(Host::Ipv6(ip)) => forbidden_reason(IpAddr::V6(ip)),
-            Some(Host::Domain(name)) => is_localhost(name).then_some("loopback"),
+            Some(Host::Ipv4(ip)) => refusal(IpAddr::V4(ip), allow_private, networks),
+            Some(Host::Ipv6(ip)) => refusal(IpAddr::V6(ip), allow_private, networks),
+            Some(Host::Domain(name)) => {
+                (is_localhost(name) && !allow_private).then_some("loopback")
+            }
         };
-        if let Some(reason) = reason
-            && !allow_private
-        {
+        if let Some(reason) = reason {
             return Err(MonitorError::Blocked {
                 message: format!(
-                    "url: `{}` is a {reason} address; private targets are disabled \
-                     (TOCSIN_ALLOW_PRIVATE_TARGETS)",
-                    url.host_str().unwrap_or_default()
+                    "url: `{}` is a {reason} address; {}",
+                    url.host_str().unwrap_or_default(),
+                    super::address::how_to_allow(reason)
                 ),
             });
         }
         Ok(Self(url))
+    }
+
+    /// The URL without its `user:password@`, and those credentials as the value of an
+    /// `Authorization: Basic` header (RFC 7617), since that is what a URL's credentials
+    /// mean to an HTTP client. Kept in the URL they would be stored and shown as part of
+    /// it, in every result's message too, yet never sent.
+    pub fn split_credentials(self) -> (Self, Option<String>) {
+        let mut url = self.0;
+        if url.username().is_empty() && url.password().is_none() {
+            return (Self(url), None);
+        }
+        let decode = |part: &str| percent_decode_str(part).decode_utf8_lossy().into_owned();
+        let user = decode(url.username());
+        let password = decode(url.password().unwrap_or_default());
+        // Cannot fail for an http(s) URL with a host, which every Target is.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let basic = format!("Basic {}", STANDARD.encode(format!("{user}:{password}")));
+        (Self(url), Some(basic))
     }
 
     /// The normalised URL.
@@ -137,5 +174,36 @@ mod tests {
         assert!(msg(&format!("https://e.com/{}", "a".repeat(3000))).contains("at most 2048"));
         assert!(msg("http://127.1/").contains("loopback"));
         assert!(msg("ftp://example.com/").starts_with("url:"));
+        assert!(msg("http://example.com:0/").contains("port 0"));
+    }
+
+    #[test]
+    fn credentials_in_the_url_become_a_basic_authorization() {
+        let target = Target::parse("https://ada:s%3Acret@example.com/x", false).expect("valid");
+        let (target, basic) = target.split_credentials();
+        assert_eq!(target.as_str(), "https://example.com/x");
+        // base64("ada:s:cret")
+        assert_eq!(basic.as_deref(), Some("Basic YWRhOnM6Y3JldA=="));
+        let (plain, none) = Target::parse("https://example.com/", false)
+            .expect("valid")
+            .split_credentials();
+        assert_eq!((plain.as_str(), none), ("https://example.com/", None));
+    }
+
+    #[test]
+    fn allowed_networks_let_their_literal_addresses_in() {
+        let lan = Networks::try_from("10.0.5.0/24".to_owned()).expect("valid");
+        assert!(Target::parse_within("http://10.0.5.3/", false, &lan).is_ok());
+        for raw in ["http://10.0.6.3/", "http://127.0.0.1/", "http://localhost/"] {
+            let err = Target::parse_within(raw, false, &lan).expect_err(raw);
+            assert!(matches!(err, MonitorError::Blocked { .. }), "{raw}: {err}");
+        }
+        let message = Target::parse_within("http://10.0.6.3/", false, &lan)
+            .expect_err("outside")
+            .to_string();
+        assert!(
+            message.contains("TOCSIN_ALLOWED_PRIVATE_NETWORKS"),
+            "{message}"
+        );
     }
 }

@@ -7,6 +7,7 @@ use super::*;
 const RULES: Rules = Rules {
     min_interval_secs: 10,
     allow_private_targets: false,
+    private_networks: Networks::NONE,
 };
 
 fn draft(url: &str) -> MonitorDraft {

@@ -6,6 +6,7 @@
 
 mod connect;
 mod exchange;
+pub mod redirect;
 mod tls;
 
 use std::net::IpAddr;
@@ -15,11 +16,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rustls::ClientConfig;
 use rustls::pki_types::CertificateDer;
-use url::Url;
 
 use crate::check::{CheckResult, Failure, FailureKind, Phases};
-use crate::monitor::{Method, MonitorSpec};
+use crate::monitor::{Method, MonitorSpec, Networks};
 use exchange::{Exchange, Outgoing};
+use redirect::{UserHeaders, next_url};
 
 /// Redirects followed before a check gives up, as the monitor docs promise.
 const MAX_REDIRECTS: usize = 5;
@@ -29,6 +30,9 @@ const MAX_REDIRECTS: usize = 5;
 pub struct ProbeOptions {
     /// Whether loopback, private and link-local addresses may be reached.
     pub allow_private: bool,
+    /// Private networks that may be reached even when `allow_private` is false
+    /// (loopback, link-local and metadata addresses stay refused).
+    pub private_networks: Networks,
     /// Certificate authorities trusted besides the built-in web roots (tests use this).
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Addresses an operator allows even when private targets are refused, e.g. one internal
@@ -105,17 +109,18 @@ impl Probe {
         let mut url = spec.target().url().clone();
         let mut method = spec.method();
         let mut body = spec.body();
-        let mut cross_origin = false;
+        let mut user_headers = UserHeaders::for_url(spec.target().url());
         let mut redirects = 0;
         loop {
-            let headers = spec
-                .headers()
-                .as_map()
-                .iter()
-                // Credentials meant for the monitored site must not leak to another origin.
-                .filter(|(name, _)| !(cross_origin && is_credential(name)))
-                .map(|(name, value)| (name.as_str(), value.as_str()))
-                .collect();
+            let headers = if user_headers.allowed() {
+                spec.headers()
+                    .as_map()
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let outgoing = Outgoing {
                 method: http_method(method),
                 url: &url,
@@ -145,8 +150,7 @@ impl Probe {
                     }
                     body = None;
                 }
-                // Only on a redirect: working out an origin costs allocations per check.
-                cross_origin |= next.origin() != spec.target().url().origin();
+                user_headers.follow(&next);
                 url = next;
                 redirects += 1;
                 continue;
@@ -213,32 +217,6 @@ fn redirect_location(spec: &MonitorSpec, exchange: &Exchange) -> Option<String> 
     }
     let location = response.headers().get(http::header::LOCATION)?;
     Some(String::from_utf8_lossy(location.as_bytes()).into_owned())
-}
-
-fn next_url(current: &Url, location: &str) -> Result<Url, Failure> {
-    let unusable = |why: String| {
-        Failure::new(
-            FailureKind::Status,
-            format!("{current} redirects to `{location}`, {why}."),
-        )
-    };
-    let next = current
-        .join(location)
-        .map_err(|e| unusable(format!("which is not a valid URL: {e}")))?;
-    if !matches!(next.scheme(), "http" | "https") {
-        return Err(unusable(format!(
-            "whose scheme {} is not http or https",
-            next.scheme()
-        )));
-    }
-    if next.host_str().is_none_or(str::is_empty) {
-        return Err(unusable("which has no host".to_owned()));
-    }
-    Ok(next)
-}
-
-fn is_credential(name: &str) -> bool {
-    matches!(name, "authorization" | "cookie")
 }
 
 fn http_method(method: Method) -> http::Method {

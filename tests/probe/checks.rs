@@ -191,7 +191,9 @@ async fn method_headers_and_body_reach_the_server() {
         )
     };
     up(&open_probe()
-        .check(&echo("PUT x-probe=hi there auth=false body=payload 42"))
+        .check(&echo(
+            "PUT x-probe=hi there auth=false others= body=payload 42",
+        ))
         .await);
     failed(
         &open_probe().check(&echo("GET")).await,

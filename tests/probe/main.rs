@@ -26,6 +26,7 @@ pub fn spec_with(url: &str, draft: MonitorDraft) -> MonitorSpec {
         &Rules {
             min_interval_secs: 1,
             allow_private_targets: true,
+            ..Rules::STORED
         },
     )
     .expect("valid spec")

@@ -246,7 +246,8 @@ fn cut() -> Response<Body> {
     response
 }
 
-/// Echoes `METHOD x-probe=VALUE body=BODY`.
+/// Echoes `METHOD x-probe=VALUE auth=BOOL others=NAMES body=BODY`, where NAMES are the
+/// request's headers other than the probe's own and those two, comma-separated.
 async fn echo(req: Request<Incoming>) -> Response<Body> {
     let method = req.method().to_string();
     let header = req
@@ -256,11 +257,27 @@ async fn echo(req: Request<Incoming>) -> Response<Body> {
         .unwrap_or("-")
         .to_owned();
     let auth = req.headers().contains_key("authorization");
+    let own = [
+        "host",
+        "user-agent",
+        "accept",
+        "connection",
+        "content-length",
+        "x-probe",
+        "authorization",
+    ];
+    let others: Vec<&str> = req
+        .headers()
+        .keys()
+        .map(|name| name.as_str())
+        .filter(|name| !own.contains(name))
+        .collect();
+    let others = others.join(",");
     let body = req.into_body().collect().await.map(|b| b.to_bytes());
     let body = String::from_utf8_lossy(&body.unwrap_or_default()).into_owned();
     text(
         200,
-        &format!("{method} x-probe={header} auth={auth} body={body}"),
+        &format!("{method} x-probe={header} auth={auth} others={others} body={body}"),
     )
 }
 

@@ -14,6 +14,7 @@ pub type S = Arc<dyn Store>;
 const RULES: Rules = Rules {
     min_interval_secs: 10,
     allow_private_targets: false,
+    private_networks: tocsin::monitor::Networks::NONE,
 };
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 
