@@ -23,9 +23,24 @@ pub struct Server {
 impl Server {
     /// Starts `tocsin serve` with these extra environment variables; waits until it answers.
     pub fn start(envs: &[(&str, &str)]) -> Self {
+        Self::start_command(Command::new(BINARY), envs)
+    }
+
+    /// Starts `tocsin serve` under `umask`, through a shell.
+    pub fn start_with_umask(umask: &str, envs: &[(&str, &str)]) -> Self {
+        let mut shell = Command::new("sh");
+        shell.args([
+            "-c",
+            &format!("umask {umask} && exec \"$0\" \"$@\""),
+            BINARY,
+        ]);
+        Self::start_command(shell, envs)
+    }
+
+    fn start_command(mut command: Command, envs: &[(&str, &str)]) -> Self {
         let dir = TempDir::new().expect("temp dir");
         let addr = free_address();
-        let child = Command::new(BINARY)
+        let child = command
             .arg("serve")
             .current_dir(dir.path())
             .env("TOCSIN_LISTEN", &addr)
@@ -230,4 +245,28 @@ fn a_bad_setting_stops_start_up_naming_the_key() {
             "nothing is created before the settings are valid"
         );
     }
+}
+
+#[test]
+#[cfg(unix)]
+fn the_database_and_its_wal_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let server = Server::start_with_umask("000", &[]);
+    // A write, so the WAL certainly exists.
+    shell(&format!(
+        "curl -sf -X POST -H 'Content-Type: application/json' \
+         -d '{{\"email\": \"perm@example.com\", \"password\": \"correct horse\"}}' \
+         http://{}/api/v1/auth/register",
+        server.addr
+    ));
+    for name in ["tocsin.db", "tocsin.db-wal", "tocsin.db-shm"] {
+        let path = server.dir.path().join(name);
+        let mode = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} is {:o}", mode & 0o777);
+    }
+    server.terminate();
 }
