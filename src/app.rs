@@ -46,6 +46,7 @@ pub struct App {
     metrics: Arc<Metrics>,
     instance: Arc<Instance>,
     retention: Retention,
+    limits: api::server::Limits,
 }
 
 impl App {
@@ -110,6 +111,11 @@ impl App {
                 raw: settings.retention,
                 rollups: settings.rollup_retention,
             },
+            limits: api::server::Limits {
+                header_read_timeout: settings.header_read_timeout,
+                idle_timeout: settings.idle_timeout,
+                max_connections: settings.max_connections as usize,
+            },
         })
     }
 
@@ -163,9 +169,6 @@ impl App {
             stopped(),
         ));
 
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
         let signal = {
             let stop = stop.clone();
             async move {
@@ -173,10 +176,7 @@ impl App {
                 stop.send_replace(true);
             }
         };
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(signal)
-            .await;
-        // Serving may also have ended on an error: stop the rest either way.
+        api::server::serve(self.listener, self.router, self.limits, signal).await;
         stop.send_replace(true);
         if let Err(error) = scheduler.await {
             tracing::error!(%error, "the scheduler failed");
@@ -194,7 +194,7 @@ impl App {
         if let Err(error) = heartbeat.await {
             tracing::error!(%error, "the heartbeat job failed");
         }
-        served.context("serving HTTP")
+        Ok(())
     }
 }
 

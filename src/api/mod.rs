@@ -9,6 +9,7 @@ mod health;
 pub mod json;
 mod metrics;
 mod seed;
+pub mod server;
 mod throttle;
 mod v1;
 pub mod views;

@@ -9,6 +9,7 @@ mod errors;
 mod health;
 mod helpers;
 mod in_flight;
+mod limits;
 mod monitor_rules;
 mod monitors;
 mod production;
