@@ -23,7 +23,8 @@ use crate::pipeline::{
     BatchWriter, Buffer, MemoryBuffer, RedisBuffer, RedisOptions, WriterOptions,
 };
 use crate::probe::{Probe, ProbeOptions};
-use crate::scheduler::{Scheduler, SchedulerHandle, SchedulerOptions};
+use crate::scheduler::{Scheduler, SchedulerOptions};
+use crate::service::{Accounts, EventBus, Monitors};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -40,7 +41,7 @@ pub struct App {
     router: axum::Router,
     store: Arc<dyn Store>,
     scheduler: Scheduler,
-    scheduler_handle: SchedulerHandle,
+    events: EventBus,
     buffer: Arc<dyn Buffer>,
     writer_options: WriterOptions,
     metrics: Arc<Metrics>,
@@ -64,7 +65,8 @@ impl App {
             private_networks: settings.allowed_private_networks.clone(),
             ..ProbeOptions::default()
         });
-        let (scheduler, scheduler_handle) = Scheduler::new(
+        let events = EventBus::new();
+        let scheduler = Scheduler::new(
             store.clone(),
             probe,
             buffer.clone(),
@@ -73,26 +75,35 @@ impl App {
                 max_in_flight: settings.max_in_flight as usize,
                 ..SchedulerOptions::default()
             },
+            events.subscribe(),
         );
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("listening on {} (TOCSIN_LISTEN)", settings.listen))?;
         let instance = Arc::new(Instance::new(listener.local_addr()?.to_string()));
+        let rules = Rules {
+            min_interval_secs: settings.min_interval.as_secs() as u32,
+            allow_private_targets: settings.allow_private_targets,
+            private_networks: settings.allowed_private_networks.clone(),
+        };
         let state = AppState {
+            accounts: Accounts::new(
+                store.clone(),
+                PasswordHasher::default(),
+                Arc::new(TokenKeys::new(&secret, settings.jwt_ttl)),
+            ),
+            monitors: Monitors::new(
+                store.clone(),
+                events.clone(),
+                rules,
+                settings.max_monitors_per_user,
+            ),
+            events: events.clone(),
             store: store.clone(),
-            hasher: PasswordHasher::default(),
-            tokens: Arc::new(TokenKeys::new(&secret, settings.jwt_ttl)),
-            rules: Rules {
-                min_interval_secs: settings.min_interval.as_secs() as u32,
-                allow_private_targets: settings.allow_private_targets,
-                private_networks: settings.allowed_private_networks.clone(),
-            },
-            max_monitors_per_user: settings.max_monitors_per_user,
             throttle: Arc::new(Throttle::new(
                 settings.auth_rate_per_minute,
                 settings.trusted_proxies.clone(),
             )),
-            scheduler: scheduler_handle.clone(),
             metrics: metrics.clone(),
             buffer: buffer.clone(),
             instance: instance.clone(),
@@ -102,7 +113,7 @@ impl App {
             router: api::router(state),
             store,
             scheduler,
-            scheduler_handle,
+            events,
             buffer,
             writer_options,
             metrics,
@@ -152,11 +163,7 @@ impl App {
         );
         let writer = tokio::spawn(writer.run());
         let scheduler = tokio::spawn(self.scheduler.run(stopped()));
-        let changes = tokio::spawn(changes::run(
-            self.store.clone(),
-            self.scheduler_handle,
-            stopped(),
-        ));
+        let changes = tokio::spawn(changes::run(self.store.clone(), self.events, stopped()));
         let retention = tokio::spawn(self.retention.run(
             self.store.clone(),
             self.instance.id.clone(),

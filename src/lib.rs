@@ -15,5 +15,7 @@ pub mod monitor;
 pub mod pipeline;
 pub mod probe;
 pub mod scheduler;
+pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod time;

@@ -43,6 +43,6 @@ impl FromRequestParts<AppState> for CurrentUser {
         if token.is_empty() {
             return Err(invalid("empty"));
         }
-        Ok(Self(state.tokens.verify(token)?))
+        Ok(Self(state.accounts.authenticate(token).await?))
     }
 }

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 use crate::monitor::MonitorError;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 /// Every way a request can fail.
@@ -177,6 +178,18 @@ impl From<MonitorError> for ApiError {
         match error {
             MonitorError::Invalid { .. } => Self::Validation(error.to_string()),
             MonitorError::Blocked { message } => Self::PrivateTarget(message),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Auth(e) => e.into(),
+            ServiceError::Monitor(e) => e.into(),
+            ServiceError::Store(e) => e.into(),
+            ServiceError::Invalid(message) => Self::Validation(message),
+            ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
         }
     }
 }

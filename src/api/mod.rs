@@ -1,8 +1,7 @@
 //! The HTTP API: the seed's routes, `/api/v1`, health probes and the OpenAPI document.
-//! Handlers parse input into domain types, call the store, and map errors in one place
-//! ([`error::ApiError`]); no SQL lives here.
+//! Handlers parse input into domain types, call a use case in [`crate::service`], and map
+//! errors in one place ([`error::ApiError`]); no SQL and no business rule lives here.
 
-mod accounts;
 mod current_user;
 pub mod error;
 mod health;
@@ -28,11 +27,9 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::{PasswordHasher, TokenKeys};
 use crate::jobs::heartbeat::Instance;
-use crate::monitor::Rules;
 use crate::pipeline::Buffer;
-use crate::scheduler::SchedulerHandle;
+use crate::service::{Accounts, EventBus, Monitors};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -42,20 +39,17 @@ pub use throttle::Throttle;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database.
+    /// The account use cases: register, login, who a token speaks for.
+    pub accounts: Accounts,
+    /// The monitor use cases.
+    pub monitors: Monitors,
+    /// What happens to monitors, for live views.
+    pub events: EventBus,
+    /// The database, for readiness and the cluster view only: use cases go through the
+    /// services above.
     pub store: Arc<dyn Store>,
-    /// argon2id, off the runtime.
-    pub hasher: PasswordHasher,
-    /// Token signing and checking.
-    pub tokens: Arc<TokenKeys>,
-    /// Bounds for monitor settings.
-    pub rules: Rules,
-    /// How many monitors one account may have.
-    pub max_monitors_per_user: u32,
     /// Register and login attempts per address.
     pub throttle: Arc<Throttle>,
-    /// Tells the scheduler about created, edited, paused and deleted monitors.
-    pub scheduler: SchedulerHandle,
     /// The process's metrics.
     pub metrics: Arc<Metrics>,
     /// Where finished checks wait, for readiness.

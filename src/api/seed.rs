@@ -11,12 +11,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::AppState;
 use super::current_user::CurrentUser;
 use super::error::{ApiError, ErrorBody};
 use super::json::{SeedFields, SeedJson};
 use super::views::{MonitorView, UserView};
-use super::{AppState, accounts};
-use crate::monitor::{MonitorDraft, MonitorSpec};
+use crate::monitor::MonitorDraft;
 
 /// The seed's credentials body.
 #[derive(Deserialize, ToSchema)]
@@ -70,7 +70,7 @@ async fn register(
     State(state): State<AppState>,
     SeedJson(body): SeedJson<SeedCredentials>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    let user = accounts::register(&state, &body.email, body.password).await?;
+    let user = state.accounts.register(&body.email, body.password).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -81,7 +81,7 @@ async fn login(
     State(state): State<AppState>,
     SeedJson(body): SeedJson<SeedCredentials>,
 ) -> Result<Json<String>, ApiError> {
-    let issued = accounts::login(&state, &body.email, body.password).await?;
+    let issued = state.accounts.login(&body.email, body.password).await?;
     Ok(Json(issued.token))
 }
 
@@ -95,7 +95,7 @@ async fn add_url(
     SeedJson(body): SeedJson<SeedUrl>,
 ) -> Result<(StatusCode, Json<MonitorView>), ApiError> {
     let period = body.period.unwrap_or(1);
-    let min_minutes = i64::from(state.rules.min_interval_secs.div_ceil(60)).max(1);
+    let min_minutes = i64::from(state.monitors.rules().min_interval_secs.div_ceil(60)).max(1);
     if !(min_minutes..=MAX_PERIOD_MINUTES).contains(&period) {
         return Err(ApiError::Validation(format!(
             "Period: must be between {min_minutes} and {MAX_PERIOD_MINUTES} minutes (got {period})"
@@ -106,11 +106,6 @@ async fn add_url(
         interval_seconds: Some(period as u32 * 60),
         ..MonitorDraft::default()
     };
-    let spec = MonitorSpec::parse(draft, &state.rules)?;
-    let monitor = state
-        .store
-        .create_monitor(user, &spec, state.max_monitors_per_user)
-        .await?;
-    state.scheduler.wake();
+    let monitor = state.monitors.create(user, draft).await?;
     Ok((StatusCode::CREATED, Json(monitor.into())))
 }

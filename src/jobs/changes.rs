@@ -1,23 +1,20 @@
-//! Changes made on other instances, applied to the checks this one already claimed. The API
-//! tells its own scheduler about an edit, pause or delete directly; a check of the same
-//! monitor claimed by another instance (up to the claim horizon ahead) would otherwise still
-//! run once with the old settings. The store reports every committed change (PostgreSQL
-//! through LISTEN/NOTIFY; SQLite has no other instance and reports none), and this job reads
-//! the monitor afresh and passes it on. Changes made on this instance come back too: applying
-//! them twice is harmless.
+//! Changes made on other instances, relayed onto this instance's event stream. Use cases
+//! announce the changes they make here themselves; a change made through another instance
+//! sharing the database (PostgreSQL: LISTEN/NOTIFY; SQLite has no other instance) would
+//! otherwise never reach the checks this one already claimed (up to the claim horizon
+//! ahead), nor its live pages. The store reports only other processes' changes, so nothing
+//! arrives twice; the monitor is read afresh, so several quick changes all end in the last
+//! state.
 
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::scheduler::SchedulerHandle;
+use crate::service::{Event, EventBus};
 use crate::store::{MonitorChange, Store};
 
-/// Follows the store's monitor changes until `shutdown` completes (at once if it has none).
-pub async fn run(
-    store: Arc<dyn Store>,
-    scheduler: SchedulerHandle,
-    shutdown: impl Future<Output = ()>,
-) {
+/// Relays the store's reports of other instances' changes until `shutdown` completes (at
+/// once if the store has no other instances).
+pub async fn run(store: Arc<dyn Store>, events: EventBus, shutdown: impl Future<Output = ()>) {
     let Some(mut changes) = store.monitor_changes() else {
         return;
     };
@@ -30,17 +27,17 @@ pub async fn run(
                 None => return,
             },
         };
-        apply(store.as_ref(), &scheduler, change).await;
+        relay(store.as_ref(), &events, change).await;
     }
 }
 
-/// Reads the monitor as it is now rather than trusting the notification's order: several
-/// quick changes then all end in the last state.
-async fn apply(store: &dyn Store, scheduler: &SchedulerHandle, change: MonitorChange) {
+async fn relay(store: &dyn Store, events: &EventBus, change: MonitorChange) {
     match store.get_monitor(change.owner, change.id).await {
-        // A paused monitor's claimed checks are dropped; an edited one's use the new spec.
-        Ok(Some(monitor)) => scheduler.changed(monitor),
-        Ok(None) => scheduler.removed(change.id),
+        Ok(Some(monitor)) => events.publish(Event::MonitorChanged(Arc::new(monitor))),
+        Ok(None) => events.publish(Event::MonitorRemoved {
+            owner: change.owner,
+            id: change.id,
+        }),
         Err(error) => tracing::warn!(
             %error,
             monitor = change.id.0,

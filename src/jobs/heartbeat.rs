@@ -100,7 +100,7 @@ pub async fn run(
             seen_at: now,
             checks_last_minute: window.observe(Instant::now(), metrics.checks_finished()),
         };
-        let forget = now - chrono::Duration::from_std(FORGET_AFTER).unwrap_or_default();
+        let forget = now - crate::time::delta(FORGET_AFTER);
         if let Err(error) = store.heartbeat(&beat, forget).await {
             tracing::warn!(%error, "cannot write this instance's heartbeat");
         }

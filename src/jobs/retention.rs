@@ -41,8 +41,8 @@ impl Retention {
     /// raw rows and rollups went.
     pub async fn run_once(&self, store: &dyn Store) -> Result<(usize, usize), StoreError> {
         let now = Utc::now();
-        let raw_cutoff = now - chrono::Duration::from_std(self.raw).unwrap_or_default();
-        let rollup_cutoff = now - chrono::Duration::from_std(self.rollups).unwrap_or_default();
+        let raw_cutoff = now - crate::time::delta(self.raw);
+        let rollup_cutoff = now - crate::time::delta(self.rollups);
         let mut rolled = 0;
         loop {
             let moved = store.roll_up_before(raw_cutoff, BATCH).await?;
@@ -88,7 +88,7 @@ impl Retention {
                 _ = ticks.tick() => {}
             }
             let now = Utc::now();
-            let until = now + chrono::Duration::from_std(self.lease_for()).unwrap_or_default();
+            let until = now + crate::time::delta(self.lease_for());
             match store.lease(LEASE, &holder, now, until).await {
                 Ok(true) => {}
                 Ok(false) => continue,

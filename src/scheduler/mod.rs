@@ -17,12 +17,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::mpsc;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use crate::monitor::{Monitor, MonitorId};
+use crate::monitor::Monitor;
 use crate::pipeline::Buffer;
 use crate::probe::Probe;
+use crate::service::Event;
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -68,77 +70,37 @@ impl Default for SchedulerOptions {
     }
 }
 
-enum Command {
-    Wake,
-    Changed(Box<Monitor>),
-    Removed(MonitorId),
-}
-
-/// Tells a running scheduler about changes made through the API, so they apply to checks it
-/// has already claimed. Cheap to clone; does nothing once the scheduler has stopped.
-#[derive(Debug, Clone)]
-pub struct SchedulerHandle {
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-impl std::fmt::Debug for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Wake => f.write_str("Wake"),
-            Self::Changed(m) => write!(f, "Changed({})", m.id.0),
-            Self::Removed(id) => write!(f, "Removed({})", id.0),
-        }
-    }
-}
-
-impl SchedulerHandle {
-    /// A monitor was created or resumed: claim now rather than at the next poll, so its
-    /// first check starts within a second.
-    pub fn wake(&self) {
-        let _ = self.commands.send(Command::Wake);
-    }
-
-    /// A monitor's settings changed (or it was paused): its claimed checks use them.
-    pub fn changed(&self, monitor: Monitor) {
-        let _ = self.commands.send(Command::Changed(Box::new(monitor)));
-    }
-
-    /// A monitor was deleted: its claimed checks are dropped.
-    pub fn removed(&self, id: MonitorId) {
-        let _ = self.commands.send(Command::Removed(id));
-    }
-}
-
 /// Claims due monitors and runs their checks; see the module docs.
 pub struct Scheduler {
     store: Arc<dyn Store>,
     context: Arc<Context>,
     options: SchedulerOptions,
-    commands: mpsc::UnboundedReceiver<Command>,
+    events: broadcast::Receiver<Event>,
 }
 
 impl Scheduler {
-    /// A scheduler and the handle the API uses to reach it.
+    /// A scheduler that follows `events` (subscribe before anything can be published):
+    /// created and resumed monitors are claimed at once, edits apply to the checks already
+    /// claimed, and paused or deleted monitors' claimed checks are dropped.
     pub fn new(
         store: Arc<dyn Store>,
         probe: Probe,
         buffer: Arc<dyn Buffer>,
         metrics: Arc<Metrics>,
         options: SchedulerOptions,
-    ) -> (Self, SchedulerHandle) {
-        let (sender, commands) = mpsc::unbounded_channel();
+        events: broadcast::Receiver<Event>,
+    ) -> Self {
         let context = Arc::new(Context {
             probe,
             buffer,
             metrics,
         });
-        let scheduler = Self {
+        Self {
             store,
             context,
             options,
-            commands,
-        };
-        (scheduler, SchedulerHandle { commands: sender })
+            events,
+        }
     }
 
     /// Runs until `shutdown` completes; then stops claiming, gives back the claims that
@@ -148,7 +110,7 @@ impl Scheduler {
         let mut continuity = Continuity::default();
         let mut runner = Runner::start(self.context.clone(), self.options.max_in_flight);
         let mut next_claim = Instant::now();
-        let mut handles_open = true;
+        let mut events_open = true;
         tokio::pin!(shutdown);
         loop {
             let wake_at = timers.next_at().map_or(next_claim, |at| {
@@ -157,17 +119,28 @@ impl Scheduler {
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                command = self.commands.recv(), if handles_open => match command {
-                    Some(Command::Wake) => next_claim = Instant::now(),
-                    Some(Command::Changed(monitor)) => {
+                event = self.events.recv(), if events_open => match event {
+                    // Claim now rather than at the next poll: the first check is due at once.
+                    Ok(Event::MonitorCreated(_)) => next_claim = Instant::now(),
+                    Ok(Event::MonitorChanged(monitor)) => {
                         continuity.update(&monitor);
-                        timers.update(*monitor);
+                        // A resumed monitor is due at once; for an edit, the early claim
+                        // round finds nothing new and costs one statement.
+                        if !monitor.paused {
+                            next_claim = Instant::now();
+                        }
+                        timers.update(Monitor::clone(&monitor));
                     }
-                    Some(Command::Removed(id)) => {
+                    Ok(Event::MonitorRemoved { id, .. }) => {
                         continuity.remove(id);
                         timers.remove(id);
                     }
-                    None => handles_open = false,
+                    Err(RecvError::Lagged(missed)) => tracing::warn!(
+                        missed,
+                        "the scheduler fell behind the event stream; claimed checks of changed \
+                         monitors may run once with their old settings"
+                    ),
+                    Err(RecvError::Closed) => events_open = false,
                 },
                 () = tokio::time::sleep_until(wake_at) => {}
             }
@@ -198,7 +171,7 @@ impl Scheduler {
     async fn claim(&self, timers: &mut Timers, continuity: &mut Continuity) {
         loop {
             let now = Utc::now();
-            let until = now + chrono::Duration::from_std(self.options.horizon).unwrap_or_default();
+            let until = now + crate::time::delta(self.options.horizon);
             match self
                 .store
                 .claim_due(now, until, self.options.claim_batch)

@@ -2,11 +2,12 @@
 //! the target saw has its result in the database after the process exits 0.
 
 use std::time::Duration;
+use tocsin::store::prelude::*;
 
 use serde_json::{Value, json};
 use tocsin::auth::UserId;
 use tocsin::monitor::MonitorId;
-use tocsin::store::{SqliteStore, Store};
+use tocsin::store::SqliteStore;
 use tokio::time::sleep;
 
 use crate::binary::Server;

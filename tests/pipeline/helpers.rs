@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tocsin::store::prelude::*;
 
 use chrono::{DateTime, Utc};
 use redis::aio::MultiplexedConnection;

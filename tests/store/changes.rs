@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tocsin::store::prelude::*;
 
 use tempfile::TempDir;
 use tocsin::monitor::Monitor;
-use tocsin::store::{MonitorChange, PostgresStore, SqliteStore, Store};
+use tocsin::store::{MonitorChange, PostgresStore, SqliteStore};
 use tokio::sync::mpsc::Receiver;
 
 use crate::proxy::Proxy;
@@ -161,4 +162,38 @@ async fn sqlite_has_no_changes_to_report() {
         .await
         .expect("opens");
     assert!(store.monitor_changes().is_none());
+}
+
+#[tokio::test]
+async fn a_store_does_not_hear_its_own_changes() {
+    let Some(db) = fresh_postgres().await else {
+        return;
+    };
+    let (writer, other) = (open(&db.url).await, open(&db.url).await);
+    let mut own = writer
+        .monitor_changes()
+        .expect("PostgreSQL reports changes");
+    let mine = owned_monitor(&writer, "o1").await;
+    let theirs = owned_monitor(&other, "o2").await;
+    // Each round the writer changes its monitor, then the other store changes another one;
+    // notifications arrive in commit order, so once the listener hears anything, it would
+    // have heard the writer's own change first.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let heard = loop {
+        for (store, m) in [(&writer, &mine), (&other, &theirs)] {
+            store
+                .update_monitor(m.owner, m.id, &m.spec)
+                .await
+                .expect("updates")
+                .expect("exists");
+        }
+        if let Ok(Some(reported)) = tokio::time::timeout(QUIET, own.recv()).await {
+            break reported;
+        }
+        assert!(Instant::now() < deadline, "never started listening");
+    };
+    assert_eq!(heard, change(&theirs));
+    while let Ok(Some(reported)) = tokio::time::timeout(QUIET, own.recv()).await {
+        assert_eq!(reported, change(&theirs), "only the other store's changes");
+    }
 }

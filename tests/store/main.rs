@@ -17,6 +17,7 @@ mod services;
 mod suite;
 
 use std::sync::Arc;
+use tocsin::store::prelude::*;
 
 use tempfile::TempDir;
 use tocsin::store::{PostgresStore, SqliteStore, Store};

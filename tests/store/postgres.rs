@@ -5,10 +5,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tocsin::store::prelude::*;
 
 use chrono::{DateTime, Days, Utc};
 use tocsin::check::FailureKind;
-use tocsin::store::{PostgresStore, Store, StoreError};
+use tocsin::store::{PostgresStore, StoreError};
 
 use crate::proxy::Proxy;
 use crate::results::{at, base, failed, ok, owned_monitor, records};

@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::json::JsonBody;
 use crate::api::views::{TokenView, UserView};
-use crate::api::{AppState, accounts};
 
 /// Credentials, for both registering and logging in.
 #[derive(Deserialize, ToSchema)]
@@ -39,7 +39,7 @@ async fn register(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Credentials>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    let user = accounts::register(&state, &body.email, body.password).await?;
+    let user = state.accounts.register(&body.email, body.password).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -50,6 +50,6 @@ async fn login(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Credentials>,
 ) -> Result<Json<TokenView>, ApiError> {
-    let issued = accounts::login(&state, &body.email, body.password).await?;
+    let issued = state.accounts.login(&body.email, body.password).await?;
     Ok(Json(issued.into()))
 }

@@ -52,7 +52,7 @@ async fn cluster(
     State(state): State<AppState>,
     CurrentUser(_user): CurrentUser,
 ) -> Result<Json<ClusterView>, ApiError> {
-    let since = Utc::now() - chrono::Duration::from_std(LIVE_FOR).unwrap_or_default();
+    let since = Utc::now() - crate::time::delta(LIVE_FOR);
     let instances = state
         .store
         .instances(since)

@@ -15,7 +15,7 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::api::json::JsonBody;
 use crate::api::v1::IdParam;
 use crate::api::views::MonitorView;
-use crate::monitor::{MonitorDraft, MonitorId, MonitorPatch, MonitorSpec};
+use crate::monitor::{MonitorDraft, MonitorPatch};
 
 /// The caller's monitors.
 #[derive(Serialize, ToSchema)]
@@ -42,12 +42,7 @@ async fn create(
     CurrentUser(user): CurrentUser,
     JsonBody(draft): JsonBody<MonitorDraft>,
 ) -> Result<(StatusCode, HeaderMap, Json<MonitorView>), ApiError> {
-    let spec = MonitorSpec::parse(draft, &state.rules)?;
-    let monitor = state
-        .store
-        .create_monitor(user, &spec, state.max_monitors_per_user)
-        .await?;
-    state.scheduler.wake();
+    let monitor = state.monitors.create(user, draft).await?;
     let mut headers = HeaderMap::new();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/monitors/{}", monitor.id.0)) {
         headers.insert(header::LOCATION, location);
@@ -62,7 +57,7 @@ async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<Json<MonitorList>, ApiError> {
-    let monitors = state.store.list_monitors(user).await?;
+    let monitors = state.monitors.list(user).await?;
     Ok(Json(MonitorList {
         monitors: monitors.into_iter().map(MonitorView::from).collect(),
     }))
@@ -77,12 +72,7 @@ async fn get(
     CurrentUser(user): CurrentUser,
     IdParam(id): IdParam,
 ) -> Result<Json<MonitorView>, ApiError> {
-    let monitor = state
-        .store
-        .get_monitor(user, id)
-        .await?
-        .ok_or_else(ApiError::monitor_not_found)?;
-    Ok(Json(monitor.into()))
+    Ok(Json(state.monitors.get(user, id).await?.into()))
 }
 
 /// Changes some settings; absent fields stay, `null` resets an optional one to its default.
@@ -95,19 +85,7 @@ async fn update(
     IdParam(id): IdParam,
     JsonBody(patch): JsonBody<MonitorPatch>,
 ) -> Result<Json<MonitorView>, ApiError> {
-    let current = state
-        .store
-        .get_monitor(user, id)
-        .await?
-        .ok_or_else(ApiError::monitor_not_found)?;
-    let spec = MonitorSpec::parse(patch.apply(current.spec.to_draft())?, &state.rules)?;
-    let monitor = state
-        .store
-        .update_monitor(user, id, &spec)
-        .await?
-        .ok_or_else(ApiError::monitor_not_found)?;
-    state.scheduler.changed(monitor.clone());
-    Ok(Json(monitor.into()))
+    Ok(Json(state.monitors.update(user, id, patch).await?.into()))
 }
 
 /// Deletes a monitor.
@@ -119,12 +97,8 @@ async fn delete(
     CurrentUser(user): CurrentUser,
     IdParam(id): IdParam,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.delete_monitor(user, id).await? {
-        state.scheduler.removed(id);
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::monitor_not_found())
-    }
+    state.monitors.delete(user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Suspends checks.
@@ -136,7 +110,9 @@ async fn pause(
     CurrentUser(user): CurrentUser,
     IdParam(id): IdParam,
 ) -> Result<Json<MonitorView>, ApiError> {
-    set_paused(&state, user, id, true).await
+    Ok(Json(
+        state.monitors.set_paused(user, id, true).await?.into(),
+    ))
 }
 
 /// Resumes checks.
@@ -148,24 +124,7 @@ async fn resume(
     CurrentUser(user): CurrentUser,
     IdParam(id): IdParam,
 ) -> Result<Json<MonitorView>, ApiError> {
-    set_paused(&state, user, id, false).await
-}
-
-async fn set_paused(
-    state: &AppState,
-    user: crate::auth::UserId,
-    id: MonitorId,
-    paused: bool,
-) -> Result<Json<MonitorView>, ApiError> {
-    let monitor = state
-        .store
-        .set_paused(user, id, paused)
-        .await?
-        .ok_or_else(ApiError::monitor_not_found)?;
-    // A pause drops the checks already claimed; a resume is due at once.
-    state.scheduler.changed(monitor.clone());
-    if !paused {
-        state.scheduler.wake();
-    }
-    Ok(Json(monitor.into()))
+    Ok(Json(
+        state.monitors.set_paused(user, id, false).await?.into(),
+    ))
 }

@@ -14,10 +14,10 @@ use crate::api::AppState;
 use crate::api::current_user::CurrentUser;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::views::{ResultView, StatsView};
-use crate::check::stats::{Stats, Window};
+use crate::check::stats::Window;
+use crate::service::monitors::MAX_RESULTS_PAGE as MAX_LIMIT;
 
 /// The most results one page may hold.
-pub const MAX_LIMIT: u32 = 1000;
 const DEFAULT_LIMIT: u32 = 100;
 
 /// A page of results, newest first.
@@ -94,17 +94,10 @@ async fn results(
                 })
         })
         .transpose()?;
-    let found = state
-        .store
-        .list_results(user, id, before, limit)
-        .await?
-        .ok_or_else(ApiError::monitor_not_found)?;
-    let next_before = (found.len() == limit as usize)
-        .then(|| found.last().map(|r| r.checked_at))
-        .flatten();
+    let page = state.monitors.results(user, id, before, limit).await?;
     Ok(Json(ResultPage {
-        results: found.iter().map(ResultView::from).collect(),
-        next_before,
+        results: page.results.iter().map(ResultView::from).collect(),
+        next_before: page.next_before,
     }))
 }
 
@@ -124,13 +117,5 @@ async fn stats(
         None => Window::Day,
         Some(raw) => raw.trim().parse::<Window>().map_err(ApiError::Validation)?,
     };
-    let from = Utc::now() - chrono::Duration::from_std(window.duration()).unwrap_or_default();
-    let data = state
-        .store
-        .window(user, id, from)
-        .await?
-        .ok_or_else(ApiError::monitor_not_found)?;
-    Ok(Json(
-        Stats::compute(window, &data.raw, &data.rollups).into(),
-    ))
+    Ok(Json(state.monitors.stats(user, id, window).await?.into()))
 }

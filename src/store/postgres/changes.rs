@@ -1,8 +1,9 @@
 //! Monitor changes across instances. The statements that edit, pause, resume or delete a
-//! monitor also `pg_notify` on [`CHANNEL`] with `"<owner>:<monitor>"`, in their own
+//! monitor also `pg_notify` on [`CHANNEL`] with `"<origin>:<owner>:<monitor>"`, in their own
 //! transaction, so PostgreSQL delivers the notification when (and only if) they commit.
-//! One dedicated connection per process `LISTEN`s and forwards what arrives: nothing is sent
-//! or polled while nothing changes.
+//! One dedicated connection per store `LISTEN`s and forwards what other stores sent (the
+//! origin is a random number per store): a process announces its own changes itself, and
+//! hearing them back would apply them twice. Nothing is sent or polled while nothing changes.
 //!
 //! The listening connection is not from the pool: it has to stay open and be read from all
 //! the time. When it is lost (a failover, a restart) it is opened again with the store's own
@@ -34,16 +35,19 @@ const MAX_RETRY: Duration = Duration::from_secs(5);
 /// server queues them meanwhile), it loses nothing.
 const QUEUE: usize = 256;
 
-/// The payload a change is sent with, the inverse of [`parse`], as SQL over a row of
-/// `monitors` (or a CTE returning its columns) named `row`.
-pub(super) fn notify_sql(row: &str) -> String {
-    format!("pg_notify('{CHANNEL}', {row}.user_id::text || ':' || {row}.id::text)")
+/// The payload a change by the store `origin` is sent with, the inverse of [`parse`], as
+/// SQL over a row of `monitors` (or a CTE returning its columns) named `row`. The origin is
+/// written into the statement (a number, so nothing to escape); a store's statements keep
+/// one text, so the statement cache still serves them.
+pub(super) fn notify_sql(row: &str, origin: u64) -> String {
+    format!("pg_notify('{CHANNEL}', '{origin}:' || {row}.user_id::text || ':' || {row}.id::text)")
 }
 
-/// Starts listening in a task of its own, which ends when the receiver is dropped.
-pub(super) fn spawn(config: Arc<Config>) -> mpsc::Receiver<MonitorChange> {
+/// Starts listening in a task of its own, which ends when the receiver is dropped; changes
+/// sent by `origin` (the listening store itself) are not reported.
+pub(super) fn spawn(config: Arc<Config>, origin: u64) -> mpsc::Receiver<MonitorChange> {
     let (sender, receiver) = mpsc::channel(QUEUE);
-    tokio::spawn(listen(config, sender));
+    tokio::spawn(listen(config, origin, sender));
     receiver
 }
 
@@ -57,7 +61,7 @@ enum Ended {
 
 /// Keeps one listening connection open until the receiver is dropped. A lost connection is
 /// logged once at warn; the attempts that follow only at debug until one succeeds.
-async fn listen(config: Arc<Config>, sender: mpsc::Sender<MonitorChange>) {
+async fn listen(config: Arc<Config>, origin: u64, sender: mpsc::Sender<MonitorChange>) {
     let mut retry = FIRST_RETRY;
     let mut lost = false;
     loop {
@@ -72,7 +76,7 @@ async fn listen(config: Arc<Config>, sender: mpsc::Sender<MonitorChange>) {
                 }
                 lost = false;
                 retry = FIRST_RETRY;
-                forward(client, connection, &sender).await
+                forward(client, connection, origin, &sender).await
             }
             Err(error) => Ended::Lost(error),
         };
@@ -127,6 +131,7 @@ async fn subscribe(config: &Config) -> Result<(Client, Connection<Socket, NoTlsS
 async fn forward(
     client: Client,
     mut connection: Connection<Socket, NoTlsStream>,
+    origin: u64,
     sender: &mpsc::Sender<MonitorChange>,
 ) -> Ended {
     // Held, not used: dropping the client would end the session.
@@ -139,7 +144,8 @@ async fn forward(
         match message {
             Some(Ok(AsyncMessage::Notification(notification))) => {
                 match parse(notification.payload()) {
-                    Some(change) => {
+                    Some((from, _)) if from == origin => {}
+                    Some((_, change)) => {
                         if sender.send(change).await.is_err() {
                             return Ended::Stopped;
                         }
@@ -158,13 +164,15 @@ async fn forward(
     }
 }
 
-/// `"<owner>:<monitor>"`, as [`notify_sql`] writes it.
-fn parse(payload: &str) -> Option<MonitorChange> {
-    let (owner, id) = payload.split_once(':')?;
-    Some(MonitorChange {
+/// `"<origin>:<owner>:<monitor>"`, as [`notify_sql`] writes it.
+fn parse(payload: &str) -> Option<(u64, MonitorChange)> {
+    let (origin, rest) = payload.split_once(':')?;
+    let (owner, id) = rest.split_once(':')?;
+    let change = MonitorChange {
         owner: UserId(owner.parse().ok()?),
         id: MonitorId(id.parse().ok()?),
-    })
+    };
+    Some((origin.parse().ok()?, change))
 }
 
 #[cfg(test)]
@@ -174,13 +182,18 @@ mod tests {
     #[test]
     fn payloads_parse_back_to_changes() {
         assert_eq!(
-            parse("7:42"),
-            Some(MonitorChange {
-                owner: UserId(7),
-                id: MonitorId(42)
-            })
+            parse("9:7:42"),
+            Some((
+                9,
+                MonitorChange {
+                    owner: UserId(7),
+                    id: MonitorId(42)
+                }
+            ))
         );
-        for bad in ["", "7", "7:", ":42", "7:x", "7:42:1", "a:b"] {
+        for bad in [
+            "", "7", "7:42", "9:7:", "9::42", "9:7:x", "9:7:42:1", "a:b:c", "x:7:42",
+        ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
     }

@@ -1,5 +1,9 @@
 //! SQL for the `instances` heartbeats and the job `leases`.
 
+use super::{PostgresStore, settle};
+use crate::store::ClusterStore;
+use async_trait::async_trait;
+
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Object;
 
@@ -96,4 +100,35 @@ pub(super) async fn lease(
         .await
         .map_err(pg)?;
     Ok(row.is_some())
+}
+
+#[async_trait]
+impl ClusterStore for PostgresStore {
+    async fn heartbeat(
+        &self,
+        beat: &Heartbeat,
+        forget_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let result = heartbeat(&client, beat, forget_before).await;
+        settle(client, result)
+    }
+
+    async fn instances(&self, since: DateTime<Utc>) -> Result<Vec<Heartbeat>, StoreError> {
+        let client = self.client().await?;
+        let result = instances(&client, since).await;
+        settle(client, result)
+    }
+
+    async fn lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let result = lease(&client, job, holder, now, until).await;
+        settle(client, result)
+    }
 }

@@ -1,5 +1,9 @@
 //! SQL for the `monitors` table.
 
+use super::{PostgresStore, settle};
+use crate::store::MonitorStore;
+use async_trait::async_trait;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -227,10 +231,11 @@ pub(super) async fn get_one(
 /// instance in the same statement (see [`changes`]); the extra column is not read.
 async fn updated(
     client: &Object,
+    origin: u64,
     update: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Option<Monitor>, StoreError> {
-    let notify = changes::notify_sql("m");
+    let notify = changes::notify_sql("m", origin);
     let sql = format!(
         "WITH m AS ({update} RETURNING *) \
          SELECT {COLUMNS}, {STATUS}, {notify} \
@@ -243,6 +248,7 @@ async fn updated(
 
 pub(super) async fn update(
     client: &Object,
+    origin: u64,
     owner: UserId,
     id: MonitorId,
     spec: &MonitorSpec,
@@ -252,11 +258,18 @@ pub(super) async fn update(
     let update = "UPDATE monitors SET name = $1, url = $2, method = $3, interval_seconds = $4, \
          timeout_ms = $5, expected_status = $6, keyword = $7, follow_redirects = $8, \
          headers = $9, body = $10, updated_at = $11 WHERE id = $12 AND user_id = $13";
-    updated(client, update, &values.then(&[&now, &id.0, &owner.0])).await
+    updated(
+        client,
+        origin,
+        update,
+        &values.then(&[&now, &id.0, &owner.0]),
+    )
+    .await
 }
 
 pub(super) async fn set_paused(
     client: &Object,
+    origin: u64,
     owner: UserId,
     id: MonitorId,
     paused: bool,
@@ -267,11 +280,12 @@ pub(super) async fn set_paused(
          next_check_at = CASE WHEN paused AND NOT $3 THEN $4 ELSE next_check_at END \
          WHERE id = $1 AND user_id = $2";
     let now = millis(Utc::now());
-    updated(client, update, &[&id.0, &owner.0, &paused, &now]).await
+    updated(client, origin, update, &[&id.0, &owner.0, &paused, &now]).await
 }
 
 pub(super) async fn delete(
     client: &mut Object,
+    origin: u64,
     owner: UserId,
     id: MonitorId,
 ) -> Result<bool, StoreError> {
@@ -281,7 +295,7 @@ pub(super) async fn delete(
     // Announced to every instance when the transaction commits (see [`changes`]).
     let sql = format!(
         "DELETE FROM monitors WHERE id = $1 AND user_id = $2 RETURNING {}",
-        changes::notify_sql("monitors")
+        changes::notify_sql("monitors", origin)
     );
     let monitor = tx.prepare_cached(&sql).await.map_err(pg)?;
     if tx
@@ -305,4 +319,62 @@ pub(super) async fn delete(
     tx.execute(&results, &[&id.0]).await.map_err(pg)?;
     tx.commit().await.map_err(pg)?;
     Ok(true)
+}
+
+#[async_trait]
+impl MonitorStore for PostgresStore {
+    async fn create_monitor(
+        &self,
+        owner: UserId,
+        spec: &MonitorSpec,
+        limit: u32,
+    ) -> Result<Monitor, StoreError> {
+        let mut client = self.client().await?;
+        let result = insert(&mut client, owner, spec, limit).await;
+        settle(client, result)
+    }
+
+    async fn list_monitors(&self, owner: UserId) -> Result<Vec<Monitor>, StoreError> {
+        let client = self.client().await?;
+        let result = list(&client, owner).await;
+        settle(client, result)
+    }
+
+    async fn get_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let client = self.client().await?;
+        let result = get_one(&client, owner, id).await;
+        settle(client, result)
+    }
+
+    async fn update_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        spec: &MonitorSpec,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let client = self.client().await?;
+        let result = update(&client, self.origin, owner, id, spec).await;
+        settle(client, result)
+    }
+
+    async fn set_paused(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        paused: bool,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let client = self.client().await?;
+        let result = set_paused(&client, self.origin, owner, id, paused).await;
+        settle(client, result)
+    }
+
+    async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let result = delete(&mut client, self.origin, owner, id).await;
+        settle(client, result)
+    }
 }

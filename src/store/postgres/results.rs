@@ -1,5 +1,9 @@
 //! Raw check results: writing batches, listing them, and reading a statistics window.
 
+use super::{PARTITION_ATTEMPTS, PostgresStore, settle};
+use crate::store::ResultStore;
+use async_trait::async_trait;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
@@ -306,4 +310,54 @@ fn read_result(row: &Row) -> Result<CheckResult, StoreError> {
         cert_expires_at: get(row, 10)?,
         failure,
     })
+}
+
+#[async_trait]
+impl ResultStore for PostgresStore {
+    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let columns = Columns::new(batch)?;
+        let mut client = self.client().await?;
+        let result = async {
+            let days = columns.days();
+            for _ in 0..PARTITION_ATTEMPTS {
+                self.partitions.ensure(&mut client, &days).await?;
+                if let Some(inserted) = insert(&mut client, &columns).await? {
+                    return Ok(inserted);
+                }
+                // Another instance's upkeep dropped a partition this one thought was there.
+                self.partitions.forget(&days);
+            }
+            Err(StoreError::Unavailable(
+                "result partitions keep disappearing under the insert".into(),
+            ))
+        }
+        .await;
+        settle(client, result)
+    }
+
+    async fn list_results(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<Option<Vec<StoredResult>>, StoreError> {
+        let mut client = self.client().await?;
+        let result = list(&mut client, owner, id, before, limit).await;
+        settle(client, result)
+    }
+
+    async fn window(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        from: DateTime<Utc>,
+    ) -> Result<Option<WindowData>, StoreError> {
+        let mut client = self.client().await?;
+        let result = window(&mut client, owner, id, from).await;
+        settle(client, result)
+    }
 }

@@ -2,6 +2,10 @@
 //! the roll-up mark moves past them; nothing is deleted row by row. Their partitions go
 //! whole in [`super::partitions`].
 
+use super::{PostgresStore, settle};
+use crate::store::RetentionStore;
+use async_trait::async_trait;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -106,4 +110,19 @@ pub(super) async fn prune_rollups(
     limit: u32,
 ) -> Result<usize, StoreError> {
     rollups::prune(client, cutoff, limit).await
+}
+
+#[async_trait]
+impl RetentionStore for PostgresStore {
+    async fn roll_up_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let result = roll_up_before(&mut client, cutoff, limit).await;
+        settle(client, result)
+    }
+
+    async fn prune_rollups(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
+        let client = self.client().await?;
+        let result = prune_rollups(&client, cutoff, limit).await;
+        settle(client, result)
+    }
 }

@@ -1,5 +1,9 @@
 //! Handing due monitors to schedulers: claims move a monitor's next due time along its grid.
 
+use super::{PostgresStore, millis, settle};
+use crate::store::ScheduleStore;
+use async_trait::async_trait;
+
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Object;
 
@@ -86,4 +90,27 @@ pub(super) async fn release_claims(
             .map_err(pg)?;
     }
     tx.commit().await.map_err(pg)
+}
+
+#[async_trait]
+impl ScheduleStore for PostgresStore {
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let client = self.client().await?;
+        let result = claim_due(&client, millis(now), millis(until), limit).await;
+        settle(client, result)
+    }
+
+    async fn release_claims(&self, claims: &[Claim]) -> Result<(), StoreError> {
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let mut client = self.client().await?;
+        let result = release_claims(&mut client, claims).await;
+        settle(client, result)
+    }
 }

@@ -1,5 +1,9 @@
 //! SQL for the `users` and `settings` tables.
 
+use super::{PostgresStore, settle};
+use crate::store::AccountStore;
+use async_trait::async_trait;
+
 use chrono::Utc;
 use deadpool_postgres::Object;
 
@@ -73,4 +77,19 @@ pub(super) async fn credentials(
         },
         password_hash: get(&row, 2)?,
     }))
+}
+
+#[async_trait]
+impl AccountStore for PostgresStore {
+    async fn create_user(&self, email: &Email, password_hash: &str) -> Result<User, StoreError> {
+        let client = self.client().await?;
+        let result = insert(&client, email, password_hash).await;
+        settle(client, result)
+    }
+
+    async fn user_credentials(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError> {
+        let client = self.client().await?;
+        let result = credentials(&client, email).await;
+        settle(client, result)
+    }
 }

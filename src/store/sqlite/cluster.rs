@@ -1,5 +1,9 @@
 //! SQL for the `instances` heartbeats and the job `leases`.
 
+use super::SqliteStore;
+use crate::store::ClusterStore;
+use async_trait::async_trait;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Transaction};
 
@@ -89,4 +93,33 @@ pub(super) fn lease(
         .query((job, holder, to_millis(now), to_millis(until)))
         .map_err(backend)?;
     Ok(rows.next().map_err(backend)?.is_some())
+}
+
+#[async_trait]
+impl ClusterStore for SqliteStore {
+    async fn heartbeat(
+        &self,
+        beat: &Heartbeat,
+        forget_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let beat = beat.clone();
+        self.write(move |tx| heartbeat(tx, &beat, forget_before))
+            .await
+    }
+
+    async fn instances(&self, since: DateTime<Utc>) -> Result<Vec<Heartbeat>, StoreError> {
+        self.run(move |conn| instances(conn, since)).await
+    }
+
+    async fn lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        self.write(move |tx| lease(tx, &job, &holder, now, until))
+            .await
+    }
 }

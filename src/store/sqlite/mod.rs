@@ -17,12 +17,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-use chrono::{DateTime, Utc};
-
-use super::{Claim, Heartbeat, Store, StoreError, StoredResult, User, UserCredentials, WindowData};
-use crate::auth::{Email, UserId};
-use crate::check::CheckRecord;
-use crate::monitor::{Monitor, MonitorId, MonitorSpec};
+use super::{LifecycleStore, StoreError};
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -128,8 +123,24 @@ fn backend(error: rusqlite::Error) -> StoreError {
     }
 }
 
+/// `Connection::query_row` through the statement cache: it would otherwise parse and plan
+/// the SQL on every call.
+fn query_row<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, read)
+}
+
+/// `query_row` that maps "no row" to `None`.
+fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>, StoreError> {
+    result.optional().map_err(backend)
+}
+
 #[async_trait]
-impl Store for SqliteStore {
+impl LifecycleStore for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         self.pool
             .write(|conn| {
@@ -161,157 +172,4 @@ impl Store for SqliteStore {
         })
         .await
     }
-
-    async fn create_user(&self, email: &Email, password_hash: &str) -> Result<User, StoreError> {
-        let (email, hash) = (email.clone(), password_hash.to_owned());
-        self.write(move |tx| users::insert(tx, email, &hash)).await
-    }
-
-    async fn user_credentials(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError> {
-        let email = email.clone();
-        self.run(move |conn| users::credentials(conn, email.clone()))
-            .await
-    }
-
-    async fn create_monitor(
-        &self,
-        owner: UserId,
-        spec: &MonitorSpec,
-        limit: u32,
-    ) -> Result<Monitor, StoreError> {
-        let spec = spec.clone();
-        self.write(move |tx| monitors::insert(tx, owner, &spec, limit))
-            .await
-    }
-
-    async fn list_monitors(&self, owner: UserId) -> Result<Vec<Monitor>, StoreError> {
-        self.run(move |conn| monitors::list(conn, owner)).await
-    }
-
-    async fn get_monitor(
-        &self,
-        owner: UserId,
-        id: MonitorId,
-    ) -> Result<Option<Monitor>, StoreError> {
-        self.run(move |conn| monitors::get(conn, owner, id)).await
-    }
-
-    async fn update_monitor(
-        &self,
-        owner: UserId,
-        id: MonitorId,
-        spec: &MonitorSpec,
-    ) -> Result<Option<Monitor>, StoreError> {
-        let spec = spec.clone();
-        self.write(move |tx| monitors::update(tx, owner, id, &spec))
-            .await
-    }
-
-    async fn set_paused(
-        &self,
-        owner: UserId,
-        id: MonitorId,
-        paused: bool,
-    ) -> Result<Option<Monitor>, StoreError> {
-        self.write(move |tx| monitors::set_paused(tx, owner, id, paused))
-            .await
-    }
-
-    async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
-        self.write(move |tx| monitors::delete(tx, owner, id)).await
-    }
-
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Claim>, StoreError> {
-        self.write(move |tx| scheduling::claim_due(tx, now, until, limit))
-            .await
-    }
-
-    async fn release_claims(&self, claims: &[Claim]) -> Result<(), StoreError> {
-        let claims = claims.to_vec();
-        self.write(move |tx| scheduling::release_claims(tx, &claims))
-            .await
-    }
-
-    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError> {
-        let batch = batch.to_vec();
-        self.write(move |tx| results::insert(tx, &batch)).await
-    }
-
-    async fn list_results(
-        &self,
-        owner: UserId,
-        id: MonitorId,
-        before: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> Result<Option<Vec<StoredResult>>, StoreError> {
-        self.run(move |conn| results::list(conn, owner, id, before, limit))
-            .await
-    }
-
-    async fn window(
-        &self,
-        owner: UserId,
-        id: MonitorId,
-        from: DateTime<Utc>,
-    ) -> Result<Option<WindowData>, StoreError> {
-        self.run(move |conn| results::window(conn, owner, id, from))
-            .await
-    }
-
-    async fn roll_up_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
-        self.write(move |tx| retention::roll_up_before(tx, cutoff, limit))
-            .await
-    }
-
-    async fn prune_rollups(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
-        self.write(move |tx| retention::prune_rollups(tx, cutoff, limit))
-            .await
-    }
-
-    async fn heartbeat(
-        &self,
-        beat: &Heartbeat,
-        forget_before: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let beat = beat.clone();
-        self.write(move |tx| cluster::heartbeat(tx, &beat, forget_before))
-            .await
-    }
-
-    async fn instances(&self, since: DateTime<Utc>) -> Result<Vec<Heartbeat>, StoreError> {
-        self.run(move |conn| cluster::instances(conn, since)).await
-    }
-
-    async fn lease(
-        &self,
-        job: &str,
-        holder: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let (job, holder) = (job.to_owned(), holder.to_owned());
-        self.write(move |tx| cluster::lease(tx, &job, &holder, now, until))
-            .await
-    }
-}
-
-/// `Connection::query_row` through the statement cache: it would otherwise parse and plan
-/// the SQL on every call.
-fn query_row<T, P: rusqlite::Params>(
-    conn: &Connection,
-    sql: &str,
-    params: P,
-    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
-    conn.prepare_cached(sql)?.query_row(params, read)
-}
-
-/// `query_row` that maps "no row" to `None`.
-fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>, StoreError> {
-    result.optional().map_err(backend)
 }

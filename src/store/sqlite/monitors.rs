@@ -1,5 +1,9 @@
 //! SQL for the `monitors` table.
 
+use super::SqliteStore;
+use crate::store::MonitorStore;
+use async_trait::async_trait;
+
 use std::collections::BTreeMap;
 
 use chrono::Utc;
@@ -302,4 +306,53 @@ pub(super) fn set_paused(
         read_row,
     ))?;
     row.map(MonitorRow::into_monitor).transpose()
+}
+
+#[async_trait]
+impl MonitorStore for SqliteStore {
+    async fn create_monitor(
+        &self,
+        owner: UserId,
+        spec: &MonitorSpec,
+        limit: u32,
+    ) -> Result<Monitor, StoreError> {
+        let spec = spec.clone();
+        self.write(move |tx| insert(tx, owner, &spec, limit)).await
+    }
+
+    async fn list_monitors(&self, owner: UserId) -> Result<Vec<Monitor>, StoreError> {
+        self.run(move |conn| list(conn, owner)).await
+    }
+
+    async fn get_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+    ) -> Result<Option<Monitor>, StoreError> {
+        self.run(move |conn| get(conn, owner, id)).await
+    }
+
+    async fn update_monitor(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        spec: &MonitorSpec,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let spec = spec.clone();
+        self.write(move |tx| update(tx, owner, id, &spec)).await
+    }
+
+    async fn set_paused(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        paused: bool,
+    ) -> Result<Option<Monitor>, StoreError> {
+        self.write(move |tx| set_paused(tx, owner, id, paused))
+            .await
+    }
+
+    async fn delete_monitor(&self, owner: UserId, id: MonitorId) -> Result<bool, StoreError> {
+        self.write(move |tx| delete(tx, owner, id)).await
+    }
 }

@@ -1,5 +1,9 @@
 //! Raw check results: writing batches, listing them, and reading a statistics window.
 
+use super::SqliteStore;
+use crate::store::ResultStore;
+use async_trait::async_trait;
+
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -201,5 +205,33 @@ impl ResultRow {
             cert_expires_at: self.cert_expires_at.map(from_millis).transpose()?,
             failure,
         })
+    }
+}
+
+#[async_trait]
+impl ResultStore for SqliteStore {
+    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+        let batch = batch.to_vec();
+        self.write(move |tx| insert(tx, &batch)).await
+    }
+
+    async fn list_results(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<Option<Vec<StoredResult>>, StoreError> {
+        self.run(move |conn| list(conn, owner, id, before, limit))
+            .await
+    }
+
+    async fn window(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        from: DateTime<Utc>,
+    ) -> Result<Option<WindowData>, StoreError> {
+        self.run(move |conn| window(conn, owner, id, from)).await
     }
 }

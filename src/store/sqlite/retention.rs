@@ -1,5 +1,9 @@
 //! Retention: raw results older than the cutoff become hourly rollups, and old rollups go.
 
+use super::SqliteStore;
+use crate::store::RetentionStore;
+use async_trait::async_trait;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -185,6 +189,18 @@ impl SummaryRow {
             latency_max: duration(max)?,
             histogram: parse_histogram(&self.histogram)?,
         })
+    }
+}
+
+#[async_trait]
+impl RetentionStore for SqliteStore {
+    async fn roll_up_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
+        self.write(move |tx| roll_up_before(tx, cutoff, limit))
+            .await
+    }
+
+    async fn prune_rollups(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
+        self.write(move |tx| prune_rollups(tx, cutoff, limit)).await
     }
 }
 

@@ -1,5 +1,9 @@
 //! Handing due monitors to schedulers: claims move a monitor's next due time along its grid.
 
+use super::SqliteStore;
+use crate::store::ScheduleStore;
+use async_trait::async_trait;
+
 use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 
@@ -82,4 +86,21 @@ pub(super) fn release_claims(tx: &Transaction<'_>, claims: &[Claim]) -> Result<(
 
 fn interval_ms(seconds: u32) -> i64 {
     i64::from(seconds) * 1000
+}
+
+#[async_trait]
+impl ScheduleStore for SqliteStore {
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Claim>, StoreError> {
+        self.write(move |tx| claim_due(tx, now, until, limit)).await
+    }
+
+    async fn release_claims(&self, claims: &[Claim]) -> Result<(), StoreError> {
+        let claims = claims.to_vec();
+        self.write(move |tx| release_claims(tx, &claims)).await
+    }
 }

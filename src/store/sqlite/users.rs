@@ -1,5 +1,9 @@
 //! SQL for the `users` table.
 
+use super::SqliteStore;
+use crate::store::AccountStore;
+use async_trait::async_trait;
+
 use chrono::Utc;
 use rusqlite::{Connection, ErrorCode, Row, Transaction};
 
@@ -54,4 +58,17 @@ pub(super) fn credentials(
         })
     })
     .transpose()
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn create_user(&self, email: &Email, password_hash: &str) -> Result<User, StoreError> {
+        let (email, hash) = (email.clone(), password_hash.to_owned());
+        self.write(move |tx| insert(tx, email, &hash)).await
+    }
+
+    async fn user_credentials(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError> {
+        let email = email.clone();
+        self.run(move |conn| credentials(conn, email.clone())).await
+    }
 }

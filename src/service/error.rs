@@ -1,0 +1,25 @@
+//! What a use case can fail with; the transports map each case to their own answer.
+
+use crate::auth::AuthError;
+use crate::monitor::MonitorError;
+use crate::store::StoreError;
+
+/// Why a use case did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Credentials, a password rule or a token.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A monitor description breaks a rule.
+    #[error(transparent)]
+    Monitor(#[from] MonitorError),
+    /// A value other than a monitor's fields breaks a rule; the message names it.
+    #[error("{0}")]
+    Invalid(String),
+    /// The thing does not exist or is not the caller's; the payload says what (`monitor`).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The store failed or refused (a conflict, a limit).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

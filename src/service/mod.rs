@@ -1,0 +1,15 @@
+//! The use cases, in one place that every transport calls: the JSON API, the web pages and
+//! the command line parse their input, call a service here and present the answer. A
+//! service checks the rules, talks to the store and announces what happened on the
+//! [`EventBus`], which the scheduler, the change feed, alerting and live pages follow; so no
+//! handler has to remember to tell anyone.
+
+mod accounts;
+mod error;
+pub mod events;
+pub mod monitors;
+
+pub use accounts::Accounts;
+pub use error::ServiceError;
+pub use events::{Event, EventBus};
+pub use monitors::{Monitors, ResultPage};

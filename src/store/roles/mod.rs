@@ -1,0 +1,19 @@
+//! The store's roles: one trait per concern, each implemented by both backends, so a caller
+//! names (and imports) only the part of the store it uses, and a new concern adds a trait
+//! rather than growing one long one. [`super::Store`] is every role at once.
+
+mod accounts;
+mod cluster;
+mod lifecycle;
+mod monitors;
+mod results;
+mod retention;
+mod scheduling;
+
+pub use accounts::{AccountStore, User, UserCredentials};
+pub use cluster::{ClusterStore, Heartbeat};
+pub use lifecycle::{LifecycleStore, MonitorChange};
+pub use monitors::MonitorStore;
+pub use results::{ResultStore, StoredResult, WindowData};
+pub use retention::RetentionStore;
+pub use scheduling::{Claim, ScheduleStore};
