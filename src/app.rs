@@ -91,6 +91,8 @@ impl App {
                 store.clone(),
                 PasswordHasher::default(),
                 Arc::new(TokenKeys::new(&secret, settings.jwt_ttl)),
+                settings.registration,
+                events.clone(),
             ),
             monitors: Monitors::new(
                 store.clone(),

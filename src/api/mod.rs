@@ -114,6 +114,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(seed::url_router())
         .nest("/api/v1", v1::monitors_router())
         .nest("/api/v1", v1::cluster_router())
+        .nest("/api/v1", v1::me_router())
         .merge(health::router());
     let doc = routes.get_openapi_mut();
     doc.info.title = "tocsin".into();

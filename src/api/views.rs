@@ -41,6 +41,8 @@ pub struct UserView {
     /// When the account was made.
     #[serde(serialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
+    /// Whether it administers the instance (the first account does).
+    pub admin: bool,
 }
 
 impl From<User> for UserView {
@@ -49,6 +51,7 @@ impl From<User> for UserView {
             id: user.id.0,
             email: user.email.as_str().to_owned(),
             created_at: user.created_at,
+            admin: user.admin,
         }
     }
 }
