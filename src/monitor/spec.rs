@@ -38,6 +38,7 @@ pub struct MonitorDraft {
     /// A label; defaults to the URL's host.
     pub name: Option<String>,
     /// The http(s) URL to check.
+    #[schema(format = "uri", min_length = 1, max_length = 2048)]
     pub url: String,
     /// HTTP method, default `GET`.
     pub method: Option<String>,
@@ -193,7 +194,8 @@ impl MonitorSpec {
         }
         let name = match draft.name {
             Some(name) => bounded_text("name", name.trim(), MAX_NAME_CHARS)?,
-            None => target.host().to_owned(),
+            // A host name can be longer than a name may be (253 against 200).
+            None => target.host().chars().take(MAX_NAME_CHARS).collect(),
         };
         let keyword = draft
             .keyword

@@ -49,6 +49,13 @@ impl Target {
                 url.scheme()
             )));
         }
+        // Normalising can lengthen a URL (percent-encoding, punycode): the stored form must
+        // fit too, or it could not be read back.
+        if url.as_str().len() > MAX_URL_LEN {
+            return Err(invalid(format!(
+                "must be at most {MAX_URL_LEN} characters once normalised"
+            )));
+        }
         if url.port() == Some(0) {
             return Err(invalid(
                 "port 0 cannot be connected to: give a port from 1 to 65535",
@@ -175,6 +182,11 @@ mod tests {
         assert!(msg("http://127.1/").contains("loopback"));
         assert!(msg("ftp://example.com/").starts_with("url:"));
         assert!(msg("http://example.com:0/").contains("port 0"));
+        let spaces = format!("https://e.com/{}", " ".repeat(1000));
+        assert!(
+            msg(&spaces).contains("once normalised"),
+            "each space becomes %20"
+        );
     }
 
     #[test]
