@@ -100,6 +100,10 @@ pub struct MonitorView {
     pub headers: BTreeMap<String, String>,
     /// Request body.
     pub body: Option<String>,
+    /// Authorities (PEM) trusted for this monitor besides the web's.
+    pub tls_ca_pem: Option<String>,
+    /// Whether any certificate is accepted (its expiry is still recorded).
+    pub tls_skip_verify: bool,
     /// Whether checks are suspended.
     pub paused: bool,
     /// When it was created.
@@ -154,6 +158,8 @@ impl From<Monitor> for MonitorView {
             follow_redirects: spec.follow_redirects(),
             headers: spec.headers().as_map().clone(),
             body: spec.body().map(str::to_owned),
+            tls_ca_pem: spec.tls_ca_pem().map(str::to_owned),
+            tls_skip_verify: spec.tls_skip_verify(),
             paused: m.paused,
             created_at: m.created_at,
             updated_at: m.updated_at,

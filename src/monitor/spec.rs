@@ -57,6 +57,11 @@ pub struct MonitorDraft {
     pub headers: Option<BTreeMap<String, String>>,
     /// Request body, sent as is.
     pub body: Option<String>,
+    /// Certificate authorities (PEM) to trust for this monitor besides the web's, e.g. a
+    /// private CA.
+    pub tls_ca_pem: Option<String>,
+    /// Accept any certificate (its expiry is still recorded); default false.
+    pub tls_skip_verify: Option<bool>,
 }
 
 /// A partial update: absent fields stay, `null` resets an optional field to its default.
@@ -93,6 +98,12 @@ pub struct MonitorPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     body: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    tls_ca_pem: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<bool>)]
+    tls_skip_verify: Option<Option<bool>>,
 }
 
 /// Tells a present `null` (`Some(None)`) from an absent field (`None`, via `default`).
@@ -127,6 +138,8 @@ impl MonitorPatch {
         set(&mut draft.follow_redirects, self.follow_redirects);
         set(&mut draft.headers, self.headers);
         set(&mut draft.body, self.body);
+        set(&mut draft.tls_ca_pem, self.tls_ca_pem);
+        set(&mut draft.tls_skip_verify, self.tls_skip_verify);
         Ok(draft)
     }
 }
@@ -144,6 +157,8 @@ pub struct MonitorSpec {
     follow_redirects: bool,
     headers: Headers,
     body: Option<String>,
+    tls_ca_pem: Option<String>,
+    tls_skip_verify: bool,
 }
 
 const MAX_NAME_CHARS: usize = 200;
@@ -229,6 +244,8 @@ impl MonitorSpec {
             follow_redirects: draft.follow_redirects.unwrap_or(true),
             headers: Headers::parse(with_basic(draft.headers.unwrap_or_default(), basic)?)?,
             body: draft.body,
+            tls_ca_pem: draft.tls_ca_pem.map(ca_pem).transpose()?,
+            tls_skip_verify: draft.tls_skip_verify.unwrap_or(false),
             target,
         })
     }
@@ -247,6 +264,8 @@ impl MonitorSpec {
             follow_redirects: Some(self.follow_redirects),
             headers: Some(self.headers.as_map().clone()),
             body: self.body.clone(),
+            tls_ca_pem: self.tls_ca_pem.clone(),
+            tls_skip_verify: Some(self.tls_skip_verify),
         }
     }
 
@@ -295,6 +314,38 @@ impl MonitorSpec {
     pub fn body(&self) -> Option<&str> {
         self.body.as_deref()
     }
+    /// Authorities (PEM) trusted for this monitor besides the web's.
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.tls_ca_pem.as_deref()
+    }
+    /// Whether any certificate is accepted.
+    pub fn tls_skip_verify(&self) -> bool {
+        self.tls_skip_verify
+    }
+}
+
+/// A PEM bundle of at least one certificate, each a well-formed X.509 certificate.
+fn ca_pem(pem: String) -> Result<String, MonitorError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    let invalid = |why: String| MonitorError::invalid("tls_ca_pem", why);
+    if pem.len() > MAX_BODY_BYTES {
+        return Err(invalid(format!("must be at most {MAX_BODY_BYTES} bytes")));
+    }
+    let mut count = 0;
+    for (i, cert) in CertificateDer::pem_slice_iter(pem.as_bytes()).enumerate() {
+        let cert = cert.map_err(|e| invalid(format!("certificate #{}: {e}", i + 1)))?;
+        x509_parser::parse_x509_certificate(cert.as_ref())
+            .map_err(|e| invalid(format!("certificate #{} is not X.509: {e}", i + 1)))?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err(invalid(
+            "holds no certificate: paste -----BEGIN CERTIFICATE----- blocks".into(),
+        ));
+    }
+    Ok(pem)
 }
 
 /// `headers` with the URL's credentials as their `Authorization`, unless they set one too.

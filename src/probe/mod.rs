@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rustls::ClientConfig;
 use rustls::pki_types::CertificateDer;
 
 use crate::check::{CheckResult, Failure, FailureKind, Phases};
@@ -50,7 +49,9 @@ pub struct Probe {
 struct Inner {
     options: ProbeOptions,
     // A bad extra root must not stop the service, so it surfaces as a `tls` failure per check.
-    tls: Result<Arc<ClientConfig>, String>,
+    tls: tls::Config,
+    /// For monitors with `tls_skip_verify`.
+    tls_unverified: tls::Config,
 }
 
 /// What a check has learnt so far; kept outside the timed future so a timeout keeps it.
@@ -64,9 +65,14 @@ struct Progress {
 impl Probe {
     /// A probe with these options.
     pub fn new(options: ProbeOptions) -> Self {
-        let tls = tls::client_config(&options.extra_roots);
+        let tls = tls::client_config(&options.extra_roots, None, false);
+        let tls_unverified = tls::client_config(&options.extra_roots, None, true);
         Self {
-            inner: Arc::new(Inner { options, tls }),
+            inner: Arc::new(Inner {
+                options,
+                tls,
+                tls_unverified,
+            }),
         }
     }
 
@@ -111,7 +117,23 @@ impl Probe {
         let mut body = spec.body();
         let mut user_headers = UserHeaders::for_url(spec.target().url());
         let mut redirects = 0;
+        // A monitor's own trust (its authorities, or none checked) is built once per check,
+        // and like its headers, holds on its own origin only.
+        let own_tls = match (spec.tls_skip_verify(), spec.tls_ca_pem()) {
+            (true, _) => None,
+            (false, Some(pem)) => Some(tls::client_config(
+                &self.inner.options.extra_roots,
+                Some(pem),
+                false,
+            )),
+            (false, None) => None,
+        };
         loop {
+            let tls = match (user_headers.allowed(), spec.tls_skip_verify(), &own_tls) {
+                (true, true, _) => &self.inner.tls_unverified,
+                (true, false, Some(own)) => own,
+                _ => &self.inner.tls,
+            };
             let headers = if user_headers.allowed() {
                 spec.headers()
                     .as_map()
@@ -127,7 +149,7 @@ impl Probe {
                 headers,
                 body,
             };
-            let mut exchange = self.hop(&outgoing, progress).await?;
+            let mut exchange = self.hop(&outgoing, tls, progress).await?;
             let status = exchange.response.status();
             progress.status_code = Some(status.as_u16());
 
@@ -192,13 +214,14 @@ impl Probe {
     async fn hop(
         &self,
         outgoing: &Outgoing<'_>,
+        tls: &tls::Config,
         progress: &mut Progress,
     ) -> Result<Exchange, Failure> {
         progress.cert_expires_at = None;
         let phases = &mut progress.phases;
         let tcp = connect::connect(outgoing.url, &self.inner.options, phases).await?;
         if outgoing.url.scheme() == "https" {
-            let secured = tls::handshake(&self.inner.tls, outgoing.url, tcp, phases).await?;
+            let secured = tls::handshake(tls, outgoing.url, tcp, phases).await?;
             progress.cert_expires_at = secured.cert_expires_at;
             exchange::send(secured.stream, outgoing, &mut progress.phases).await
         } else {

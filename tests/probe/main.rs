@@ -6,6 +6,7 @@ mod cli;
 mod guard;
 mod redirects;
 mod target;
+mod tls;
 
 use std::collections::BTreeMap;
 

@@ -150,6 +150,13 @@ pub async fn monitors_round_trip_every_field(store: S) {
             ("Accept".into(), "*/*".into()),
         ])),
         body: Some("{\"a\":1}".into()),
+        tls_ca_pem: Some(
+            rcgen::generate_simple_self_signed(vec!["ca.example".into()])
+                .expect("certificate")
+                .cert
+                .pem(),
+        ),
+        tls_skip_verify: Some(true),
     };
     let full = MonitorSpec::parse(draft, &RULES).expect("valid");
     let created = store

@@ -24,7 +24,7 @@ use crate::store::values::{duration, status_code};
 /// `monitor_status` shares a name with these, so they need no table name.
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
                        expected_status, keyword, follow_redirects, headers, body, paused, \
-                       created_at, updated_at";
+                       created_at, updated_at, tls_ca_pem, tls_skip_verify";
 
 /// The last check's columns, after [`COLUMNS`], from `monitor_status` joined as `s`.
 pub(super) const STATUS: &str = "s.checked_at, s.ok, s.status_code, s.latency_us";
@@ -56,6 +56,8 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
         follow_redirects: get(row, 9)?,
         headers: Some(headers),
         body: get(row, 11)?,
+        tls_ca_pem: get(row, 15)?,
+        tls_skip_verify: get(row, 16)?,
     };
     let spec = MonitorSpec::parse(draft, &Rules::STORED).map_err(|e| corrupt(e.to_string()))?;
     Ok(Monitor {
@@ -65,7 +67,7 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
         paused: get(row, 12)?,
         created_at: get(row, 13)?,
         updated_at: get(row, 14)?,
-        last_check: last_check(row, 15)?,
+        last_check: last_check(row, 17)?,
     })
 }
 
@@ -87,7 +89,7 @@ fn last_check(row: &Row, at: usize) -> Result<Option<LastCheck>, StoreError> {
     }
 }
 
-/// A spec's column values, bound as `$1`..`$10` by both INSERT and UPDATE.
+/// A spec's column values, bound as `$1`..`$12` by both INSERT and UPDATE.
 struct SpecValues<'a> {
     name: &'a str,
     url: &'a str,
@@ -99,6 +101,8 @@ struct SpecValues<'a> {
     follow_redirects: bool,
     headers: serde_json::Value,
     body: Option<&'a str>,
+    tls_ca_pem: Option<&'a str>,
+    tls_skip_verify: bool,
 }
 
 impl<'a> SpecValues<'a> {
@@ -118,10 +122,12 @@ impl<'a> SpecValues<'a> {
             headers: serde_json::to_value(spec.headers().as_map())
                 .map_err(|e| StoreError::Backend(e.to_string()))?,
             body: spec.body(),
+            tls_ca_pem: spec.tls_ca_pem(),
+            tls_skip_verify: spec.tls_skip_verify(),
         })
     }
 
-    /// The ten values, then the statement's own parameters from `$11` on.
+    /// The twelve values, then the statement's own parameters from `$13` on.
     fn then<'b>(&'b self, extra: &[&'b (dyn ToSql + Sync)]) -> Params<'b> {
         let mut values: Params<'b> = vec![
             &self.name,
@@ -134,6 +140,8 @@ impl<'a> SpecValues<'a> {
             &self.follow_redirects,
             &self.headers,
             &self.body,
+            &self.tls_ca_pem,
+            &self.tls_skip_verify,
         ];
         values.extend_from_slice(extra);
         values
@@ -183,8 +191,9 @@ pub(super) async fn insert(
     // Due at once; and never checked, since ids are never reused (no status row to read).
     let sql = format!(
         "INSERT INTO monitors (name, url, method, interval_seconds, timeout_ms, expected_status, \
-         keyword, follow_redirects, headers, body, user_id, created_at, updated_at, paused, \
-         next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, false, $12) \
+         keyword, follow_redirects, headers, body, tls_ca_pem, tls_skip_verify, user_id, \
+         created_at, updated_at, paused, next_check_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, false, $14) \
          RETURNING {COLUMNS}, NULL::timestamptz, NULL::boolean, NULL::integer, NULL::bigint"
     );
     let stmt = tx.prepare_cached(&sql).await.map_err(pg)?;
@@ -257,7 +266,8 @@ pub(super) async fn update(
     let now = millis(Utc::now());
     let update = "UPDATE monitors SET name = $1, url = $2, method = $3, interval_seconds = $4, \
          timeout_ms = $5, expected_status = $6, keyword = $7, follow_redirects = $8, \
-         headers = $9, body = $10, updated_at = $11 WHERE id = $12 AND user_id = $13";
+         headers = $9, body = $10, tls_ca_pem = $11, tls_skip_verify = $12, updated_at = $13 \
+         WHERE id = $14 AND user_id = $15";
     updated(
         client,
         origin,

@@ -54,7 +54,7 @@ pub(super) async fn claim_due(
         .map(|row| {
             Ok(Claim {
                 monitor: read_row(row)?,
-                due: get(row, 19)?,
+                due: get(row, 21)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

@@ -20,7 +20,7 @@ use crate::store::{StoreError, from_millis, to_millis};
 /// The monitor's own columns, in the order [`read_row`] reads them.
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
                        expected_status, keyword, follow_redirects, headers, body, paused, \
-                       created_at, updated_at";
+                       created_at, updated_at, tls_ca_pem, tls_skip_verify";
 
 /// The last check's columns for a SELECT from [`FROM_JOINED`], after [`COLUMNS`].
 const STATUS_JOINED: &str = "monitor_status.checked_at, monitor_status.ok, \
@@ -73,16 +73,18 @@ pub(super) fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
             follow_redirects: row.get(9)?,
             headers: None,
             body: row.get(11)?,
+            tls_ca_pem: row.get(15)?,
+            tls_skip_verify: row.get(16)?,
         },
         headers: row.get(10)?,
         paused: row.get(12)?,
         created_at: row.get(13)?,
         updated_at: row.get(14)?,
         status: StatusRow {
-            checked_at: row.get(15)?,
-            ok: row.get(16)?,
-            status_code: row.get(17)?,
-            latency_us: row.get(18)?,
+            checked_at: row.get(17)?,
+            ok: row.get(18)?,
+            status_code: row.get(19)?,
+            latency_us: row.get(20)?,
         },
     })
 }
@@ -123,7 +125,7 @@ impl MonitorRow {
     }
 }
 
-/// A spec's column values, bound as `?1`..`?10` by both INSERT and UPDATE.
+/// A spec's column values, bound as `?1`..`?12` by both INSERT and UPDATE.
 struct SpecValues<'a> {
     name: &'a str,
     url: &'a str,
@@ -135,6 +137,8 @@ struct SpecValues<'a> {
     follow_redirects: bool,
     headers: String,
     body: Option<&'a str>,
+    tls_ca_pem: Option<&'a str>,
+    tls_skip_verify: bool,
 }
 
 impl<'a> SpecValues<'a> {
@@ -151,10 +155,12 @@ impl<'a> SpecValues<'a> {
             headers: serde_json::to_string(spec.headers().as_map())
                 .map_err(|e| StoreError::Backend(e.to_string()))?,
             body: spec.body(),
+            tls_ca_pem: spec.tls_ca_pem(),
+            tls_skip_verify: spec.tls_skip_verify(),
         })
     }
 
-    /// The ten values, then the statement's own parameters from `?11` on.
+    /// The twelve values, then the statement's own parameters from `?13` on.
     fn then<'b>(&'b self, extra: &[&'b dyn ToSql]) -> Vec<&'b dyn ToSql> {
         let mut values: Vec<&dyn ToSql> = vec![
             &self.name,
@@ -167,6 +173,8 @@ impl<'a> SpecValues<'a> {
             &self.follow_redirects,
             &self.headers,
             &self.body,
+            &self.tls_ca_pem,
+            &self.tls_skip_verify,
         ];
         values.extend_from_slice(extra);
         values
@@ -197,8 +205,9 @@ pub(super) fn insert(
     // Due at once; and never checked, since ids are never reused (no status row to read).
     let sql = format!(
         "INSERT INTO monitors (name, url, method, interval_seconds, timeout_ms, expected_status, \
-         keyword, follow_redirects, headers, body, user_id, created_at, updated_at, paused, \
-         next_check_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 0, ?12) \
+         keyword, follow_redirects, headers, body, tls_ca_pem, tls_skip_verify, user_id, \
+         created_at, updated_at, paused, next_check_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 0, ?14) \
          RETURNING {COLUMNS}, NULL, NULL, NULL, NULL"
     );
     let values = SpecValues::new(spec)?;
@@ -272,7 +281,8 @@ pub(super) fn update(
     let sql = format!(
         "UPDATE monitors SET name = ?1, url = ?2, method = ?3, interval_seconds = ?4, timeout_ms = ?5, \
          expected_status = ?6, keyword = ?7, follow_redirects = ?8, headers = ?9, body = ?10, \
-         updated_at = ?11 WHERE id = ?12 AND user_id = ?13 RETURNING {COLUMNS}, {STATUS_RETURNED}"
+         tls_ca_pem = ?11, tls_skip_verify = ?12, updated_at = ?13 WHERE id = ?14 AND user_id = ?15 \
+         RETURNING {COLUMNS}, {STATUS_RETURNED}"
     );
     let values = SpecValues::new(spec)?;
     let now = to_millis(Utc::now());

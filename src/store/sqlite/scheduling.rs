@@ -45,7 +45,7 @@ pub(super) fn claim_due(
     let mut stmt = tx.prepare_cached(&claim).map_err(backend)?;
     let rows = stmt
         .query_map((until, limit), |row| {
-            Ok((read_row(row)?, row.get::<_, i64>(19)?))
+            Ok((read_row(row)?, row.get::<_, i64>(21)?))
         })
         .map_err(backend)?;
     let mut claims = Vec::new();
