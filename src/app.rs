@@ -58,7 +58,7 @@ impl App {
             .with_context(|| format!("opening {}", settings.database_url))?;
         store.migrate().await.context("migrating the database")?;
         let secret = jwt_secret(settings, store.as_ref()).await?;
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::with_monitor_gauges(settings.metrics_per_monitor));
         let (buffer, writer_options) = result_buffer(settings, metrics.clone()).await?;
         let probe = Probe::new(ProbeOptions {
             allow_private: settings.allow_private_targets,
@@ -161,11 +161,16 @@ impl App {
             self.buffer.clone(),
             self.store.clone(),
             self.metrics.clone(),
+            self.events.clone(),
             self.writer_options,
         );
         let writer = tokio::spawn(writer.run());
         let scheduler = tokio::spawn(self.scheduler.run(stopped()));
-        let changes = tokio::spawn(changes::run(self.store.clone(), self.events, stopped()));
+        let changes = tokio::spawn(changes::run(
+            self.store.clone(),
+            self.events.clone(),
+            stopped(),
+        ));
         let retention = tokio::spawn(self.retention.run(
             self.store.clone(),
             self.instance.id.clone(),

@@ -4,6 +4,7 @@
 //! [`config`] → [`app`] wiring → [`api`] over [`store`], with the domain rules in
 //! [`auth`] and [`monitor`], and logging in [`telemetry`].
 
+pub mod alerting;
 pub mod api;
 pub mod app;
 pub mod auth;

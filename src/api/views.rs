@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::auth::IssuedToken;
 use crate::check::stats::Stats;
-use crate::check::{CheckResult, LastCheck, millis};
+use crate::check::{CheckResult, Failure, LastCheck, millis};
 use crate::monitor::Monitor;
 use crate::store::User;
 
@@ -82,7 +82,8 @@ pub struct MonitorView {
     pub id: i64,
     /// Its label.
     pub name: String,
-    /// The URL checked (normalised).
+    /// What is checked (normalised): an http(s) URL, `tcp://host:port`, `tls://host:port` or
+    /// `dns://resolver/name?type=A`.
     pub url: String,
     /// The HTTP method.
     pub method: &'static str,
@@ -104,6 +105,20 @@ pub struct MonitorView {
     pub tls_ca_pem: Option<String>,
     /// Whether any certificate is accepted (its expiry is still recorded).
     pub tls_skip_verify: bool,
+    /// Conditions (Gatus syntax) every check must meet, as written.
+    pub conditions: Vec<String>,
+    /// Failed (or slow) checks in a row before `down` (or `degraded`).
+    pub failure_threshold: u32,
+    /// Passing checks in a row before `up` again.
+    pub success_threshold: u32,
+    /// A successful check slower than this (ms) is slow; `null`: none is.
+    pub latency_threshold_ms: Option<u32>,
+    /// The channels told of its incidents.
+    pub channel_ids: Vec<i64>,
+    /// How often an open incident is announced again (s); `null`: never.
+    pub reminder_interval_seconds: Option<u32>,
+    /// Days before expiry a certificate opens an incident (0: never).
+    pub cert_expiry_days: u32,
     /// Whether checks are suspended.
     pub paused: bool,
     /// When it was created.
@@ -112,7 +127,8 @@ pub struct MonitorView {
     /// When it was last changed.
     #[serde(serialize_with = "timestamp")]
     pub updated_at: DateTime<Utc>,
-    /// `up` or `down` by its latest check, `unknown` before the first, or `paused`.
+    /// `pending` (no verdict yet), `up`, `degraded` or `down` by its thresholds, or
+    /// `paused`.
     pub state: &'static str,
     /// Its latest check, `null` before the first.
     pub last_check: Option<LastCheckView>,
@@ -130,6 +146,8 @@ pub struct LastCheckView {
     pub status_code: Option<u16>,
     /// Total duration in milliseconds.
     pub latency_ms: f64,
+    /// Why it failed, `null` when it succeeded.
+    pub error: Option<CheckErrorView>,
 }
 
 impl From<&LastCheck> for LastCheckView {
@@ -139,6 +157,7 @@ impl From<&LastCheck> for LastCheckView {
             ok: last.ok,
             status_code: last.status_code,
             latency_ms: millis(last.latency),
+            error: last.failure.as_ref().map(CheckErrorView::from),
         }
     }
 }
@@ -146,6 +165,7 @@ impl From<&LastCheck> for LastCheckView {
 impl From<Monitor> for MonitorView {
     fn from(m: Monitor) -> Self {
         let spec = &m.spec;
+        let alerts = spec.alerts();
         Self {
             id: m.id.0,
             name: spec.name().to_owned(),
@@ -160,15 +180,17 @@ impl From<Monitor> for MonitorView {
             body: spec.body().map(str::to_owned),
             tls_ca_pem: spec.tls_ca_pem().map(str::to_owned),
             tls_skip_verify: spec.tls_skip_verify(),
+            conditions: spec.conditions().sources(),
+            failure_threshold: alerts.failure_threshold(),
+            success_threshold: alerts.success_threshold(),
+            latency_threshold_ms: alerts.latency_threshold_ms(),
+            channel_ids: alerts.channels().iter().map(|c| c.0).collect(),
+            reminder_interval_seconds: alerts.reminder_interval_secs(),
+            cert_expiry_days: alerts.cert_expiry_days(),
             paused: m.paused,
             created_at: m.created_at,
             updated_at: m.updated_at,
-            state: match (&m.last_check, m.paused) {
-                (_, true) => "paused",
-                (None, false) => "unknown",
-                (Some(last), false) if last.ok => "up",
-                (Some(_), false) => "down",
-            },
+            state: if m.paused { "paused" } else { m.state.as_str() },
             last_check: m.last_check.as_ref().map(LastCheckView::from),
         }
     }
@@ -177,10 +199,20 @@ impl From<Monitor> for MonitorView {
 /// Why a check failed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckErrorView {
-    /// `dns`, `connect`, `tls`, `timeout`, `status`, `keyword`, `body` or `blocked`.
+    /// `dns`, `connect`, `tls`, `timeout`, `status`, `keyword`, `body`, `blocked` or
+    /// `condition`.
     pub kind: &'static str,
     /// What failed, in a sentence.
     pub message: String,
+}
+
+impl From<&Failure> for CheckErrorView {
+    fn from(failure: &Failure) -> Self {
+        Self {
+            kind: failure.kind.as_str(),
+            message: failure.message.clone(),
+        }
+    }
 }
 
 /// One check's result. Durations are milliseconds; a phase that did not happen is `null`.
@@ -189,9 +221,11 @@ pub struct ResultView {
     /// When the check started.
     #[serde(serialize_with = "timestamp")]
     pub checked_at: DateTime<Utc>,
+    /// `http`, `tcp` or `dns`.
+    pub check_kind: &'static str,
     /// Whether it succeeded.
     pub ok: bool,
-    /// The final response's status code, `null` when none came.
+    /// The final response's status code, `null` when none came (and for tcp and dns).
     pub status_code: Option<u16>,
     /// From start to end of the check.
     pub latency_ms: f64,
@@ -203,9 +237,14 @@ pub struct ResultView {
     pub tls_ms: Option<f64>,
     /// From sending the request to the first byte of the response.
     pub ttfb_ms: Option<f64>,
-    /// When the server's certificate expires (https only).
+    /// When the server's certificate expires (https and tls only).
     #[serde(serialize_with = "optional_timestamp")]
     pub cert_expires_at: Option<DateTime<Utc>>,
+    /// A DNS check's response code (`NOERROR`, `NXDOMAIN`…); `null` for other checks or
+    /// when no answer came.
+    pub dns_rcode: Option<String>,
+    /// A DNS check's records of the type asked for, as text; `null` as `dns_rcode` is.
+    pub dns_answer: Option<Vec<String>>,
     /// Why it failed, `null` when it succeeded.
     pub error: Option<CheckErrorView>,
 }
@@ -214,6 +253,7 @@ impl From<&CheckResult> for ResultView {
     fn from(r: &CheckResult) -> Self {
         Self {
             checked_at: r.checked_at,
+            check_kind: r.kind.as_str(),
             ok: r.ok(),
             status_code: r.status_code,
             latency_ms: millis(r.latency),
@@ -222,10 +262,9 @@ impl From<&CheckResult> for ResultView {
             tls_ms: r.phases.tls.map(millis),
             ttfb_ms: r.phases.ttfb.map(millis),
             cert_expires_at: r.cert_expires_at,
-            error: r.failure.as_ref().map(|f| CheckErrorView {
-                kind: f.kind.as_str(),
-                message: f.message.clone(),
-            }),
+            dns_rcode: r.dns.as_ref().map(|dns| dns.rcode.clone()),
+            dns_answer: r.dns.as_ref().map(|dns| dns.records.clone()),
+            error: r.failure.as_ref().map(CheckErrorView::from),
         }
     }
 }

@@ -31,11 +31,13 @@ pub enum FailureKind {
     Body,
     /// The address guard refused the address (private, loopback, link-local…).
     Blocked,
+    /// One of the monitor's conditions did not hold.
+    Condition,
 }
 
 impl FailureKind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [FailureKind; 8] = [
+    pub const ALL: [FailureKind; 9] = [
         Self::Dns,
         Self::Connect,
         Self::Tls,
@@ -44,6 +46,7 @@ impl FailureKind {
         Self::Keyword,
         Self::Body,
         Self::Blocked,
+        Self::Condition,
     ];
 
     /// The kind's name in the API and the database: `dns`, `connect`…
@@ -57,6 +60,7 @@ impl FailureKind {
             Self::Keyword => "keyword",
             Self::Body => "body",
             Self::Blocked => "blocked",
+            Self::Condition => "condition",
         }
     }
 }
@@ -67,9 +71,9 @@ impl fmt::Display for FailureKind {
     }
 }
 
-/// A stored kind that is not one of [`FailureKind::ALL`].
+/// A stored kind that is not one of [`FailureKind::ALL`] (or [`CheckKind::ALL`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown failure kind `{0}`")]
+#[error("unknown kind `{0}`")]
 pub struct UnknownKind(pub String);
 
 impl FromStr for FailureKind {
@@ -81,6 +85,52 @@ impl FromStr for FailureKind {
             .find(|k| k.as_str() == raw)
             .ok_or_else(|| UnknownKind(raw.to_owned()))
     }
+}
+
+/// What kind of check made a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CheckKind {
+    /// An HTTP(S) request.
+    #[default]
+    Http,
+    /// A TCP connection, possibly with a TLS handshake.
+    Tcp,
+    /// A DNS query.
+    Dns,
+}
+
+impl CheckKind {
+    /// Every kind.
+    pub const ALL: [CheckKind; 3] = [Self::Http, Self::Tcp, Self::Dns];
+
+    /// The kind's name in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Tcp => "tcp",
+            Self::Dns => "dns",
+        }
+    }
+}
+
+impl FromStr for CheckKind {
+    type Err = UnknownKind;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+            .ok_or_else(|| UnknownKind(raw.to_owned()))
+    }
+}
+
+/// What a DNS check's resolver answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsAnswer {
+    /// The response code, as DNS tools write it (`NOERROR`, `NXDOMAIN`…).
+    pub rcode: String,
+    /// The answer's records of the type asked for, each as text (an address, a name…).
+    pub records: Vec<String>,
 }
 
 /// What went wrong, for a failed check.
@@ -121,6 +171,8 @@ pub struct Phases {
 pub struct CheckResult {
     /// When the check started (UTC, millisecond precision in the store).
     pub checked_at: DateTime<Utc>,
+    /// What kind of check it was.
+    pub kind: CheckKind,
     /// The final response's status code; `None` when no response came.
     pub status_code: Option<u16>,
     /// From start to the end of the check (body read, or failure).
@@ -129,6 +181,8 @@ pub struct CheckResult {
     pub phases: Phases,
     /// When the HTTPS peer's certificate expires (the last hop's).
     pub cert_expires_at: Option<DateTime<Utc>>,
+    /// What the resolver answered, for a DNS check that got an answer.
+    pub dns: Option<DnsAnswer>,
     /// Why the check failed; `None` when it succeeded.
     pub failure: Option<Failure>,
 }
@@ -137,6 +191,22 @@ impl CheckResult {
     /// Whether the check succeeded.
     pub fn ok(&self) -> bool {
         self.failure.is_none()
+    }
+}
+
+/// Whether a check got an answer from its target, so that its latency says something about
+/// the target: a response for HTTP, an answer for DNS, a connection (and handshake) for TCP.
+/// A refused connection has no latency, and a timeout's would only be the timeout.
+pub fn responded(
+    kind: CheckKind,
+    status_code: Option<u16>,
+    dns_rcode: Option<&str>,
+    failure: Option<FailureKind>,
+) -> bool {
+    match kind {
+        CheckKind::Http => status_code.is_some(),
+        CheckKind::Dns => dns_rcode.is_some(),
+        CheckKind::Tcp => matches!(failure, None | Some(FailureKind::Condition)),
     }
 }
 
@@ -161,6 +231,8 @@ pub struct LastCheck {
     pub status_code: Option<u16>,
     /// Its total latency.
     pub latency: Duration,
+    /// Why it failed, if it did.
+    pub failure: Option<Failure>,
 }
 
 impl From<&CheckResult> for LastCheck {
@@ -170,6 +242,7 @@ impl From<&CheckResult> for LastCheck {
             ok: result.ok(),
             status_code: result.status_code,
             latency: result.latency,
+            failure: result.failure.clone(),
         }
     }
 }
@@ -192,6 +265,21 @@ mod tests {
             "nope".parse::<FailureKind>(),
             Err(UnknownKind("nope".into()))
         );
+        for kind in CheckKind::ALL {
+            assert_eq!(kind.as_str().parse::<CheckKind>(), Ok(kind));
+        }
+    }
+
+    #[test]
+    fn latency_counts_when_the_target_answered() {
+        use FailureKind::*;
+        assert!(responded(CheckKind::Http, Some(500), None, Some(Status)));
+        assert!(!responded(CheckKind::Http, None, None, Some(Connect)));
+        assert!(responded(CheckKind::Dns, None, Some("NXDOMAIN"), Some(Dns)));
+        assert!(!responded(CheckKind::Dns, None, None, Some(Timeout)));
+        assert!(responded(CheckKind::Tcp, None, None, None));
+        assert!(responded(CheckKind::Tcp, None, None, Some(Condition)));
+        assert!(!responded(CheckKind::Tcp, None, None, Some(Tls)));
     }
 
     #[test]

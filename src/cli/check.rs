@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::api::views::ResultView;
-use crate::check::{CheckResult, millis};
+use crate::check::{CheckKind, CheckResult, millis};
 use crate::config::CheckSettings;
 use crate::monitor::{MonitorDraft, MonitorError, MonitorSpec, Rules};
 use crate::probe::{Probe, ProbeOptions};
@@ -15,7 +15,8 @@ use crate::probe::{Probe, ProbeOptions};
 /// The arguments of `tocsin check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The http(s) URL to check.
+    /// What to check: an http(s) URL, `tcp://host:port`, `tls://host:port` or
+    /// `dns://resolver/name?type=A`.
     url: String,
     /// Print one JSON object instead of aligned lines.
     #[arg(long)]
@@ -42,6 +43,9 @@ pub struct CheckArgs {
     /// (as TOCSIN_ALLOW_PRIVATE_TARGETS=true does).
     #[arg(long)]
     allow_private: bool,
+    /// A condition in Gatus's syntax, e.g. `[BODY].status == UP`; repeatable.
+    #[arg(short = 'c', long = "condition", value_name = "CONDITION")]
+    conditions: Vec<String>,
 }
 
 /// Exit status of a bad URL, flag or setting, as clap uses for usage errors.
@@ -94,6 +98,7 @@ impl CheckArgs {
             keyword: self.keyword.clone(),
             follow_redirects: Some(!self.no_follow_redirects),
             headers: (!headers.is_empty()).then_some(headers),
+            conditions: (!self.conditions.is_empty()).then(|| self.conditions.clone()),
             ..Default::default()
         })
     }
@@ -123,6 +128,7 @@ fn as_flag(error: &MonitorError) -> String {
                 "keyword" => "--keyword",
                 "expected_status" => "--expected-status",
                 "headers" => "--header",
+                "conditions" => "--condition",
                 other => other,
             };
             format!("{flag}: {message}")
@@ -155,12 +161,20 @@ fn human(spec: &MonitorSpec, result: &CheckResult) -> String {
                 .map_or_else(|| "-".to_owned(), |c| c.to_string()),
         ),
     ];
-    if spec.target().url().scheme() == "https" {
+    if spec.target().uses_tls() {
         let expires = result.cert_expires_at.map_or_else(
             || "-".to_owned(),
             |at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         );
         lines.push(("cert expires", expires));
+    }
+    if spec.target().kind() == CheckKind::Dns {
+        let (rcode, answer) = result.dns.as_ref().map_or_else(
+            || ("-".to_owned(), "-".to_owned()),
+            |dns| (dns.rcode.clone(), dns.records.join(", ")),
+        );
+        lines.push(("rcode", rcode));
+        lines.push(("answer", answer));
     }
     let verdict = match &result.failure {
         None => "up".to_owned(),

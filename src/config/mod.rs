@@ -56,6 +56,7 @@ pub const KEYS: &[&str] = &[
     "header_read_timeout",
     "idle_timeout",
     "max_connections",
+    "metrics_per_monitor",
     "log",
 ];
 
@@ -169,6 +170,10 @@ pub struct Settings {
     /// the listen backlog.
     #[serde(default = "defaults::max_connections")]
     pub max_connections: u32,
+    /// Whether `/metrics` has a series per monitor checked here (`TOCSIN_METRICS_PER_MONITOR`);
+    /// off by default, since every monitor adds three series.
+    #[serde(default, deserialize_with = "values::flag")]
+    pub metrics_per_monitor: bool,
     /// Log filter, in `tracing` directive syntax (`info`, `tocsin=debug,tower_http=info`).
     #[serde(default = "defaults::log")]
     pub log: String,
@@ -265,6 +270,7 @@ impl Default for Settings {
             header_read_timeout: defaults::header_read_timeout(),
             idle_timeout: defaults::idle_timeout(),
             max_connections: defaults::max_connections(),
+            metrics_per_monitor: false,
             log: defaults::log(),
         }
     }

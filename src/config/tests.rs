@@ -399,3 +399,28 @@ fn allowed_private_networks_are_read_and_checked() {
         Ok(())
     });
 }
+
+#[test]
+fn per_monitor_metrics_are_off_unless_asked_for() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        assert!(
+            !load(None, &Overrides::default())
+                .expect("valid")
+                .metrics_per_monitor
+        );
+        jail.set_env("TOCSIN_METRICS_PER_MONITOR", "true");
+        assert!(
+            load(None, &Overrides::default())
+                .expect("valid")
+                .metrics_per_monitor
+        );
+        jail.set_env("TOCSIN_METRICS_PER_MONITOR", "maybe");
+        let error = load(None, &Overrides::default()).expect_err("not a boolean");
+        assert!(
+            error.to_string().contains("TOCSIN_METRICS_PER_MONITOR"),
+            "{error}"
+        );
+        Ok(())
+    });
+}

@@ -1,19 +1,32 @@
 //! Monitors: what to check, validated on construction. No I/O happens here.
 
 pub mod address;
+mod alerts;
+pub mod conditions;
+mod credentials;
+mod dns_target;
+mod draft;
 mod fields;
+pub mod grace;
+mod kinds;
 mod spec;
 mod target;
+mod tcp_target;
 
 use chrono::{DateTime, Utc};
 
+use crate::alerting::MonitorState;
 use crate::auth::UserId;
 use crate::check::LastCheck;
 
 pub use address::Networks;
+pub use alerts::{AlertFields, AlertPolicy};
+pub use dns_target::{DnsTarget, RecordType};
+pub use draft::{MonitorDraft, MonitorPatch};
 pub use fields::{Headers, Method, StatusRanges};
-pub use spec::{MonitorDraft, MonitorPatch, MonitorSpec, Rules};
-pub use target::Target;
+pub use spec::{MonitorSpec, Rules};
+pub use target::{HttpTarget, Target};
+pub use tcp_target::TcpTarget;
 
 /// A monitor's id, unique across all users and never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +47,8 @@ pub struct Monitor {
     pub created_at: DateTime<Utc>,
     /// When it was last changed.
     pub updated_at: DateTime<Utc>,
+    /// Its verdict by its thresholds (`pending` until there is one).
+    pub state: MonitorState,
     /// Its latest check, if it has been checked.
     pub last_check: Option<LastCheck>,
 }

@@ -1,13 +1,13 @@
 //! `MonitorSpec`: what to check and how, built only from a validated draft.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Deserializer};
-use utoipa::ToSchema;
-
 use super::address::Networks;
+use super::alerts::{AlertFields, AlertPolicy};
+use super::conditions::Conditions;
+use super::credentials::{ca_pem, with_basic};
 use super::fields::{Headers, Method, StatusRanges};
-use super::{MonitorError, Target};
+use super::kinds::{applicable, http_only};
+use super::{MonitorDraft, MonitorError, Target};
+use crate::check::CheckKind;
 use crate::config::MAX_INTERVAL;
 
 /// The limits a draft is checked against, taken from the settings.
@@ -31,119 +31,6 @@ impl Rules {
     };
 }
 
-/// A monitor as a client describes it: every field raw, most optional.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MonitorDraft {
-    /// A label; defaults to the URL's host.
-    pub name: Option<String>,
-    /// The http(s) URL to check.
-    #[schema(format = "uri", min_length = 1, max_length = 2048)]
-    pub url: String,
-    /// HTTP method, default `GET`.
-    pub method: Option<String>,
-    /// Seconds between checks: from `TOCSIN_MIN_INTERVAL` (10 by default) to 86400; default 60.
-    pub interval_seconds: Option<u32>,
-    /// Give up after this many milliseconds (100..=60000, below the interval); default
-    /// 10000 or four fifths of the interval, whichever is less.
-    pub timeout_ms: Option<u32>,
-    /// Status codes that count as up, e.g. `200-299,301`; default `200-399`.
-    pub expected_status: Option<String>,
-    /// Text the response body must contain.
-    pub keyword: Option<String>,
-    /// Whether to follow redirects (at most 5 hops); default true.
-    pub follow_redirects: Option<bool>,
-    /// Extra request headers.
-    pub headers: Option<BTreeMap<String, String>>,
-    /// Request body, sent as is.
-    pub body: Option<String>,
-    /// Certificate authorities (PEM) to trust for this monitor besides the web's, e.g. a
-    /// private CA.
-    pub tls_ca_pem: Option<String>,
-    /// Accept any certificate (its expiry is still recorded); default false.
-    pub tls_skip_verify: Option<bool>,
-}
-
-/// A partial update: absent fields stay, `null` resets an optional field to its default.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MonitorPatch {
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    method: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<u32>)]
-    interval_seconds: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<u32>)]
-    timeout_ms: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    expected_status: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    keyword: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<bool>)]
-    follow_redirects: Option<Option<bool>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<BTreeMap<String, String>>)]
-    headers: Option<Option<BTreeMap<String, String>>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    body: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    tls_ca_pem: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<bool>)]
-    tls_skip_verify: Option<Option<bool>>,
-}
-
-/// Tells a present `null` (`Some(None)`) from an absent field (`None`, via `default`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-impl MonitorPatch {
-    /// Applies the patch to `draft`; `url` and `interval_seconds` cannot be reset.
-    pub fn apply(self, mut draft: MonitorDraft) -> Result<MonitorDraft, MonitorError> {
-        fn set<T>(slot: &mut Option<T>, patch: Option<Option<T>>) {
-            if let Some(value) = patch {
-                *slot = value;
-            }
-        }
-        match self.url {
-            Some(Some(url)) => draft.url = url,
-            Some(None) => return Err(MonitorError::invalid("url", "cannot be null")),
-            None => {}
-        }
-        if let Some(None) = self.interval_seconds {
-            return Err(MonitorError::invalid("interval_seconds", "cannot be null"));
-        }
-        set(&mut draft.interval_seconds, self.interval_seconds);
-        set(&mut draft.name, self.name);
-        set(&mut draft.method, self.method);
-        set(&mut draft.timeout_ms, self.timeout_ms);
-        set(&mut draft.expected_status, self.expected_status);
-        set(&mut draft.keyword, self.keyword);
-        set(&mut draft.follow_redirects, self.follow_redirects);
-        set(&mut draft.headers, self.headers);
-        set(&mut draft.body, self.body);
-        set(&mut draft.tls_ca_pem, self.tls_ca_pem);
-        set(&mut draft.tls_skip_verify, self.tls_skip_verify);
-        Ok(draft)
-    }
-}
-
 /// A valid description of one monitor's checks; only [`MonitorSpec::parse`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonitorSpec {
@@ -159,6 +46,8 @@ pub struct MonitorSpec {
     body: Option<String>,
     tls_ca_pem: Option<String>,
     tls_skip_verify: bool,
+    conditions: Conditions,
+    alerts: AlertPolicy,
 }
 
 const MAX_NAME_CHARS: usize = 200;
@@ -178,6 +67,12 @@ impl MonitorSpec {
             &rules.private_networks,
         )?;
         let (target, basic) = target.split_credentials();
+        let conditions = Conditions::parse(draft.conditions.as_deref().unwrap_or_default())
+            .map_err(|why| MonitorError::invalid("conditions", why))?;
+        applicable(&target, &conditions)?;
+        if target.kind() != CheckKind::Http {
+            http_only(&draft)?;
+        }
         let max_interval = MAX_INTERVAL.as_secs() as u32;
         let interval_secs = draft
             .interval_seconds
@@ -210,7 +105,7 @@ impl MonitorSpec {
         let name = match draft.name {
             Some(name) => bounded_text("name", name.trim(), MAX_NAME_CHARS)?,
             // A host name can be longer than a name may be (253 against 200).
-            None => target.host().chars().take(MAX_NAME_CHARS).collect(),
+            None => target.default_name().chars().take(MAX_NAME_CHARS).collect(),
         };
         let keyword = draft
             .keyword
@@ -226,6 +121,7 @@ impl MonitorSpec {
         }
         Ok(Self {
             name,
+            conditions,
             method: draft
                 .method
                 .as_deref()
@@ -246,6 +142,14 @@ impl MonitorSpec {
             body: draft.body,
             tls_ca_pem: draft.tls_ca_pem.map(ca_pem).transpose()?,
             tls_skip_verify: draft.tls_skip_verify.unwrap_or(false),
+            alerts: AlertPolicy::parse(AlertFields {
+                failure_threshold: draft.failure_threshold,
+                success_threshold: draft.success_threshold,
+                latency_threshold_ms: draft.latency_threshold_ms,
+                channel_ids: draft.channel_ids,
+                reminder_interval_seconds: draft.reminder_interval_seconds,
+                cert_expiry_days: draft.cert_expiry_days,
+            })?,
             target,
         })
     }
@@ -253,6 +157,7 @@ impl MonitorSpec {
     /// The draft this spec was made from, with defaults that depend on other fields left unset
     /// (so a changed interval also moves a default timeout).
     pub fn to_draft(&self) -> MonitorDraft {
+        let alerts = self.alerts.to_fields();
         MonitorDraft {
             name: Some(self.name.clone()),
             url: self.target.as_str().to_owned(),
@@ -266,9 +171,20 @@ impl MonitorSpec {
             body: self.body.clone(),
             tls_ca_pem: self.tls_ca_pem.clone(),
             tls_skip_verify: Some(self.tls_skip_verify),
+            conditions: (!self.conditions.is_empty()).then(|| self.conditions.sources()),
+            failure_threshold: alerts.failure_threshold,
+            success_threshold: alerts.success_threshold,
+            latency_threshold_ms: alerts.latency_threshold_ms,
+            channel_ids: alerts.channel_ids,
+            reminder_interval_seconds: alerts.reminder_interval_seconds,
+            cert_expiry_days: alerts.cert_expiry_days,
         }
     }
 
+    /// The conditions every check must meet.
+    pub fn conditions(&self) -> &Conditions {
+        &self.conditions
+    }
     /// The label shown for the monitor.
     pub fn name(&self) -> &str {
         &self.name
@@ -314,6 +230,10 @@ impl MonitorSpec {
     pub fn body(&self) -> Option<&str> {
         self.body.as_deref()
     }
+    /// When the monitor counts as down, degraded or up, and who hears of it.
+    pub fn alerts(&self) -> &AlertPolicy {
+        &self.alerts
+    }
     /// Authorities (PEM) trusted for this monitor besides the web's.
     pub fn tls_ca_pem(&self) -> Option<&str> {
         self.tls_ca_pem.as_deref()
@@ -322,51 +242,6 @@ impl MonitorSpec {
     pub fn tls_skip_verify(&self) -> bool {
         self.tls_skip_verify
     }
-}
-
-/// A PEM bundle of at least one certificate, each a well-formed X.509 certificate.
-fn ca_pem(pem: String) -> Result<String, MonitorError> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-
-    let invalid = |why: String| MonitorError::invalid("tls_ca_pem", why);
-    if pem.len() > MAX_BODY_BYTES {
-        return Err(invalid(format!("must be at most {MAX_BODY_BYTES} bytes")));
-    }
-    let mut count = 0;
-    for (i, cert) in CertificateDer::pem_slice_iter(pem.as_bytes()).enumerate() {
-        let cert = cert.map_err(|e| invalid(format!("certificate #{}: {e}", i + 1)))?;
-        x509_parser::parse_x509_certificate(cert.as_ref())
-            .map_err(|e| invalid(format!("certificate #{} is not X.509: {e}", i + 1)))?;
-        count += 1;
-    }
-    if count == 0 {
-        return Err(invalid(
-            "holds no certificate: paste -----BEGIN CERTIFICATE----- blocks".into(),
-        ));
-    }
-    Ok(pem)
-}
-
-/// `headers` with the URL's credentials as their `Authorization`, unless they set one too.
-fn with_basic(
-    mut headers: BTreeMap<String, String>,
-    basic: Option<String>,
-) -> Result<BTreeMap<String, String>, MonitorError> {
-    let Some(basic) = basic else {
-        return Ok(headers);
-    };
-    if headers
-        .keys()
-        .any(|name| name.trim().eq_ignore_ascii_case("authorization"))
-    {
-        return Err(MonitorError::invalid(
-            "url",
-            "has a user name or password and `headers` has an Authorization: give one of them",
-        ));
-    }
-    headers.insert("authorization".to_owned(), basic);
-    Ok(headers)
 }
 
 fn bounded_text(field: &'static str, text: &str, max_chars: usize) -> Result<String, MonitorError> {

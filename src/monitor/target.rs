@@ -1,4 +1,5 @@
-//! `Target`: the URL a monitor checks, parsed and vetted once.
+//! `Target`: what a monitor checks, parsed and vetted once: an HTTP(S) URL, a TCP (or TLS)
+//! port, or a DNS query to a given resolver.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -9,26 +10,38 @@ use percent_encoding::percent_decode_str;
 use url::{Host, Url};
 
 use super::MonitorError;
-use super::address::{Networks, refusal};
+use super::address::{Networks, how_to_allow, refusal};
+use super::dns_target::DnsTarget;
+use super::tcp_target::TcpTarget;
+use crate::check::CheckKind;
 
 /// The longest URL accepted, as most servers and browsers cap them near here.
 pub const MAX_URL_LEN: usize = 2048;
 
+/// What a monitor checks, told apart by the URL's scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `http://…` or `https://…`: a request, its status and body.
+    Http(HttpTarget),
+    /// `tcp://host:port` or `tls://host:port`: a connection (and a TLS handshake).
+    Tcp(TcpTarget),
+    /// `dns://resolver[:port]/name?type=A`: one query to one resolver.
+    Dns(DnsTarget),
+}
+
 /// An absolute http(s) URL with a host, not a literal internal address unless allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target(Url);
+pub struct HttpTarget(Url);
 
 impl Target {
-    /// Parses `raw`; `allow_private` lets literal loopback, private and link-local hosts in.
+    /// Parses `raw` by its scheme; `allow_private` lets literal loopback, private and
+    /// link-local hosts in.
     pub fn parse(raw: &str, allow_private: bool) -> Result<Self, MonitorError> {
         Self::parse_within(raw, allow_private, &Networks::NONE)
     }
 
-    /// Parses `raw`; `allow_private` lets every literal internal host in, `networks` the
-    /// private ones they cover (see [`refusal`]).
-    ///
-    /// The WHATWG parser behind `url` normalises every IPv4 spelling (`127.1`, `2130706433`,
-    /// `0x7f000001`, `0177.0.0.1`) to one address, so the check below sees through them.
+    /// Parses `raw` by its scheme; `allow_private` lets every literal internal host in,
+    /// `networks` the private ones they cover (see [`refusal`]).
     pub fn parse_within(
         raw: &str,
         allow_private: bool,
@@ -41,11 +54,91 @@ impl Target {
         if raw.len() > MAX_URL_LEN {
             return Err(invalid(format!("must be at most {MAX_URL_LEN} characters")));
         }
+        let scheme = raw
+            .split_once("://")
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("tcp" | "tls") => TcpTarget::parse(raw, allow_private, networks).map(Self::Tcp),
+            Some("dns") => DnsTarget::parse(raw, allow_private, networks).map(Self::Dns),
+            _ => HttpTarget::parse(raw, allow_private, networks).map(Self::Http),
+        }
+    }
+
+    /// The target without the `user:password@` of an HTTP URL, and those credentials as
+    /// the value of an `Authorization: Basic` header (RFC 7617), since that is what a URL's
+    /// credentials mean to an HTTP client. Kept in the URL they would be stored and shown
+    /// as part of it, in every result's message too, yet never sent.
+    pub fn split_credentials(self) -> (Self, Option<String>) {
+        let Self::Http(HttpTarget(mut url)) = self else {
+            return (self, None);
+        };
+        if url.username().is_empty() && url.password().is_none() {
+            return (Self::Http(HttpTarget(url)), None);
+        }
+        let decode = |part: &str| percent_decode_str(part).decode_utf8_lossy().into_owned();
+        let user = decode(url.username());
+        let password = decode(url.password().unwrap_or_default());
+        // Cannot fail for an http(s) URL with a host, which every HttpTarget is.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let basic = format!("Basic {}", STANDARD.encode(format!("{user}:{password}")));
+        (Self::Http(HttpTarget(url)), Some(basic))
+    }
+
+    /// The normalised URL.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Http(http) => http.as_str(),
+            Self::Tcp(tcp) => tcp.as_str(),
+            Self::Dns(dns) => dns.as_str(),
+        }
+    }
+
+    /// The kind of check this target gets.
+    pub fn kind(&self) -> CheckKind {
+        match self {
+            Self::Http(_) => CheckKind::Http,
+            Self::Tcp(_) => CheckKind::Tcp,
+            Self::Dns(_) => CheckKind::Dns,
+        }
+    }
+
+    /// Whether the check makes a TLS handshake (and so sees a certificate).
+    pub fn uses_tls(&self) -> bool {
+        match self {
+            Self::Http(http) => http.url().scheme() == "https",
+            Self::Tcp(tcp) => tcp.tls(),
+            Self::Dns(_) => false,
+        }
+    }
+
+    /// A label for a monitor that has no name: the host, or for DNS the name queried.
+    pub fn default_name(&self) -> String {
+        match self {
+            Self::Http(http) => http.host().to_owned(),
+            Self::Tcp(tcp) => tcp.host().to_string(),
+            Self::Dns(dns) => format!("{} {}", dns.name(), dns.record_type()),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl HttpTarget {
+    /// Parses `raw`; `allow_private` lets literal loopback, private and link-local hosts in.
+    ///
+    /// The WHATWG parser behind `url` normalises every IPv4 spelling (`127.1`, `2130706433`,
+    /// `0x7f000001`, `0177.0.0.1`) to one address, so the check below sees through them.
+    fn parse(raw: &str, allow_private: bool, networks: &Networks) -> Result<Self, MonitorError> {
         let url =
             Url::parse(raw).map_err(|e| invalid(format!("`{raw}` is not a valid URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(format!(
-                "scheme `{}` is not supported: use http or https",
+                "scheme `{}` is not supported: use http, https, tcp, tls or dns",
                 url.scheme()
             )));
         }
@@ -61,43 +154,11 @@ impl Target {
                 "port 0 cannot be connected to: give a port from 1 to 65535",
             ));
         }
-        let reason = match url.host() {
+        match url.host() {
             None => return Err(invalid(format!("`{raw}` has no host"))),
-            Some(Host::Ipv4(ip)) => refusal(IpAddr::V4(ip), allow_private, networks),
-            Some(Host::Ipv6(ip)) => refusal(IpAddr::V6(ip), allow_private, networks),
-            Some(Host::Domain(name)) => {
-                (is_localhost(name) && !allow_private).then_some("loopback")
-            }
-        };
-        if let Some(reason) = reason {
-            return Err(MonitorError::Blocked {
-                message: format!(
-                    "url: `{}` is a {reason} address; {}",
-                    url.host_str().unwrap_or_default(),
-                    super::address::how_to_allow(reason)
-                ),
-            });
+            Some(host) => guard(&host, allow_private, networks)?,
         }
         Ok(Self(url))
-    }
-
-    /// The URL without its `user:password@`, and those credentials as the value of an
-    /// `Authorization: Basic` header (RFC 7617), since that is what a URL's credentials
-    /// mean to an HTTP client. Kept in the URL they would be stored and shown as part of
-    /// it, in every result's message too, yet never sent.
-    pub fn split_credentials(self) -> (Self, Option<String>) {
-        let mut url = self.0;
-        if url.username().is_empty() && url.password().is_none() {
-            return (Self(url), None);
-        }
-        let decode = |part: &str| percent_decode_str(part).decode_utf8_lossy().into_owned();
-        let user = decode(url.username());
-        let password = decode(url.password().unwrap_or_default());
-        // Cannot fail for an http(s) URL with a host, which every Target is.
-        let _ = url.set_username("");
-        let _ = url.set_password(None);
-        let basic = format!("Basic {}", STANDARD.encode(format!("{user}:{password}")));
-        (Self(url), Some(basic))
     }
 
     /// The normalised URL.
@@ -116,9 +177,27 @@ impl Target {
     }
 }
 
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// Refuses a literal internal host (an address, or `localhost`) unless private targets are
+/// allowed, or its network is; names are checked again by the probe once resolved.
+pub(super) fn guard(
+    host: &Host<&str>,
+    allow_private: bool,
+    networks: &Networks,
+) -> Result<(), MonitorError> {
+    let reason = match host {
+        Host::Ipv4(ip) => refusal(IpAddr::V4(*ip), allow_private, networks),
+        Host::Ipv6(ip) => refusal(IpAddr::V6(*ip), allow_private, networks),
+        Host::Domain(name) => (is_localhost(name) && !allow_private).then_some("loopback"),
+    };
+    match reason {
+        Some(reason) => Err(MonitorError::Blocked {
+            message: format!(
+                "url: `{}` is a {reason} address; {}",
+                host.to_string().trim_matches(['[', ']']),
+                how_to_allow(reason)
+            ),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -128,7 +207,7 @@ fn is_localhost(name: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost")
 }
 
-fn invalid(message: impl Into<String>) -> MonitorError {
+pub(super) fn invalid(message: impl Into<String>) -> MonitorError {
     MonitorError::invalid("url", message)
 }
 
@@ -140,7 +219,9 @@ mod tests {
     fn accepts_and_normalises_public_urls() {
         let target = Target::parse(" https://www.google.com ", false).expect("valid");
         assert_eq!(target.as_str(), "https://www.google.com/");
-        assert_eq!(target.host(), "www.google.com");
+        assert_eq!(target.default_name(), "www.google.com");
+        assert_eq!(target.kind(), CheckKind::Http);
+        assert!(target.uses_tls());
         assert!(Target::parse("http://93.184.216.34:8080/x?y=1", false).is_ok());
     }
 
@@ -206,6 +287,7 @@ mod tests {
     fn allowed_networks_let_their_literal_addresses_in() {
         let lan = Networks::try_from("10.0.5.0/24".to_owned()).expect("valid");
         assert!(Target::parse_within("http://10.0.5.3/", false, &lan).is_ok());
+        assert!(Target::parse_within("tcp://10.0.5.3:5432", false, &lan).is_ok());
         for raw in ["http://10.0.6.3/", "http://127.0.0.1/", "http://localhost/"] {
             let err = Target::parse_within(raw, false, &lan).expect_err(raw);
             assert!(matches!(err, MonitorError::Blocked { .. }), "{raw}: {err}");

@@ -204,3 +204,109 @@ fn a_long_host_name_makes_a_name_within_bounds() {
     // And it reads back, as the store does.
     assert!(MonitorSpec::parse(spec.to_draft(), &Rules::STORED).is_ok());
 }
+
+#[test]
+fn conditions_are_parsed_with_the_spec_and_survive_its_draft() {
+    let d = MonitorDraft {
+        conditions: Some(vec![
+            "[STATUS] == 200".into(),
+            " [BODY].status == UP ".into(),
+        ]),
+        ..draft("https://e.com/health")
+    };
+    let spec = MonitorSpec::parse(d, &RULES).expect("valid");
+    assert_eq!(
+        spec.conditions().sources(),
+        vec![
+            "[STATUS] == 200".to_owned(),
+            "[BODY].status == UP".to_owned()
+        ]
+    );
+    let again = MonitorSpec::parse(spec.to_draft(), &RULES).expect("still valid");
+    assert_eq!(spec, again);
+    assert_eq!(
+        MonitorSpec::parse(draft("https://e.com"), &RULES)
+            .expect("valid")
+            .to_draft()
+            .conditions,
+        None
+    );
+}
+
+#[test]
+fn a_malformed_condition_is_refused_with_its_place() {
+    let e = error(MonitorDraft {
+        conditions: Some(vec!["[STATUS] == 200".into(), "[BODY].x ==1".into()]),
+        ..draft("https://e.com")
+    });
+    assert!(
+        e.starts_with("conditions: condition 2 `[BODY].x ==1` at column 10:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn conditions_must_fit_the_kind_of_check() {
+    let refused = |url: &str, condition: &str| {
+        error(MonitorDraft {
+            conditions: Some(vec![condition.into()]),
+            ..draft(url)
+        })
+    };
+    let e = refused("dns://8.8.8.8/example.com", "[STATUS] == 200");
+    assert!(e.contains("[STATUS] has no value in a dns check"), "{e}");
+    let e = refused("tcp://example.com:22", "[BODY] == pat(*SSH*)");
+    assert!(e.contains("[BODY] has no value in a tcp check"), "{e}");
+    let e = refused("https://e.com", "[DNS_RCODE] == NOERROR");
+    assert!(
+        e.contains("[DNS_RCODE] has no value in a http check"),
+        "{e}"
+    );
+    let e = refused("http://e.com", "[CERTIFICATE_EXPIRATION] > 48h");
+    assert!(e.contains("needs a TLS check"), "{e}");
+    let e = refused("tcp://e.com:443", "[CERTIFICATE_EXPIRATION] > 48h");
+    assert!(e.contains("needs a TLS check"), "{e}");
+    for (url, condition) in [
+        ("tls://e.com:443", "[CERTIFICATE_EXPIRATION] > 48h"),
+        ("tcp://e.com:22", "[CONNECTED] == true"),
+        ("tcp://e.com:22", "[RESPONSE_TIME] < 100"),
+        ("dns://8.8.8.8/example.com", "[DNS_RCODE] == NOERROR"),
+        ("dns://8.8.8.8/example.com", "[BODY] == 93.184.216.34"),
+        ("https://e.com", "[CERTIFICATE_EXPIRATION] > 48h"),
+    ] {
+        let d = MonitorDraft {
+            conditions: Some(vec![condition.into()]),
+            ..draft(url)
+        };
+        assert!(MonitorSpec::parse(d, &RULES).is_ok(), "{url} {condition}");
+    }
+}
+
+#[test]
+fn http_settings_are_refused_on_tcp_and_dns_monitors() {
+    let e = error(MonitorDraft {
+        keyword: Some("x".into()),
+        ..draft("tcp://e.com:22")
+    });
+    assert!(
+        e.starts_with("keyword: applies to http(s) monitors only"),
+        "{e}"
+    );
+    let e = error(MonitorDraft {
+        method: Some("POST".into()),
+        ..draft("dns://8.8.8.8/example.com")
+    });
+    assert!(e.starts_with("method:"), "{e}");
+    // Defaults, as a stored monitor reads back, are fine, and so is switching from http
+    // to tcp when nothing http-only was set.
+    let spec = MonitorSpec::parse(draft("https://e.com"), &RULES).expect("valid");
+    let switched = MonitorPatch::default().apply(MonitorDraft {
+        url: "tcp://e.com:22".into(),
+        ..spec.to_draft()
+    });
+    let spec = MonitorSpec::parse(switched.expect("applies"), &RULES).expect("valid");
+    assert_eq!(spec.name(), "e.com");
+    assert_eq!(spec.target().as_str(), "tcp://e.com:22");
+    let dns = MonitorSpec::parse(draft("dns://8.8.8.8/example.com?type=mx"), &RULES).expect("ok");
+    assert_eq!(dns.name(), "example.com MX");
+}

@@ -115,6 +115,8 @@ mod tests {
             monitor: MonitorId(id),
             result: CheckResult {
                 checked_at: chrono::Utc::now(),
+                kind: Default::default(),
+                dns: None,
                 status_code: Some(200),
                 latency: Duration::from_millis(1),
                 phases: Phases::default(),

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Batch, Buffer};
-use crate::store::Store;
+use crate::alerting;
+use crate::service::{Event, EventBus};
+use crate::store::{Store, Written};
 use crate::telemetry::Metrics;
 
 /// How the writer batches.
@@ -36,6 +38,7 @@ pub struct BatchWriter {
     buffer: Arc<dyn Buffer>,
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
+    events: EventBus,
     options: WriterOptions,
 }
 
@@ -43,17 +46,20 @@ const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(5);
 
 impl BatchWriter {
-    /// A writer from `buffer` to `store`.
+    /// A writer from `buffer` to `store`, announcing the transitions its writes decide on
+    /// `events`.
     pub fn new(
         buffer: Arc<dyn Buffer>,
         store: Arc<dyn Store>,
         metrics: Arc<Metrics>,
+        events: EventBus,
         options: WriterOptions,
     ) -> Self {
         Self {
             buffer,
             store,
             metrics,
+            events,
             options,
         }
     }
@@ -86,6 +92,17 @@ impl BatchWriter {
         tracing::debug!("batch writer stopped: buffer drained");
     }
 
+    /// Tells the log, the metrics and the event stream what a committed batch decided.
+    fn announce(&self, written: Written) {
+        for transition in written.transitions {
+            alerting::log::transition(&transition);
+            if let Some(event) = transition.event {
+                self.metrics.alerts.event_created(event);
+            }
+            self.events.publish(Event::Transition(Arc::new(transition)));
+        }
+    }
+
     /// Writes one batch, retrying until it is stored; false if it had to be given up.
     async fn write(&self, batch: &Batch) -> bool {
         let mut delay = FIRST_RETRY;
@@ -93,9 +110,10 @@ impl BatchWriter {
         loop {
             let started = Instant::now();
             match self.store.insert_results(&batch.records).await {
-                Ok(_) => {
+                Ok(written) => {
                     self.metrics
                         .batch_written(batch.records.len(), started.elapsed());
+                    self.announce(written);
                     return true;
                 }
                 Err(error) => {

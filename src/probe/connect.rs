@@ -1,4 +1,4 @@
-//! Resolving a URL's host, the address guard, and the TCP connection.
+//! Resolving a host, the address guard, and the TCP connection.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -18,10 +18,23 @@ pub(super) async fn connect(
     phases: &mut Phases,
 ) -> Result<TcpStream, Failure> {
     let port = url.port_or_known_default().unwrap_or(80);
-    let host = url.host_str().unwrap_or_default();
-    let addresses = resolve(url, port, phases).await?;
-    let permitted = guard(host, &addresses, options)?;
+    match url.host() {
+        Some(host) => connect_to(host, port, options, phases).await,
+        None => Err(Failure::new(
+            FailureKind::Dns,
+            format!("The URL {url} has no host to resolve."),
+        )),
+    }
+}
 
+/// [`connect`] for a host and port: what a TCP check and an HTTP hop share.
+pub(super) async fn connect_to(
+    host: Host<&str>,
+    port: u16,
+    options: &ProbeOptions,
+    phases: &mut Phases,
+) -> Result<TcpStream, Failure> {
+    let permitted = permitted(&host, port, options, phases).await?;
     let started = Instant::now();
     let mut last_error = None;
     // The whole check runs under its timeout, so each attempt gets whatever time is left.
@@ -44,18 +57,28 @@ pub(super) async fn connect(
     Err(Failure::new(FailureKind::Connect, message))
 }
 
+/// The addresses of `host` the guard lets the check reach, resolved if it is a name.
+pub(super) async fn permitted(
+    host: &Host<&str>,
+    port: u16,
+    options: &ProbeOptions,
+    phases: &mut Phases,
+) -> Result<Vec<SocketAddr>, Failure> {
+    let addresses = resolve(host, port, phases).await?;
+    let shown = host.to_string();
+    guard(&shown, &addresses, options)
+}
+
 /// Literal addresses skip DNS (and leave its phase `None`); names go through the resolver.
-async fn resolve(url: &Url, port: u16, phases: &mut Phases) -> Result<Vec<SocketAddr>, Failure> {
-    let name = match url.host() {
-        Some(Host::Ipv4(ip)) => return Ok(vec![SocketAddr::new(IpAddr::V4(ip), port)]),
-        Some(Host::Ipv6(ip)) => return Ok(vec![SocketAddr::new(IpAddr::V6(ip), port)]),
-        Some(Host::Domain(name)) => name,
-        None => {
-            return Err(Failure::new(
-                FailureKind::Dns,
-                format!("The URL {url} has no host to resolve."),
-            ));
-        }
+async fn resolve(
+    host: &Host<&str>,
+    port: u16,
+    phases: &mut Phases,
+) -> Result<Vec<SocketAddr>, Failure> {
+    let name = match *host {
+        Host::Ipv4(ip) => return Ok(vec![SocketAddr::new(IpAddr::V4(ip), port)]),
+        Host::Ipv6(ip) => return Ok(vec![SocketAddr::new(IpAddr::V6(ip), port)]),
+        Host::Domain(name) => name,
     };
     let started = Instant::now();
     let resolved = tokio::net::lookup_host((name, port)).await;

@@ -1,12 +1,16 @@
-//! One HTTP(S) check of a monitor, with timing phases and the address guard.
+//! One check of a monitor, with timing phases and the address guard: an HTTP(S) request, a
+//! TCP connection (with a TLS handshake for `tls://`) or a DNS query, then the monitor's
+//! conditions over what it saw.
 //!
 //! A check opens a fresh connection per hop (`Connection: close`) so every result measures
 //! DNS, connect and TLS as a first-time visitor would see them; the whole check, resolution
 //! included, runs under the monitor's timeout.
 
 mod connect;
+mod dns;
 mod exchange;
 pub mod redirect;
+mod tcp;
 mod tls;
 
 use std::net::IpAddr;
@@ -16,8 +20,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rustls::pki_types::CertificateDer;
 
-use crate::check::{CheckResult, Failure, FailureKind, Phases};
-use crate::monitor::{Method, MonitorSpec, Networks};
+use crate::check::{CheckResult, DnsAnswer, Failure, FailureKind, Phases};
+use crate::monitor::conditions::Observation;
+use crate::monitor::{Method, MonitorSpec, Networks, Target};
+use url::Url;
+
 use exchange::{Exchange, Outgoing};
 use redirect::{UserHeaders, next_url};
 
@@ -52,6 +59,8 @@ struct Inner {
     tls: tls::Config,
     /// For monitors with `tls_skip_verify`.
     tls_unverified: tls::Config,
+    /// The same without ALPN, for `tls://` checks.
+    tls_plain: tls::Config,
 }
 
 /// What a check has learnt so far; kept outside the timed future so a timeout keeps it.
@@ -60,6 +69,14 @@ struct Progress {
     phases: Phases,
     status_code: Option<u16>,
     cert_expires_at: Option<DateTime<Utc>>,
+    /// Whether a connection was made (for DNS, whether an answer came).
+    connected: bool,
+    /// The address last reached.
+    ip: Option<IpAddr>,
+    /// The body as read, kept only when a condition reads it.
+    body: Vec<u8>,
+    /// A DNS check's answer.
+    dns: Option<DnsAnswer>,
 }
 
 impl Probe {
@@ -67,11 +84,13 @@ impl Probe {
     pub fn new(options: ProbeOptions) -> Self {
         let tls = tls::client_config(&options.extra_roots, None, false);
         let tls_unverified = tls::client_config(&options.extra_roots, None, true);
+        let tls_plain = tls::without_alpn(&tls);
         Self {
             inner: Arc::new(Inner {
                 options,
                 tls,
                 tls_unverified,
+                tls_plain,
             }),
         }
     }
@@ -87,11 +106,11 @@ impl Probe {
         let mut progress = Progress::default();
         let outcome = tokio::time::timeout(
             Duration::from_millis(u64::from(timeout_ms)),
-            self.run(spec, &mut progress),
+            self.dispatch(spec, &mut progress),
         )
         .await;
         let failure = match outcome {
-            Ok(Ok(())) => None,
+            Ok(Ok(())) => judge(spec, &progress, started.elapsed()),
             Ok(Err(failure)) => Some(failure),
             Err(_) => Some(Failure::new(
                 FailureKind::Timeout,
@@ -103,6 +122,8 @@ impl Probe {
         };
         CheckResult {
             checked_at,
+            kind: spec.target().kind(),
+            dns: progress.dns,
             status_code: progress.status_code,
             latency: started.elapsed(),
             phases: progress.phases,
@@ -111,11 +132,33 @@ impl Probe {
         }
     }
 
-    async fn run(&self, spec: &MonitorSpec, progress: &mut Progress) -> Result<(), Failure> {
-        let mut url = spec.target().url().clone();
+    /// Runs the check its target calls for.
+    async fn dispatch(&self, spec: &MonitorSpec, progress: &mut Progress) -> Result<(), Failure> {
+        match spec.target() {
+            Target::Http(http) => self.run(spec, http.url(), progress).await,
+            Target::Tcp(target) => {
+                tcp::check(target, &self.inner.options, &self.inner.tls_plain, progress).await
+            }
+            Target::Dns(target) => {
+                // Without conditions, a DNS check is up when the name resolves; with them,
+                // they alone judge the answer (`[DNS_RCODE] == NXDOMAIN` is a fair check).
+                let judge_answer = spec.conditions().is_empty();
+                dns::check(target, &self.inner.options, judge_answer, progress).await
+            }
+        }
+    }
+
+    /// An HTTP(S) check of `target`, following redirects.
+    async fn run(
+        &self,
+        spec: &MonitorSpec,
+        target: &Url,
+        progress: &mut Progress,
+    ) -> Result<(), Failure> {
+        let mut url = target.clone();
         let mut method = spec.method();
         let mut body = spec.body();
-        let mut user_headers = UserHeaders::for_url(spec.target().url());
+        let mut user_headers = UserHeaders::for_url(target);
         let mut redirects = 0;
         // A monitor's own trust (its authorities, or none checked) is built once per check,
         // and like its headers, holds on its own origin only.
@@ -206,6 +249,9 @@ impl Probe {
                     ),
                 ));
             }
+            if spec.conditions().read_body() {
+                progress.body = read;
+            }
             return Ok(());
         }
     }
@@ -220,6 +266,8 @@ impl Probe {
         progress.cert_expires_at = None;
         let phases = &mut progress.phases;
         let tcp = connect::connect(outgoing.url, &self.inner.options, phases).await?;
+        progress.connected = true;
+        progress.ip = tcp.peer_addr().ok().map(|peer| peer.ip());
         if outgoing.url.scheme() == "https" {
             let secured = tls::handshake(tls, outgoing.url, tcp, phases).await?;
             progress.cert_expires_at = secured.cert_expires_at;
@@ -228,6 +276,30 @@ impl Probe {
             exchange::send(tcp, outgoing, phases).await
         }
     }
+}
+
+/// Judges a check that went through against the monitor's conditions.
+fn judge(spec: &MonitorSpec, progress: &Progress, elapsed: Duration) -> Option<Failure> {
+    let conditions = spec.conditions();
+    if conditions.is_empty() {
+        return None;
+    }
+    // A DNS check's body is its answer, one record per line, as conditions read it.
+    let answer = progress.dns.as_ref().map(|dns| dns.records.join("\n"));
+    let seen = Observation {
+        status: progress.status_code,
+        response_time: elapsed,
+        body: answer.as_deref().map_or(&progress.body, str::as_bytes),
+        cert_expires_at: progress.cert_expires_at,
+        now: Utc::now(),
+        connected: progress.connected,
+        dns_rcode: progress.dns.as_ref().map(|dns| dns.rcode.as_str()),
+        ip: progress.ip,
+    };
+    conditions
+        .evaluate(&seen)
+        .err()
+        .map(|why| Failure::new(FailureKind::Condition, why))
 }
 
 /// The Location of a redirect the check should follow, if this response is one.

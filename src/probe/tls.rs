@@ -204,16 +204,32 @@ pub(super) async fn handshake(
     tcp: TcpStream,
     phases: &mut Phases,
 ) -> Result<Secured, Failure> {
+    match url.host() {
+        Some(host) => handshake_with(config, &host, tcp, phases).await,
+        None => Err(Failure::new(
+            FailureKind::Tls,
+            format!("The URL {url} has no host."),
+        )),
+    }
+}
+
+/// [`handshake`] with `host` as the server name: what a `tls://` check and an https hop share.
+pub(super) async fn handshake_with(
+    config: &Config,
+    host: &Host<&str>,
+    tcp: TcpStream,
+    phases: &mut Phases,
+) -> Result<Secured, Failure> {
     let tls_failure = |message: String| Failure::new(FailureKind::Tls, message);
     let config = config.as_ref().map_err(|e| tls_failure(format!("{e}.")))?;
-    let name = match url.host() {
-        Some(Host::Ipv4(ip)) => ServerName::from(std::net::IpAddr::V4(ip)),
-        Some(Host::Ipv6(ip)) => ServerName::from(std::net::IpAddr::V6(ip)),
-        Some(Host::Domain(name)) => ServerName::try_from(name.to_owned())
+    let name = match *host {
+        Host::Ipv4(ip) => ServerName::from(std::net::IpAddr::V4(ip)),
+        Host::Ipv6(ip) => ServerName::from(std::net::IpAddr::V6(ip)),
+        Host::Domain(name) => ServerName::try_from(name.to_owned())
             .map_err(|e| tls_failure(format!("{name} is not a valid TLS server name: {e}.")))?,
-        None => return Err(tls_failure(format!("The URL {url} has no host."))),
     };
-    let host = url.host_str().unwrap_or_default();
+    let shown = host.to_string();
+    let host = shown.trim_matches(['[', ']']);
     let started = Instant::now();
     let result = TlsConnector::from(Arc::clone(config))
         .connect(name, tcp)
@@ -235,6 +251,14 @@ pub(super) async fn handshake(
         stream,
         cert_expires_at,
     })
+}
+
+/// The same configuration without ALPN, for `tls://` checks: the probe speaks no protocol
+/// over them, and a server that knows no `http/1.1` may refuse the handshake for it.
+pub(super) fn without_alpn(config: &Config) -> Config {
+    let mut plain = ClientConfig::clone(config.as_ref().map_err(Clone::clone)?);
+    plain.alpn_protocols.clear();
+    Ok(Arc::new(plain))
 }
 
 /// The handshake's failure: our own words for a certificate, a plain-HTTP answer said as

@@ -96,8 +96,7 @@ impl Continuity {
         let mut claims = Vec::new();
         for (id, known) in &mut self.known {
             let step = interval(&known.monitor);
-            let late = chrono::Duration::from_std(grace(known.monitor.spec.interval_secs()))
-                .unwrap_or_default();
+            let late = crate::time::delta(grace(known.monitor.spec.interval_secs()));
             let mut next = known.last_due + step;
             while next <= until {
                 if next >= now - late {

@@ -32,14 +32,7 @@ use continuity::Continuity;
 use runner::{Context, Runner};
 use timers::Timers;
 
-/// The longest a check may start after its due time before it is skipped.
-pub const MAX_GRACE: Duration = Duration::from_secs(10);
-
-/// How late a check of a monitor with this interval may start: half the interval, at most
-/// [`MAX_GRACE`]. The store applies the same rule when it claims overdue monitors.
-pub fn grace(interval_secs: u32) -> Duration {
-    (Duration::from_secs(u64::from(interval_secs)) / 2).min(MAX_GRACE)
-}
+pub use crate::monitor::grace::{MAX_GRACE, grace};
 
 /// How the scheduler claims and runs checks.
 #[derive(Debug, Clone, Copy)]
@@ -123,6 +116,9 @@ impl Scheduler {
                     // Claim now rather than at the next poll: the first check is due at once.
                     Ok(Event::MonitorCreated(_)) => next_claim = Instant::now(),
                     Ok(Event::MonitorChanged(monitor)) => {
+                        if let Some(gauges) = self.context.metrics.monitors() {
+                            gauges.changed(&monitor);
+                        }
                         continuity.update(&monitor);
                         // A resumed monitor is due at once; for an edit, the early claim
                         // round finds nothing new and costs one statement.
@@ -132,9 +128,13 @@ impl Scheduler {
                         timers.update(Monitor::clone(&monitor));
                     }
                     Ok(Event::MonitorRemoved { id, .. }) => {
+                        if let Some(gauges) = self.context.metrics.monitors() {
+                            gauges.deleted(id);
+                        }
                         continuity.remove(id);
                         timers.remove(id);
                     }
+                    Ok(Event::Transition(_)) => {}
                     Err(RecvError::Lagged(missed)) => tracing::warn!(
                         missed,
                         "the scheduler fell behind the event stream; claimed checks of changed \

@@ -188,6 +188,9 @@ async fn check(context: Arc<Context>, check: DueCheck) {
     let timer = context.metrics.check_started(lateness);
     let result = context.probe.check(&check.monitor.spec).await;
     timer.finished(&result);
+    if let Some(gauges) = context.metrics.monitors() {
+        gauges.checked(&check.monitor, &result);
+    }
     // The slot is held until the result is buffered: a full buffer slows checks down.
     let record = CheckRecord {
         monitor: check.monitor.id,

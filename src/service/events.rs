@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+use crate::alerting::Transition;
 use crate::auth::UserId;
 use crate::monitor::{Monitor, MonitorId};
 
@@ -32,6 +33,9 @@ pub enum Event {
         /// The monitor.
         id: MonitorId,
     },
+    /// This instance's results write decided a state change or certificate episode (other
+    /// instances' decisions arrive as [`Event::MonitorChanged`], with the new state).
+    Transition(Arc<Transition>),
 }
 
 impl Event {
@@ -40,6 +44,7 @@ impl Event {
         match self {
             Self::MonitorCreated(m) | Self::MonitorChanged(m) => m.owner,
             Self::MonitorRemoved { owner, .. } => *owner,
+            Self::Transition(t) => t.owner,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod postgres;
 mod roles;
+mod rows;
 mod sqlite;
 mod values;
 

@@ -3,6 +3,7 @@
 //! One [`Metrics`] value per process (not a global), so tests that start several instances
 //! in one process each count their own.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use super::{AlertMetrics, MonitorGauges};
 use crate::check::CheckResult;
 
 /// Labels of `tocsin_checks_total`: `ok` or the failure kind.
@@ -61,6 +63,9 @@ pub struct Metrics {
     results_corrupt: Counter,
     http_requests: Family<HttpLabels, Counter>,
     checks_finished: AtomicU64,
+    monitors: Option<Arc<MonitorGauges>>,
+    /// Alerting's own metrics, in the same registry.
+    pub alerts: AlertMetrics,
 }
 
 impl Default for Metrics {
@@ -70,8 +75,14 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// A fresh set of metrics, all at zero.
+    /// A fresh set of metrics, all at zero, without per-monitor gauges.
     pub fn new() -> Self {
+        Self::with_monitor_gauges(false)
+    }
+
+    /// A fresh set of metrics; `per_monitor` adds a gauge series per monitor checked here
+    /// (`TOCSIN_METRICS_PER_MONITOR`).
+    pub fn with_monitor_gauges(per_monitor: bool) -> Self {
         let mut registry = Registry::with_prefix("tocsin");
         let checks = Family::<OutcomeLabels, Counter>::default();
         // 1 ms to ~65 s: loopback checks to a target at its timeout.
@@ -142,8 +153,15 @@ impl Metrics {
             "HTTP API requests, by method, route and status",
             http_requests.clone(),
         );
+        let monitors = per_monitor.then(|| Arc::new(MonitorGauges::default()));
+        if let Some(gauges) = &monitors {
+            registry.register_collector(Box::new(Arc::clone(gauges)));
+        }
+        let alerts = AlertMetrics::register(&mut registry);
         Self {
+            monitors,
             registry,
+            alerts,
             checks,
             check_duration,
             lateness,
@@ -158,6 +176,11 @@ impl Metrics {
             http_requests,
             checks_finished: AtomicU64::new(0),
         }
+    }
+
+    /// The per-monitor gauges, when they are on.
+    pub fn monitors(&self) -> Option<&MonitorGauges> {
+        self.monitors.as_deref()
     }
 
     /// Checks finished since start, every outcome together (for heartbeats).
@@ -271,6 +294,8 @@ mod tests {
     fn result(failure: Option<Failure>) -> CheckResult {
         CheckResult {
             checked_at: chrono::Utc::now(),
+            kind: Default::default(),
+            dns: None,
             status_code: None,
             latency: Duration::from_millis(3),
             phases: Phases::default(),
@@ -330,5 +355,72 @@ mod tests {
         );
         assert!(!text.contains("BREW") && !text.contains("XXXX"), "{text}");
         assert_eq!(text.matches("tocsin_http_requests_total{").count(), 1);
+    }
+
+    fn monitor(id: i64, name: &str, paused: bool) -> crate::monitor::Monitor {
+        use crate::monitor::{MonitorDraft, MonitorId, MonitorSpec, Rules};
+        let draft = MonitorDraft {
+            name: Some(name.into()),
+            url: "https://example.com".into(),
+            ..MonitorDraft::default()
+        };
+        crate::monitor::Monitor {
+            id: MonitorId(id),
+            owner: crate::auth::UserId(1),
+            spec: MonitorSpec::parse(draft, &Rules::STORED).expect("valid"),
+            paused,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            state: crate::alerting::MonitorState::Pending,
+            last_check: None,
+        }
+    }
+
+    #[test]
+    fn per_monitor_gauges_follow_checks_renames_pauses_and_deletes() {
+        assert!(Metrics::new().monitors().is_none());
+        let metrics = Metrics::with_monitor_gauges(true);
+        let gauges = metrics.monitors().expect("on");
+        let mut up = result(None);
+        up.cert_expires_at = chrono::DateTime::from_timestamp(2_000_000_000, 0);
+        gauges.checked(&monitor(7, "api", false), &up);
+        gauges.checked(
+            &monitor(8, "db \"main\"", false),
+            &result(Some(Failure::new(FailureKind::Connect, "refused"))),
+        );
+        let text = metrics.encode();
+        for line in [
+            "# TYPE tocsin_monitor_up gauge",
+            "tocsin_monitor_up{id=\"7\",name=\"api\"} 1",
+            "tocsin_monitor_up{id=\"8\",name=\"db \\\"main\\\"\"} 0",
+            "tocsin_monitor_latency_seconds{id=\"7\",name=\"api\"} 0.003",
+            "tocsin_monitor_cert_expiry_timestamp_seconds{id=\"7\",name=\"api\"} 2000000000",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+        assert!(
+            !text.contains("tocsin_monitor_cert_expiry_timestamp_seconds{id=\"8\""),
+            "{text}"
+        );
+
+        gauges.changed(&monitor(7, "api v2", false));
+        assert!(
+            metrics
+                .encode()
+                .contains("tocsin_monitor_up{id=\"7\",name=\"api v2\"} 1")
+        );
+        gauges.changed(&monitor(8, "db", true));
+        assert!(
+            !metrics.encode().contains("id=\"8\""),
+            "a paused monitor is dropped"
+        );
+        gauges.deleted(crate::monitor::MonitorId(7));
+        assert!(
+            !metrics.encode().contains("id=\"7\""),
+            "a deleted monitor is dropped"
+        );
+        // A check that was in flight when the monitor was deleted does not bring it back.
+        gauges.checked(&monitor(7, "api v2", false), &up);
+        assert!(!metrics.encode().contains("id=\"7\""));
     }
 }

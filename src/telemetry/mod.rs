@@ -1,10 +1,14 @@
 //! Logging (`tracing` to standard error, filtered by the `log` setting) and the Prometheus
 //! metrics every part of tocsin records into.
 
+mod alerts;
 mod metrics;
+mod monitors;
 mod text_format;
 
+pub use alerts::AlertMetrics;
 pub use metrics::{CheckTimer, Metrics};
+pub use monitors::MonitorGauges;
 
 use std::io::IsTerminal;
 

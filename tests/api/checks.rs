@@ -71,7 +71,10 @@ async fn a_url_added_through_the_seed_route_is_checked_within_a_second() {
     let response = app.post("/url", &body, Some(&token)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let monitor: Value = response.json().await.expect("monitor");
-    assert_eq!(monitor["state"], "unknown");
+    assert_eq!(
+        monitor["state"], "pending",
+        "no verdict before its first check"
+    );
     let id = monitor["id"].as_i64().expect("id");
 
     let first = eventually(Duration::from_secs(5), "the first check", || async {
@@ -263,7 +266,7 @@ async fn edits_pauses_resumes_and_deletes_take_effect() {
 }
 
 #[tokio::test]
-async fn failures_are_recorded_with_their_kind_and_turn_the_monitor_down() {
+async fn failures_are_recorded_with_their_kind_and_turn_a_monitor_with_threshold_one_down() {
     let (app, target) = (engine_app().await, Target::start().await);
     let token = app.new_user().await;
     let closed = {
@@ -275,7 +278,10 @@ async fn failures_are_recorded_with_their_kind_and_turn_the_monitor_down() {
         (format!("http://{closed}/"), "connect", Value::Null),
     ] {
         let monitor = app
-            .create_monitor(&token, json!({"url": url, "interval_seconds": 60}))
+            .create_monitor(
+                &token,
+                json!({"url": url, "interval_seconds": 60, "failure_threshold": 1}),
+            )
             .await;
         let id = monitor["id"].as_i64().expect("id");
         let found = first_results(&app, &token, id, 1).await;
@@ -289,6 +295,8 @@ async fn failures_are_recorded_with_their_kind_and_turn_the_monitor_down() {
         assert_eq!(found[0]["status_code"], status);
         let view = json_of(&app, &format!("/api/v1/monitors/{id}"), &token).await;
         assert_eq!(view["state"], "down");
+        // Why, without reading results.
+        assert_eq!(view["last_check"]["error"], found[0]["error"]);
         let stats = json_of(
             &app,
             &format!("/api/v1/monitors/{id}/stats?window=24h"),

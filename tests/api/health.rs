@@ -82,6 +82,18 @@ async fn openapi_documents_every_route() {
     ] {
         assert!(schemas[schema].is_object(), "schema {schema}");
     }
+    for (schema, field) in [
+        ("MonitorDraft", "conditions"),
+        ("MonitorPatch", "conditions"),
+        ("MonitorView", "conditions"),
+        ("ResultView", "check_kind"),
+        ("ResultView", "dns_answer"),
+    ] {
+        assert!(
+            schemas[schema]["properties"][field].is_object(),
+            "{schema}.{field} missing from the OpenAPI document"
+        );
+    }
     // Every documented route is served: none answers 404 or 405.
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for method in item.as_object().expect("item").keys() {

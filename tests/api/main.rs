@@ -6,10 +6,13 @@ mod auth;
 mod binary;
 mod checks;
 mod cluster;
+#[path = "../support/dns.rs"]
+mod dns;
 mod errors;
 mod health;
 mod helpers;
 mod in_flight;
+mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;

@@ -181,3 +181,90 @@ async fn metrics_count_checks_lateness_and_requests_by_route() {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
 }
+
+/// `GET /metrics` as text.
+async fn metrics_text(app: &crate::helpers::TestApp) -> String {
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    response.text().await.expect("text")
+}
+
+#[tokio::test]
+async fn per_monitor_metrics_are_opt_in_and_forget_deleted_monitors() {
+    let target = Target::start().await;
+    let plain = engine_app().await;
+    let token = plain.new_user().await;
+    plain
+        .create_monitor(
+            &token,
+            json!({"url": target.url("/ok"), "interval_seconds": 60}),
+        )
+        .await;
+    eventually(Duration::from_secs(10), "a check", || async {
+        metrics_text(&plain)
+            .await
+            .contains("tocsin_checks_total{outcome=\"ok\"} 1")
+            .then_some(())
+    })
+    .await;
+    assert!(!metrics_text(&plain).await.contains("tocsin_monitor_up"));
+
+    let app = crate::helpers::spawn_with(|settings| {
+        settings.min_interval = Duration::from_secs(1);
+        settings.allow_private_targets = true;
+        settings.metrics_per_monitor = true;
+    })
+    .await;
+    let token = app.new_user().await;
+    let up = app
+        .create_monitor(
+            &token,
+            json!({"name": "front", "url": target.url("/ok"), "interval_seconds": 60}),
+        )
+        .await;
+    let down = app
+        .create_monitor(
+            &token,
+            json!({"name": "broken", "url": target.url("/status/500"), "interval_seconds": 60}),
+        )
+        .await;
+    let (up_id, down_id) = (
+        up["id"].as_i64().expect("id"),
+        down["id"].as_i64().expect("id"),
+    );
+    let up_line = format!("tocsin_monitor_up{{id=\"{up_id}\",name=\"front\"}} 1");
+    let down_line = format!("tocsin_monitor_up{{id=\"{down_id}\",name=\"broken\"}} 0");
+    let text = eventually(Duration::from_secs(10), "both monitors' gauges", || async {
+        let text = metrics_text(&app).await;
+        (text.contains(&up_line) && text.contains(&down_line)).then_some(text)
+    })
+    .await;
+    assert!(
+        text.contains(&format!(
+            "tocsin_monitor_latency_seconds{{id=\"{up_id}\",name=\"front\"}} "
+        )),
+        "{text}"
+    );
+    let deleted = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/monitors/{down_id}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
+    eventually(
+        Duration::from_secs(5),
+        "the deleted monitor forgotten",
+        || async {
+            let text = metrics_text(&app).await;
+            (!text.contains(&format!("id=\"{down_id}\"")) && text.contains(&up_line)).then_some(())
+        },
+    )
+    .await;
+}

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tocsin::service::EventBus;
 use tocsin::store::prelude::*;
 
 use chrono::{DateTime, Utc};
@@ -103,6 +104,7 @@ impl Env {
             buffer as Arc<dyn Buffer>,
             self.store.clone(),
             self.metrics.clone(),
+            EventBus::new(),
             WriterOptions {
                 max_batch: 5000,
                 ..WriterOptions::default()
@@ -117,6 +119,8 @@ impl Env {
             monitor: self.monitor,
             result: CheckResult {
                 checked_at: at(n),
+                kind: Default::default(),
+                dns: None,
                 status_code: Some(200),
                 latency: Duration::from_micros(1500 + u64::from(n)),
                 phases: Phases::default(),

@@ -195,3 +195,57 @@ async fn a_configuration_error_exits_two_and_unused_settings_are_not_read() {
     .await;
     assert_eq!(unused.status.code(), Some(0), "{}", text(&unused.stderr));
 }
+
+#[tokio::test]
+async fn check_takes_tcp_and_dns_urls_and_conditions() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let url = format!("tcp://127.0.0.1:{port}");
+    let output = tocsin_check(&[&url]).await;
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("url: tcp://127.0.0.1:"), "{stdout}");
+    assert!(
+        stdout.contains("status: -") && stdout.contains("result: up"),
+        "{stdout}"
+    );
+
+    let server = crate::dns::DnsServer::start().await;
+    let url = server.url("example.test", "A");
+    let output = tocsin_check(&["-c", "[BODY] == pat(*192.0.2.11*)", &url]).await;
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("rcode: NOERROR"), "{stdout}");
+    assert!(
+        stdout.contains("answer: 192.0.2.10, 192.0.2.11"),
+        "{stdout}"
+    );
+
+    let output = tocsin_check(&["--json", "-c", "[DNS_RCODE] == NXDOMAIN", &url]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(json["check_kind"], "dns");
+    assert_eq!(json["dns_rcode"], "NOERROR");
+    assert_eq!(json["dns_answer"][1], "192.0.2.11");
+    assert_eq!(json["error"]["kind"], "condition");
+
+    let output = tocsin_check(&["-c", "[STATUS] = 200", &url]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("tocsin: --condition: condition 1"),
+        "{stderr}"
+    );
+}

@@ -1,11 +1,17 @@
-//! Tests of the HTTP probe against real local servers: phases, failure kinds, the address
-//! guard, redirects and the `tocsin check` command. Compiled as one binary, so it links once.
+//! Tests of the probe against real local servers: HTTP phases, failure kinds, the address
+//! guard, redirects, conditions, TCP, TLS and DNS checks, and the `tocsin check` command.
+//! Compiled as one binary, so it links once.
 
 mod checks;
 mod cli;
+mod conditions;
+#[path = "../support/dns.rs"]
+mod dns;
+mod dns_checks;
 mod guard;
 mod redirects;
 mod target;
+mod tcp_checks;
 mod tls;
 
 use std::collections::BTreeMap;
@@ -31,6 +37,17 @@ pub fn spec_with(url: &str, draft: MonitorDraft) -> MonitorSpec {
         },
     )
     .expect("valid spec")
+}
+
+/// A spec for `url` with these conditions.
+pub fn spec_with_conditions(url: &str, conditions: &[&str]) -> MonitorSpec {
+    spec_with(
+        url,
+        MonitorDraft {
+            conditions: Some(conditions.iter().map(|c| c.to_string()).collect()),
+            ..MonitorDraft::default()
+        },
+    )
 }
 
 /// A default spec for `url`.

@@ -42,7 +42,8 @@ pub struct Identity {
     pub cert: CertificateDer<'static>,
     /// Its notAfter.
     pub not_after: DateTime<Utc>,
-    acceptor: TlsAcceptor,
+    /// Accepts TLS connections with this identity.
+    pub acceptor: TlsAcceptor,
 }
 
 impl Target {
@@ -127,7 +128,8 @@ impl Target {
     }
 }
 
-fn identity() -> Identity {
+/// A self-signed identity for `localhost` and `127.0.0.1`, valid until 2040-06-15.
+pub fn identity() -> Identity {
     Identity::self_signed(&["localhost", "127.0.0.1"], 2040)
 }
 
@@ -211,6 +213,10 @@ async fn handle(seen: Arc<Seen>, req: Request<Incoming>) -> Result<Response<Body
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let response = match segments.as_slice() {
         ["ok"] => text(200, "hello tocsin"),
+        ["json"] => text(
+            200,
+            r#"{"status": "UP", "data": [{"id": 1, "name": "db"}], "items": [1, 2, 3], "errors": null}"#,
+        ),
         ["status", code] => text(code.parse().unwrap_or(400), "status"),
         ["slow", ms] => {
             tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(0))).await;

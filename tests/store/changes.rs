@@ -197,3 +197,29 @@ async fn a_store_does_not_hear_its_own_changes() {
         assert_eq!(reported, change(&theirs), "only the other store's changes");
     }
 }
+
+#[tokio::test]
+async fn a_state_change_written_by_one_store_reaches_the_others() {
+    let Some(db) = fresh_postgres().await else {
+        return;
+    };
+    let (writer, reader) = (open(&db.url).await, open(&db.url).await);
+    let mut changes = reader
+        .monitor_changes()
+        .expect("PostgreSQL reports changes");
+    let m = owned_monitor(&writer, "n5").await;
+    until_listening(&writer, &m, &mut changes).await;
+    // Checks that change nothing are not announced; the first verdict is.
+    let first = crate::results::ok(crate::results::at(0), 200, 5);
+    writer
+        .insert_results(&crate::results::records(m.id, &[first]))
+        .await
+        .expect("written");
+    assert_eq!(next(&mut changes).await, change(&m), "pending → up");
+    let again = crate::results::ok(crate::results::at(1), 200, 5);
+    writer
+        .insert_results(&crate::results::records(m.id, &[again]))
+        .await
+        .expect("written");
+    quiet(&mut changes).await;
+}

@@ -3,6 +3,7 @@
 //! skips (with one line) where no PostgreSQL is reachable.
 
 mod accounts;
+mod alerting;
 mod changes;
 mod cluster;
 /// Behaviour only the PostgreSQL store has: partitions, the roll-up mark, hosts, pool.
@@ -94,6 +95,12 @@ macro_rules! store_suite {
             retention::rolling_up_keeps_window_totals_exact,
             retention::windows_reach_back_to_the_start_of_their_first_hour,
             retention::pruning_removes_only_old_hours_at_most_limit,
+            retention::tcp_and_dns_latency_counts_when_the_target_answered,
+            alerting::a_new_monitor_is_pending_until_its_thresholds_decide,
+            alerting::failures_in_a_row_take_it_down_across_batches_and_passes_bring_it_back,
+            alerting::batches_out_of_order_late_or_twice_decide_each_transition_once,
+            alerting::slow_checks_make_it_degraded,
+            alerting::results_of_several_monitors_in_one_batch_each_decide_their_own,
             cluster::heartbeats_replace_the_last_and_silent_instances_are_forgotten,
             cluster::a_lease_has_one_holder_until_it_runs_out,
             cluster::concurrent_takers_of_a_lease_have_one_winner,

@@ -80,7 +80,7 @@ async fn partitions_are_made_ahead_and_dropped_once_rolled_up() {
         ok(at(DAY + 60), 200, 30),
     ];
     let inserted = store.insert_results(&records(m.id, &batch)).await;
-    assert_eq!(inserted.expect("insert"), 3);
+    assert_eq!(inserted.expect("insert").inserted, 3);
     let (first, second) = (partition(base()), partition(at(DAY)));
     let made = partitions(&db).await;
     assert!(made.contains(&first) && made.contains(&second), "{made:?}");
@@ -114,9 +114,15 @@ async fn a_batch_for_an_old_day_makes_its_partition() {
     let old = base() - chrono::Duration::days(200);
     assert!(!partitions(&db).await.contains(&partition(old)));
     let batch = records(m.id, &[ok(old, 200, 10)]);
-    assert_eq!(store.insert_results(&batch).await.expect("insert"), 1);
+    assert_eq!(
+        store.insert_results(&batch).await.expect("insert").inserted,
+        1
+    );
     assert!(partitions(&db).await.contains(&partition(old)));
-    assert_eq!(store.insert_results(&batch).await.expect("again"), 0);
+    assert_eq!(
+        store.insert_results(&batch).await.expect("again").inserted,
+        0
+    );
 }
 
 #[tokio::test]
@@ -143,8 +149,12 @@ async fn late_results_below_the_mark_land_in_the_rollups() {
             failed(at(HOUR + 5), FailureKind::Status, Some(500), 7),
         ],
     );
-    assert_eq!(store.insert_results(&late).await.expect("late"), 2);
-    assert_eq!(store.insert_results(&late).await.expect("again"), 0, "once");
+    assert_eq!(store.insert_results(&late).await.expect("late").inserted, 2);
+    assert_eq!(
+        store.insert_results(&late).await.expect("again").inserted,
+        0,
+        "once"
+    );
     let data = window(&store, &m, base()).await;
     assert_eq!(data.raw, vec![], "rolled-up time has no raw rows");
     let ms = Duration::from_millis;
@@ -162,7 +172,10 @@ async fn late_results_below_the_mark_land_in_the_rollups() {
     store.upkeep(Utc::now()).await.expect("upkeep");
     assert!(!partitions(&db).await.contains(&partition(base())));
     let later = records(m.id, &[ok(at(HOUR + 10), 200, 1)]);
-    assert_eq!(store.insert_results(&later).await.expect("later"), 1);
+    assert_eq!(
+        store.insert_results(&later).await.expect("later").inserted,
+        1
+    );
     assert_eq!(window(&store, &m, base()).await.rollups.checks, 5);
     assert_eq!(
         store

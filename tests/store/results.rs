@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tocsin::check::{CheckRecord, CheckResult, Failure, FailureKind, LastCheck, Phases};
+use tocsin::check::{
+    CheckKind, CheckRecord, CheckResult, DnsAnswer, Failure, FailureKind, LastCheck, Phases,
+};
 use tocsin::monitor::{Monitor, MonitorId};
 
 use crate::suite::{S, spec, user};
@@ -22,6 +24,8 @@ pub fn at(seconds: i64) -> DateTime<Utc> {
 pub fn ok(checked_at: DateTime<Utc>, status: u16, latency_ms: u64) -> CheckResult {
     CheckResult {
         checked_at,
+        kind: Default::default(),
+        dns: None,
         status_code: Some(status),
         latency: Duration::from_millis(latency_ms),
         phases: Phases::default(),
@@ -39,6 +43,8 @@ pub fn failed(
 ) -> CheckResult {
     CheckResult {
         checked_at,
+        kind: Default::default(),
+        dns: None,
         status_code: status,
         latency: Duration::from_millis(latency_ms),
         phases: Phases::default(),
@@ -85,6 +91,8 @@ pub async fn results_round_trip_newest_first(store: S) {
     let us = Duration::from_micros;
     let mut results = vec![CheckResult {
         checked_at: base() + chrono::Duration::milliseconds(1),
+        kind: Default::default(),
+        dns: None,
         status_code: Some(200),
         latency: us(123_456),
         phases: Phases {
@@ -105,6 +113,27 @@ pub async fn results_round_trip_newest_first(store: S) {
         result.latency = us(999_999);
         results.push(result);
     }
+    // A TLS port, and a DNS answer with its records.
+    let mut tls = ok(at(50), 200, 7);
+    tls.kind = CheckKind::Tcp;
+    tls.status_code = None;
+    tls.cert_expires_at = Some(at(86_400));
+    results.push(tls);
+    let mut answer = ok(at(51), 200, 3);
+    answer.kind = CheckKind::Dns;
+    answer.status_code = None;
+    answer.dns = Some(DnsAnswer {
+        rcode: "NOERROR".into(),
+        records: vec!["192.0.2.1".into(), "mail.example.com.".into()],
+    });
+    results.push(answer);
+    let mut refused = failed(at(52), FailureKind::Dns, None, 4);
+    refused.kind = CheckKind::Dns;
+    refused.dns = Some(DnsAnswer {
+        rcode: "NXDOMAIN".into(),
+        records: Vec::new(),
+    });
+    results.push(refused);
     // A literal address over plain http: no DNS, no TLS, no certificate.
     let mut plain = ok(at(60), 204, 5);
     plain.phases.connect = Some(us(1));
@@ -112,7 +141,7 @@ pub async fn results_round_trip_newest_first(store: S) {
     results.push(plain);
     let batch = records(m.id, &results);
     assert_eq!(
-        store.insert_results(&batch).await.expect("insert"),
+        store.insert_results(&batch).await.expect("insert").inserted,
         results.len()
     );
     results.reverse();
@@ -122,10 +151,23 @@ pub async fn results_round_trip_newest_first(store: S) {
 pub async fn a_batch_written_twice_is_stored_once(store: S) {
     let m = owned_monitor(&store, "r2").await;
     let batch = records(m.id, &[ok(at(0), 200, 10), ok(at(1), 200, 11)]);
-    assert_eq!(store.insert_results(&batch).await.expect("first"), 2);
-    assert_eq!(store.insert_results(&batch).await.expect("second"), 0);
+    assert_eq!(
+        store.insert_results(&batch).await.expect("first").inserted,
+        2
+    );
+    assert_eq!(
+        store.insert_results(&batch).await.expect("second").inserted,
+        0
+    );
     let overlapping = records(m.id, &[ok(at(1), 200, 11), ok(at(2), 200, 12)]);
-    assert_eq!(store.insert_results(&overlapping).await.expect("third"), 1);
+    assert_eq!(
+        store
+            .insert_results(&overlapping)
+            .await
+            .expect("third")
+            .inserted,
+        1
+    );
     assert_eq!(list(&store, &m, None, 100).await.len(), 3);
 }
 
@@ -144,7 +186,10 @@ pub async fn results_of_deleted_monitors_are_skipped(store: S) {
     let mut batch = records(kept.id, &[ok(at(0), 200, 10)]);
     batch.extend(records(gone.id, &[ok(at(0), 200, 10)]));
     batch.extend(records(kept.id, &[ok(at(1), 200, 10)]));
-    assert_eq!(store.insert_results(&batch).await.expect("insert"), 2);
+    assert_eq!(
+        store.insert_results(&batch).await.expect("insert").inserted,
+        2
+    );
     assert_eq!(
         list(&store, &kept, None, 100).await,
         vec![ok(at(1), 200, 10), ok(at(0), 200, 10)]
@@ -284,7 +329,8 @@ pub async fn deleting_a_monitor_removes_its_results(store: S) {
         store
             .insert_results(&records(gone.id, &gone_results))
             .await
-            .expect("insert"),
+            .expect("insert")
+            .inserted,
         0
     );
 }

@@ -3,7 +3,7 @@
 use chrono::DateTime;
 use chrono::Utc;
 use tocsin::check::stats::{Sample, Stats, Summary, Window};
-use tocsin::check::{CheckResult, FailureKind};
+use tocsin::check::{CheckKind, CheckResult, DnsAnswer, FailureKind};
 use tocsin::monitor::Monitor;
 use tocsin::store::WindowData;
 
@@ -31,7 +31,7 @@ async fn seeded(store: &S, tag: &str) -> Monitor {
         .insert_results(&records(m.id, &three_hours()))
         .await
         .expect("insert");
-    assert_eq!(inserted, 7);
+    assert_eq!(inserted.inserted, 7);
     m
 }
 
@@ -51,6 +51,69 @@ pub fn total(data: &WindowData) -> Summary {
         total.add(sample);
     }
     total
+}
+
+/// A TCP check that connected, one whose connection was refused, one that connected but
+/// failed a condition, a DNS answer (NXDOMAIN, a failure) and a DNS query that timed out.
+fn tcp_and_dns() -> Vec<CheckResult> {
+    let kind = |mut result: CheckResult, kind: CheckKind, rcode: Option<&str>| {
+        result.kind = kind;
+        result.status_code = None;
+        result.dns = rcode.map(|rcode| DnsAnswer {
+            rcode: rcode.into(),
+            records: Vec::new(),
+        });
+        result
+    };
+    vec![
+        kind(ok(at(10), 200, 10), CheckKind::Tcp, None),
+        kind(
+            failed(at(20), FailureKind::Connect, None, 1),
+            CheckKind::Tcp,
+            None,
+        ),
+        kind(
+            failed(at(30), FailureKind::Condition, None, 30),
+            CheckKind::Tcp,
+            None,
+        ),
+        kind(
+            failed(at(40), FailureKind::Dns, None, 40),
+            CheckKind::Dns,
+            Some("NXDOMAIN"),
+        ),
+        kind(
+            failed(at(50), FailureKind::Timeout, None, 5000),
+            CheckKind::Dns,
+            None,
+        ),
+    ]
+}
+
+/// Latency counts for TCP and DNS checks whose target answered, like HTTP checks that got
+/// a response, in raw windows and once rolled up.
+pub async fn tcp_and_dns_latency_counts_when_the_target_answered(store: S) {
+    let m = owned_monitor(&store, "kinds").await;
+    store
+        .insert_results(&records(m.id, &tcp_and_dns()))
+        .await
+        .expect("insert");
+    let raw = window(&store, &m, base()).await;
+    let latencies: Vec<Option<u128>> = raw
+        .raw
+        .iter()
+        .map(|sample| sample.latency.map(|d| d.as_millis()))
+        .collect();
+    assert_eq!(latencies, vec![Some(10), None, Some(30), Some(40), None]);
+    let before = total(&raw);
+    assert_eq!(
+        (before.checks, before.failures, before.latency_count),
+        (5, 4, 3)
+    );
+    roll_all(&store, at(HOUR)).await;
+    let rolled = window(&store, &m, base()).await;
+    assert!(rolled.raw.is_empty(), "{rolled:?}");
+    assert_eq!(total(&rolled), before);
 }
 
 /// Rolls up in batches of two until a batch comes back short; returns how many moved.

@@ -157,8 +157,29 @@ pub async fn monitors_round_trip_every_field(store: S) {
                 .pem(),
         ),
         tls_skip_verify: Some(true),
+        conditions: Some(vec![
+            "[STATUS] == 200".into(),
+            "[BODY].data[0].id == any(1, 2)".into(),
+            "[CERTIFICATE_EXPIRATION] > 48h".into(),
+        ]),
+        failure_threshold: Some(5),
+        success_threshold: Some(2),
+        latency_threshold_ms: Some(750),
+        // Channels must be the owner's when the service saves them; the store keeps ids.
+        channel_ids: Some(vec![9, 4, 9]),
+        reminder_interval_seconds: Some(3600),
+        cert_expiry_days: Some(30),
     };
     let full = MonitorSpec::parse(draft, &RULES).expect("valid");
+    assert_eq!(
+        full.alerts()
+            .channels()
+            .iter()
+            .map(|c| c.0)
+            .collect::<Vec<_>>(),
+        [4, 9],
+        "ids are kept once each, ascending"
+    );
     let created = store
         .create_monitor(owner, &full, 10)
         .await

@@ -9,6 +9,7 @@ use clap::Args;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use serde_json::{Value, json};
+use tocsin::service::EventBus;
 use tocsin::pipeline::{BatchWriter, Buffer, MemoryBuffer, WriterOptions};
 use tocsin::telemetry::Metrics;
 
@@ -73,7 +74,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<Value> {
         ..WriterOptions::default()
     };
     let shared: Arc<dyn Buffer> = buffer.clone();
-    let writer = BatchWriter::new(shared, store.clone(), metrics, options);
+    let writer = BatchWriter::new(shared, store.clone(), metrics, EventBus::new(), options);
     let started = Instant::now();
     let writer = tokio::spawn(writer.run());
     for record in made {

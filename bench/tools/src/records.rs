@@ -15,6 +15,8 @@ pub fn record(rng: &mut impl Rng, monitor: MonitorId, at: DateTime<Utc>) -> Chec
     let result = if down {
         CheckResult {
             checked_at: at,
+            kind: Default::default(),
+            dns: None,
             status_code: None,
             latency: connect,
             phases: Phases {
@@ -31,6 +33,8 @@ pub fn record(rng: &mut impl Rng, monitor: MonitorId, at: DateTime<Utc>) -> Chec
         let ttfb = Duration::from_micros(rng.random_range(200..3000));
         CheckResult {
             checked_at: at,
+            kind: Default::default(),
+            dns: None,
             status_code: Some(200),
             latency: connect + ttfb + Duration::from_micros(rng.random_range(10..200)),
             phases: Phases {

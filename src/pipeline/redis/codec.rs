@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases};
+use crate::check::{CheckKind, CheckRecord, CheckResult, DnsAnswer, Failure, FailureKind, Phases};
 use crate::monitor::MonitorId;
 
 /// The version this build writes and reads.
@@ -34,6 +34,14 @@ struct Wire {
     fk: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     fm: Option<String>,
+    /// The check kind; absent for HTTP, which entries written before kinds existed were.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    k: Option<String>,
+    /// A DNS answer's rcode and records.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    rc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    ans: Option<Vec<String>>,
 }
 
 /// What reading an entry gave.
@@ -65,6 +73,9 @@ pub(super) fn encode(record: &CheckRecord) -> [(&'static str, String); 3] {
         cert: r.cert_expires_at.map(|at| at.timestamp_micros()),
         fk: r.failure.as_ref().map(|f| f.kind.as_str().to_owned()),
         fm: r.failure.as_ref().map(|f| f.message.clone()),
+        k: (r.kind != CheckKind::Http).then(|| r.kind.as_str().to_owned()),
+        rc: r.dns.as_ref().map(|dns| dns.rcode.clone()),
+        ans: r.dns.as_ref().map(|dns| dns.records.clone()),
     };
     // Serializing plain numbers and strings cannot fail; an empty object would be refused
     // as corrupt on the way out rather than panic here.
@@ -114,10 +125,20 @@ fn decode_v1(fields: &[(Vec<u8>, Vec<u8>)]) -> Result<CheckRecord, String> {
         )),
         (None, _) => None,
     };
+    let kind = match wire.k {
+        Some(kind) => kind.parse::<CheckKind>().map_err(|e| e.to_string())?,
+        None => CheckKind::Http,
+    };
+    let dns = wire.rc.map(|rcode| DnsAnswer {
+        rcode,
+        records: wire.ans.unwrap_or_default(),
+    });
     Ok(CheckRecord {
         monitor: MonitorId(monitor),
         result: CheckResult {
             checked_at: time(wire.t)?,
+            kind,
+            dns,
             status_code: wire.s,
             latency: Duration::from_micros(wire.l),
             phases: Phases {
@@ -157,6 +178,11 @@ mod tests {
             monitor: MonitorId(42),
             result: CheckResult {
                 checked_at: at,
+                kind: CheckKind::Dns,
+                dns: Some(DnsAnswer {
+                    rcode: "NOERROR".into(),
+                    records: vec!["192.0.2.1".into(), "192.0.2.2".into()],
+                }),
                 status_code: Some(503),
                 latency: Duration::from_micros(12_345),
                 phases: Phases {
@@ -181,6 +207,8 @@ mod tests {
             monitor: MonitorId(7),
             result: CheckResult {
                 checked_at: DateTime::from_timestamp_micros(1_000_000).expect("in range"),
+                kind: CheckKind::Http,
+                dns: None,
                 status_code: Some(200),
                 latency: Duration::from_micros(900),
                 phases: Phases::default(),

@@ -140,6 +140,8 @@ mod tests {
             monitor: MonitorId(id),
             result: CheckResult {
                 checked_at: chrono::Utc::now(),
+                kind: Default::default(),
+                dns: None,
                 status_code: None,
                 latency: Duration::ZERO,
                 phases: Phases::default(),

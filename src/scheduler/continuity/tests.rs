@@ -26,6 +26,7 @@ fn monitor(id: i64, interval: u32) -> Monitor {
         paused: false,
         created_at: t0(),
         updated_at: t0(),
+        state: Default::default(),
         last_check: None,
     }
 }

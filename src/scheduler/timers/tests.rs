@@ -16,6 +16,7 @@ fn monitor(id: i64, url: &str) -> Monitor {
         paused: false,
         created_at: Utc::now(),
         updated_at: Utc::now(),
+        state: Default::default(),
         last_check: None,
     }
 }

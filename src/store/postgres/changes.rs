@@ -1,5 +1,5 @@
 //! Monitor changes across instances. The statements that edit, pause, resume or delete a
-//! monitor also `pg_notify` on [`CHANNEL`] with `"<origin>:<owner>:<monitor>"`, in their own
+//! monitor, and results writes that change a monitor's state, also `pg_notify` on [`CHANNEL`] with `"<origin>:<owner>:<monitor>"`, in their own
 //! transaction, so PostgreSQL delivers the notification when (and only if) they commit.
 //! One dedicated connection per store `LISTEN`s and forwards what other stores sent (the
 //! origin is a random number per store): a process announces its own changes itself, and

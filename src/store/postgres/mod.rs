@@ -8,6 +8,7 @@
 mod changes;
 mod cluster;
 mod connect;
+mod health;
 mod monitors;
 mod partitions;
 mod results;

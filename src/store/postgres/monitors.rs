@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use deadpool_postgres::Object;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -15,19 +15,30 @@ use super::changes;
 use super::connect::{get, pg};
 use super::millis;
 use crate::auth::UserId;
-use crate::check::LastCheck;
-use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec, Rules};
+use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec};
 use crate::store::StoreError;
-use crate::store::values::{duration, status_code};
+use crate::store::rows::{MonitorRecord, SpecValues, StatusRecord};
 
 /// The monitor's own columns, in the order [`read_row`] reads them. No column of
 /// `monitor_status` shares a name with these, so they need no table name.
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
-                       expected_status, keyword, follow_redirects, headers, body, paused, \
-                       created_at, updated_at, tls_ca_pem, tls_skip_verify";
+    expected_status, keyword, follow_redirects, headers, body, failure_threshold, \
+    success_threshold, latency_threshold_ms, channel_ids, reminder_interval_seconds, \
+    cert_expiry_days, paused, created_at, updated_at, conditions, tls_ca_pem, tls_skip_verify";
 
-/// The last check's columns, after [`COLUMNS`], from `monitor_status` joined as `s`.
-pub(super) const STATUS: &str = "s.checked_at, s.ok, s.status_code, s.latency_us";
+/// The status columns, after [`COLUMNS`], from `monitor_status` joined as `s`.
+pub(super) const STATUS: &str =
+    "s.checked_at, s.ok, s.status_code, s.latency_us, s.error_kind, s.error_message, s.state";
+
+/// How many columns [`COLUMNS`] and [`STATUS`] make together: what a statement returns
+/// after them starts at this index.
+pub(super) const READ_WIDTH: usize = 31;
+
+/// The spec's columns, as `$1`..`$19` bind them.
+const SPEC_COLUMNS: &str = "name, url, method, interval_seconds, timeout_ms, expected_status, \
+    keyword, follow_redirects, headers, body, failure_threshold, success_threshold, \
+    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days, conditions, \
+    tls_ca_pem, tls_skip_verify";
 
 /// A parameter list as the driver takes it.
 type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
@@ -42,6 +53,9 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
             .transpose()
             .map_err(|e| corrupt(e.to_string()))
     };
+    let conditions: serde_json::Value = get(row, 21)?;
+    let conditions: Vec<String> =
+        serde_json::from_value(conditions).map_err(|e| corrupt(e.to_string()))?;
     let headers: serde_json::Value = get(row, 10)?;
     let headers: BTreeMap<String, String> =
         serde_json::from_value(headers).map_err(|e| corrupt(e.to_string()))?;
@@ -56,92 +70,94 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
         follow_redirects: get(row, 9)?,
         headers: Some(headers),
         body: get(row, 11)?,
-        tls_ca_pem: get(row, 15)?,
-        tls_skip_verify: get(row, 16)?,
+        failure_threshold: unsigned(get(row, 12)?)?,
+        success_threshold: unsigned(get(row, 13)?)?,
+        latency_threshold_ms: unsigned(get(row, 14)?)?,
+        channel_ids: Some(get(row, 15)?),
+        reminder_interval_seconds: unsigned(get(row, 16)?)?,
+        cert_expiry_days: unsigned(get(row, 17)?)?,
+        conditions: Some(conditions),
+        tls_ca_pem: get(row, 22)?,
+        tls_skip_verify: get(row, 23)?,
     };
-    let spec = MonitorSpec::parse(draft, &Rules::STORED).map_err(|e| corrupt(e.to_string()))?;
-    Ok(Monitor {
-        id: MonitorId(id),
-        owner: UserId(get(row, 1)?),
-        spec,
-        paused: get(row, 12)?,
-        created_at: get(row, 13)?,
-        updated_at: get(row, 14)?,
-        last_check: last_check(row, 17)?,
-    })
-}
-
-/// The four [`STATUS`] columns from `at` on: all null when the monitor was never checked.
-fn last_check(row: &Row, at: usize) -> Result<Option<LastCheck>, StoreError> {
-    let checked_at: Option<DateTime<Utc>> = get(row, at)?;
-    let ok: Option<bool> = get(row, at + 1)?;
-    let code: Option<i32> = get(row, at + 2)?;
-    let latency_us: Option<i64> = get(row, at + 3)?;
-    match (checked_at, ok, latency_us) {
-        (None, None, None) => Ok(None),
-        (Some(at), Some(ok), Some(latency_us)) => Ok(Some(LastCheck {
-            at,
-            ok,
-            status_code: code.map(|c| status_code(c.into())).transpose()?,
-            latency: duration(latency_us)?,
-        })),
-        _ => Err(StoreError::Corrupt("monitor_status: partial row".into())),
+    MonitorRecord {
+        id,
+        owner: get(row, 1)?,
+        draft,
+        paused: get(row, 18)?,
+        created_at: get(row, 19)?,
+        updated_at: get(row, 20)?,
+        status: StatusRecord {
+            checked_at: get(row, 24)?,
+            ok: get(row, 25)?,
+            status_code: get::<Option<i32>>(row, 26)?.map(i64::from),
+            latency_us: get(row, 27)?,
+            error_kind: get(row, 28)?,
+            error_message: get(row, 29)?,
+            state: get(row, 30)?,
+        },
     }
+    .into_monitor()
 }
 
-/// A spec's column values, bound as `$1`..`$12` by both INSERT and UPDATE.
-struct SpecValues<'a> {
-    name: &'a str,
-    url: &'a str,
-    method: &'static str,
-    interval_seconds: i32,
-    timeout_ms: Option<i32>,
-    expected_status: String,
-    keyword: Option<&'a str>,
-    follow_redirects: bool,
+/// A spec's values as PostgreSQL binds them (`$1`..`$19`), by both INSERT and UPDATE.
+struct Bound<'a> {
+    values: SpecValues<'a>,
+    ints: [Option<i32>; 7],
     headers: serde_json::Value,
-    body: Option<&'a str>,
-    tls_ca_pem: Option<&'a str>,
-    tls_skip_verify: bool,
+    conditions: serde_json::Value,
 }
 
-impl<'a> SpecValues<'a> {
+impl<'a> Bound<'a> {
     fn new(spec: &'a MonitorSpec) -> Result<Self, StoreError> {
-        let int = |value: u32| {
-            i32::try_from(value).map_err(|_| StoreError::Backend(format!("{value} too large")))
+        let values = SpecValues::new(spec);
+        let int = |value: Option<u32>| {
+            value
+                .map(|v| {
+                    i32::try_from(v).map_err(|_| StoreError::Backend(format!("{v} too large")))
+                })
+                .transpose()
         };
         Ok(Self {
-            name: spec.name(),
-            url: spec.target().as_str(),
-            method: spec.method().as_str(),
-            interval_seconds: int(spec.interval_secs())?,
-            timeout_ms: spec.explicit_timeout_ms().map(int).transpose()?,
-            expected_status: spec.expected_status().to_string(),
-            keyword: spec.keyword(),
-            follow_redirects: spec.follow_redirects(),
-            headers: serde_json::to_value(spec.headers().as_map())
+            ints: [
+                int(Some(values.interval_seconds))?,
+                int(values.timeout_ms)?,
+                int(Some(values.failure_threshold))?,
+                int(Some(values.success_threshold))?,
+                int(values.latency_threshold_ms)?,
+                int(values.reminder_interval_seconds)?,
+                int(Some(values.cert_expiry_days))?,
+            ],
+            headers: serde_json::to_value(values.headers)
                 .map_err(|e| StoreError::Backend(e.to_string()))?,
-            body: spec.body(),
-            tls_ca_pem: spec.tls_ca_pem(),
-            tls_skip_verify: spec.tls_skip_verify(),
+            conditions: serde_json::Value::from(values.conditions.clone()),
+            values,
         })
     }
 
-    /// The twelve values, then the statement's own parameters from `$13` on.
+    /// The nineteen values, then the statement's own parameters from `$20` on.
     fn then<'b>(&'b self, extra: &[&'b (dyn ToSql + Sync)]) -> Params<'b> {
+        let (v, i) = (&self.values, &self.ints);
         let mut values: Params<'b> = vec![
-            &self.name,
-            &self.url,
-            &self.method,
-            &self.interval_seconds,
-            &self.timeout_ms,
-            &self.expected_status,
-            &self.keyword,
-            &self.follow_redirects,
+            &v.name,
+            &v.url,
+            &v.method,
+            &i[0],
+            &i[1],
+            &v.expected_status,
+            &v.keyword,
+            &v.follow_redirects,
             &self.headers,
-            &self.body,
-            &self.tls_ca_pem,
-            &self.tls_skip_verify,
+            &v.body,
+            &i[2],
+            &i[3],
+            &i[4],
+            &v.channel_ids,
+            &i[5],
+            &i[6],
+            &self.conditions,
+            &v.tls_ca_pem,
+            &v.tls_skip_verify,
         ];
         values.extend_from_slice(extra);
         values
@@ -154,7 +170,7 @@ pub(super) async fn insert(
     spec: &MonitorSpec,
     limit: u32,
 ) -> Result<Monitor, StoreError> {
-    let values = SpecValues::new(spec)?;
+    let bound = Bound::new(spec)?;
     let tx = client.transaction().await.map_err(pg)?;
     // Taking a place under the limit locks the owner's row until commit, so concurrent
     // creations for one owner take turns and each sees the count the last one left; the
@@ -188,17 +204,17 @@ pub(super) async fn insert(
         }
     }
     let now = millis(Utc::now());
-    // Due at once; and never checked, since ids are never reused (no status row to read).
+    // Due at once, and `pending` until its thresholds decide.
     let sql = format!(
-        "INSERT INTO monitors (name, url, method, interval_seconds, timeout_ms, expected_status, \
-         keyword, follow_redirects, headers, body, tls_ca_pem, tls_skip_verify, user_id, \
-         created_at, updated_at, paused, next_check_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, false, $14) \
-         RETURNING {COLUMNS}, NULL::timestamptz, NULL::boolean, NULL::integer, NULL::bigint"
+        "WITH m AS (INSERT INTO monitors ({SPEC_COLUMNS}, user_id, created_at, updated_at, \
+             paused, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, false, $21) RETURNING *), \
+         s AS (INSERT INTO monitor_status (monitor_id) SELECT id FROM m RETURNING *) \
+         SELECT {COLUMNS}, {STATUS} FROM m, s"
     );
     let stmt = tx.prepare_cached(&sql).await.map_err(pg)?;
     let row = tx
-        .query_one(&stmt, &values.then(&[&owner.0, &now]))
+        .query_one(&stmt, &bound.then(&[&owner.0, &now]))
         .await
         .map_err(pg)?;
     let monitor = read_row(&row)?;
@@ -262,17 +278,17 @@ pub(super) async fn update(
     id: MonitorId,
     spec: &MonitorSpec,
 ) -> Result<Option<Monitor>, StoreError> {
-    let values = SpecValues::new(spec)?;
+    let bound = Bound::new(spec)?;
     let now = millis(Utc::now());
-    let update = "UPDATE monitors SET name = $1, url = $2, method = $3, interval_seconds = $4, \
-         timeout_ms = $5, expected_status = $6, keyword = $7, follow_redirects = $8, \
-         headers = $9, body = $10, tls_ca_pem = $11, tls_skip_verify = $12, updated_at = $13 \
-         WHERE id = $14 AND user_id = $15";
+    let update = format!(
+        "UPDATE monitors SET ({SPEC_COLUMNS}, updated_at) = ($1, $2, $3, $4, $5, $6, $7, $8, \
+         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) WHERE id = $21 AND user_id = $22"
+    );
     updated(
         client,
         origin,
-        update,
-        &values.then(&[&now, &id.0, &owner.0]),
+        &update,
+        &bound.then(&[&now, &id.0, &owner.0]),
     )
     .await
 }

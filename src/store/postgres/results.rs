@@ -13,13 +13,13 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, Row};
 
 use super::connect::{bigint, get, pg};
-use super::{millis, retention, rollups};
+use super::{health, millis, retention, rollups};
 use crate::auth::UserId;
 use crate::check::stats::{Sample, Summary};
-use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases};
+use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases, UnknownKind};
 use crate::monitor::MonitorId;
-use crate::store::values::{duration, micros, status_code};
-use crate::store::{StoreError, StoredResult, WindowData};
+use crate::store::values::{SAMPLE_COLUMNS, dns_answer, duration, micros, sample, status_code};
+use crate::store::{StoreError, StoredResult, WindowData, Written};
 
 /// A batch as column arrays, for one multi-row statement over `unnest`.
 pub(super) struct Columns {
@@ -35,6 +35,9 @@ pub(super) struct Columns {
     error_kind: Vec<Option<&'static str>>,
     error_message: Vec<Option<String>>,
     cert_expires_at: Vec<Option<DateTime<Utc>>>,
+    check_kind: Vec<&'static str>,
+    dns_rcode: Vec<Option<String>>,
+    dns_answer: Vec<Option<String>>,
 }
 
 impl Columns {
@@ -57,6 +60,9 @@ impl Columns {
             error_kind: Vec::with_capacity(batch.len()),
             error_message: Vec::with_capacity(batch.len()),
             cert_expires_at: Vec::with_capacity(batch.len()),
+            check_kind: Vec::with_capacity(batch.len()),
+            dns_rcode: Vec::with_capacity(batch.len()),
+            dns_answer: Vec::with_capacity(batch.len()),
         };
         for record in sorted {
             let r = &record.result;
@@ -74,6 +80,11 @@ impl Columns {
             c.error_message
                 .push(r.failure.as_ref().map(|f| f.message.clone()));
             c.cert_expires_at.push(r.cert_expires_at.map(millis));
+            c.check_kind.push(r.kind.as_str());
+            c.dns_rcode
+                .push(r.dns.as_ref().map(|dns| dns.rcode.clone()));
+            c.dns_answer
+                .push(r.dns.as_ref().map(|dns| dns.records.join("\n")));
         }
         Ok(c)
     }
@@ -91,39 +102,36 @@ impl Columns {
 const INSERT_RESULTS: &str = "\
     WITH inserted AS ( \
         INSERT INTO results (monitor_id, checked_at, ok, status_code, latency_us, dns_us, \
-                             connect_us, tls_us, ttfb_us, error_kind, error_message, cert_expires_at) \
+                             connect_us, tls_us, ttfb_us, error_kind, error_message, cert_expires_at, \
+                             check_kind, dns_rcode, dns_answer) \
         SELECT u.* FROM unnest($1::bigint[], $2::timestamptz[], $3::boolean[], $4::integer[], \
                                $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], \
-                               $9::bigint[], $10::text[], $11::text[], $12::timestamptz[]) \
+                               $9::bigint[], $10::text[], $11::text[], $12::timestamptz[], \
+                               $13::text[], $14::text[], $15::text[]) \
             AS u (monitor_id, checked_at, ok, status_code, latency_us, dns_us, connect_us, \
-                  tls_us, ttfb_us, error_kind, error_message, cert_expires_at) \
+                  tls_us, ttfb_us, error_kind, error_message, cert_expires_at, check_kind, \
+                  dns_rcode, dns_answer) \
         JOIN monitors ON monitors.id = u.monitor_id \
         ORDER BY u.checked_at, u.monitor_id \
         ON CONFLICT DO NOTHING \
-        RETURNING monitor_id, checked_at, ok, status_code, latency_us \
+        RETURNING monitor_id, checked_at, ok, status_code, latency_us, check_kind, error_kind, \
+                  dns_rcode \
     ), late AS ( \
         SELECT i.* FROM inserted i, rollup_mark m \
         WHERE (i.checked_at, i.monitor_id) <= (m.checked_at, m.monitor_id) \
     ) \
     SELECT (SELECT count(*) FROM inserted), late.monitor_id, late.checked_at, late.ok, \
-           late.status_code, late.latency_us \
+           late.status_code, late.latency_us, late.check_kind, late.error_kind, late.dns_rcode \
     FROM (VALUES (1)) AS one (x) LEFT JOIN late ON true";
 
-// Batches may arrive out of order (retries), so only a newer check replaces the status.
-const UPSERT_STATUS: &str = "\
-    INSERT INTO monitor_status (monitor_id, checked_at, ok, status_code, latency_us) \
-    SELECT DISTINCT ON (u.monitor_id) u.monitor_id, u.checked_at, u.ok, u.status_code, u.latency_us \
-    FROM unnest($1::bigint[], $2::timestamptz[], $3::boolean[], $4::integer[], $5::bigint[]) \
-        AS u (monitor_id, checked_at, ok, status_code, latency_us) \
-    JOIN monitors ON monitors.id = u.monitor_id \
-    ORDER BY u.monitor_id, u.checked_at DESC \
-    ON CONFLICT (monitor_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, \
-        status_code = excluded.status_code, latency_us = excluded.latency_us \
-    WHERE excluded.checked_at > monitor_status.checked_at";
-
-/// Writes the batch in one transaction; `None` when a partition it needs is missing (the
-/// caller creates it and tries again).
-pub(super) async fn insert(client: &mut Object, c: &Columns) -> Result<Option<usize>, StoreError> {
+/// Writes the batch in one transaction, with its monitors' new state (see [`health`]);
+/// `None` when a partition it needs is missing (the caller creates it and tries again).
+pub(super) async fn insert(
+    client: &mut Object,
+    origin: u64,
+    c: &Columns,
+    batch: &[CheckRecord],
+) -> Result<Option<Written>, StoreError> {
     let tx = client.transaction().await.map_err(pg)?;
     // Shared with other writers, exclusive to a roll-up: a roll-up that moved the mark past
     // a row this transaction is still writing would lose it from the statistics.
@@ -136,8 +144,9 @@ pub(super) async fn insert(client: &mut Object, c: &Columns) -> Result<Option<us
         .await
         .map_err(pg)?;
     tx.execute(&lock, &[&ids]).await.map_err(pg)?;
+    let tracked = health::lock(&tx, &ids).await?;
     let stmt = tx.prepare_cached(INSERT_RESULTS).await.map_err(pg)?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
         &c.monitor,
         &c.checked_at,
         &c.ok,
@@ -150,6 +159,9 @@ pub(super) async fn insert(client: &mut Object, c: &Columns) -> Result<Option<us
         &c.error_kind,
         &c.error_message,
         &c.cert_expires_at,
+        &c.check_kind,
+        &c.dns_rcode,
+        &c.dns_answer,
     ];
     let rows = match tx.query(&stmt, &params).await {
         Ok(rows) => rows,
@@ -167,24 +179,16 @@ pub(super) async fn insert(client: &mut Object, c: &Columns) -> Result<Option<us
         let at: DateTime<Utc> = get(row, 2)?;
         late.entry((monitor, rollups::hour_start(at)?))
             .or_default()
-            .add(&sample(get(row, 3)?, get(row, 4)?, get(row, 5)?)?);
+            .add(&sample_at(row, 3)?);
     }
     rollups::upsert(&tx, &late).await?;
-    let status = tx.prepare_cached(UPSERT_STATUS).await.map_err(pg)?;
-    tx.execute(
-        &status,
-        &[
-            &c.monitor,
-            &c.checked_at,
-            &c.ok,
-            &c.status_code,
-            &c.latency_us,
-        ],
-    )
-    .await
-    .map_err(pg)?;
+    let transitions = health::apply(&tx, origin, tracked, batch).await?;
     tx.commit().await.map_err(pg)?;
-    Ok(Some(usize::try_from(inserted).unwrap_or(0)))
+    Ok(Some(Written {
+        inserted: usize::try_from(inserted)
+            .map_err(|_| StoreError::Corrupt(format!("{inserted} rows inserted")))?,
+        transitions,
+    }))
 }
 
 /// A read-only transaction on one snapshot, so the mark, the raw rows and the rollups are
@@ -210,7 +214,8 @@ async fn owns(tx: &Transaction<'_>, owner: UserId, id: MonitorId) -> Result<bool
 }
 
 const RESULT_COLUMNS: &str = "r.checked_at, r.ok, r.status_code, r.latency_us, r.dns_us, \
-    r.connect_us, r.tls_us, r.ttfb_us, r.error_kind, r.error_message, r.cert_expires_at";
+    r.connect_us, r.tls_us, r.ttfb_us, r.error_kind, r.error_message, r.cert_expires_at, \
+    r.check_kind, r.dns_rcode, r.dns_answer";
 
 pub(super) async fn list(
     client: &mut Object,
@@ -251,31 +256,37 @@ pub(super) async fn window(
         return Ok(None);
     }
     let from = millis(from);
-    let stmt = tx
-        .prepare_cached(
-            "SELECT r.ok, r.status_code, r.latency_us FROM results r, rollup_mark m \
-             WHERE r.monitor_id = $1 AND r.checked_at >= $2 \
-               AND (r.checked_at, r.monitor_id) > (m.checked_at, m.monitor_id) \
-             ORDER BY r.checked_at",
-        )
-        .await
-        .map_err(pg)?;
+    let sql = format!(
+        "SELECT {SAMPLE_COLUMNS} FROM results r, rollup_mark m \
+         WHERE r.monitor_id = $1 AND r.checked_at >= $2 \
+           AND (r.checked_at, r.monitor_id) > (m.checked_at, m.monitor_id) \
+         ORDER BY r.checked_at"
+    );
+    let stmt = tx.prepare_cached(&sql).await.map_err(pg)?;
     let rows = tx.query(&stmt, &[&id.0, &from]).await.map_err(pg)?;
     let raw = rows
         .iter()
-        .map(|row| sample(get(row, 0)?, get(row, 1)?, get(row, 2)?))
+        .map(|row| sample_at(row, 0))
         .collect::<Result<_, _>>()?;
     let rollups = rollups::total_from(&tx, id, rollups::hour_start(from)?).await?;
     tx.commit().await.map_err(pg)?;
     Ok(Some(WindowData { raw, rollups }))
 }
 
-/// A raw row as statistics see it: latency counts only when a response came.
-pub(super) fn sample(ok: bool, code: Option<i32>, latency_us: i64) -> Result<Sample, StoreError> {
-    Ok(Sample {
-        ok,
-        latency: code.is_some().then(|| duration(latency_us)).transpose()?,
-    })
+/// The [`SAMPLE_COLUMNS`] of `row` from column `at` on, as statistics see them.
+pub(super) fn sample_at(row: &Row, at: usize) -> Result<Sample, StoreError> {
+    let code: Option<i32> = get(row, at + 1)?;
+    let kind: String = get(row, at + 3)?;
+    let error_kind: Option<String> = get(row, at + 4)?;
+    let dns_rcode: Option<String> = get(row, at + 5)?;
+    sample(
+        get(row, at)?,
+        code.map(i64::from),
+        get(row, at + 2)?,
+        &kind,
+        error_kind.as_deref(),
+        dns_rcode.as_deref(),
+    )
 }
 
 /// A `results` row read in [`RESULT_COLUMNS`] order.
@@ -297,8 +308,13 @@ fn read_result(row: &Row) -> Result<CheckResult, StoreError> {
             )));
         }
     };
+    let check_kind: String = get(row, 11)?;
     Ok(CheckResult {
         checked_at,
+        kind: check_kind
+            .parse()
+            .map_err(|e: UnknownKind| StoreError::Corrupt(e.to_string()))?,
+        dns: dns_answer(get(row, 12)?, get(row, 13)?),
         status_code: code.map(|c| status_code(c.into())).transpose()?,
         latency: duration(get(row, 3)?)?,
         phases: Phases {
@@ -314,9 +330,9 @@ fn read_result(row: &Row) -> Result<CheckResult, StoreError> {
 
 #[async_trait]
 impl ResultStore for PostgresStore {
-    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<Written, StoreError> {
         if batch.is_empty() {
-            return Ok(0);
+            return Ok(Written::default());
         }
         let columns = Columns::new(batch)?;
         let mut client = self.client().await?;
@@ -324,8 +340,8 @@ impl ResultStore for PostgresStore {
             let days = columns.days();
             for _ in 0..PARTITION_ATTEMPTS {
                 self.partitions.ensure(&mut client, &days).await?;
-                if let Some(inserted) = insert(&mut client, &columns).await? {
-                    return Ok(inserted);
+                if let Some(written) = insert(&mut client, self.origin, &columns, batch).await? {
+                    return Ok(written);
                 }
                 // Another instance's upkeep dropped a partition this one thought was there.
                 self.partitions.forget(&days);

@@ -12,10 +12,11 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Transaction};
 
 use super::connect::{bigint, get, pg};
-use super::results::sample;
+use super::results::sample_at;
 use super::rollups;
 use crate::check::stats::Summary;
 use crate::store::StoreError;
+use crate::store::values::SAMPLE_COLUMNS;
 
 /// Writers of results take it shared, a roll-up exclusive (an arbitrary, fixed key).
 const MARK_LOCK: i64 = 0x746f_6373_696e_0002;
@@ -59,15 +60,13 @@ pub(super) async fn roll_up_before(
         .map_err(pg)?;
     let mark = tx.query_one(&mark, &[]).await.map_err(pg)?;
     let (mark_at, mark_id): (Option<DateTime<Utc>>, i64) = (get(&mark, 0)?, get(&mark, 1)?);
-    let select = tx
-        .prepare_cached(
-            "SELECT monitor_id, checked_at, ok, status_code, latency_us FROM results \
-             WHERE (checked_at, monitor_id) > (coalesce($1::timestamptz, '-infinity'), $2) \
-               AND checked_at < $3 \
-             ORDER BY checked_at, monitor_id LIMIT $4",
-        )
-        .await
-        .map_err(pg)?;
+    let sql = format!(
+        "SELECT monitor_id, checked_at, {SAMPLE_COLUMNS} FROM results \
+         WHERE (checked_at, monitor_id) > (coalesce($1::timestamptz, '-infinity'), $2) \
+           AND checked_at < $3 \
+         ORDER BY checked_at, monitor_id LIMIT $4"
+    );
+    let select = tx.prepare_cached(&sql).await.map_err(pg)?;
     let rows = tx
         .query(&select, &[&mark_at, &mark_id, &cutoff, &bigint(limit)])
         .await
@@ -79,7 +78,7 @@ pub(super) async fn roll_up_before(
         hours
             .entry((monitor, rollups::hour_start(at)?))
             .or_default()
-            .add(&sample(get(row, 2)?, get(row, 3)?, get(row, 4)?)?);
+            .add(&sample_at(row, 2)?);
         last = Some((at, monitor));
     }
     rollups::upsert(&tx, &hours).await?;

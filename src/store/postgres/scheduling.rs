@@ -8,12 +8,13 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Object;
 
 use super::connect::{bigint, get, pg};
-use super::monitors::{COLUMNS, read_row};
+use super::monitors::{COLUMNS, READ_WIDTH, STATUS, read_row};
+use crate::monitor::grace::{GRACE_DIVISOR, MAX_GRACE};
 use crate::store::{Claim, StoreError};
 
 /// Claims in one statement. The inner SELECT computes each due monitor's due time: a check
-/// missed by more than its grace (half its interval, at most 10 s; e.g. the service was
-/// down) is skipped to the first grid point at or after now, since running it late would
+/// missed by more than its grace (its interval divided by `$4`, at most `$5` seconds: see
+/// [`crate::monitor::grace`]; e.g. the service was down) is skipped to the first grid point at or after now, since running it late would
 /// report a stale time and running every missed point would flood the target. Rows locked
 /// by another claimer are skipped rather than waited for, and moving next_check_at on is
 /// the claim: no other caller can see the same due time again.
@@ -23,7 +24,8 @@ const CLAIM: &str = "\
         SELECT m.id AS claimed_id, d.due FROM monitors m \
         CROSS JOIN LATERAL (SELECT CASE \
             WHEN m.next_check_at < $1::timestamptz \
-                 - least(make_interval(secs => m.interval_seconds / 2.0), interval '10 seconds') \
+                 - least(make_interval(secs => m.interval_seconds::float8 / $4), \
+                         make_interval(secs => $5::float8)) \
             THEN m.next_check_at + make_interval(secs => \
                  ceil(extract(epoch FROM $1::timestamptz - m.next_check_at) / m.interval_seconds) \
                  * m.interval_seconds) \
@@ -41,12 +43,19 @@ pub(super) async fn claim_due(
     until: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<Claim>, StoreError> {
-    let sql = format!(
-        "{CLAIM} RETURNING {COLUMNS}, s.checked_at, s.ok, s.status_code, s.latency_us, c.due"
-    );
+    let sql = format!("{CLAIM} RETURNING {COLUMNS}, {STATUS}, c.due");
     let stmt = client.prepare_cached(&sql).await.map_err(pg)?;
     let rows = client
-        .query(&stmt, &[&now, &until, &bigint(limit)])
+        .query(
+            &stmt,
+            &[
+                &now,
+                &until,
+                &bigint(limit),
+                &f64::from(GRACE_DIVISOR),
+                &MAX_GRACE.as_secs_f64(),
+            ],
+        )
         .await
         .map_err(pg)?;
     let mut claims = rows
@@ -54,7 +63,7 @@ pub(super) async fn claim_due(
         .map(|row| {
             Ok(Claim {
                 monitor: read_row(row)?,
-                due: get(row, 21)?,
+                due: get(row, READ_WIDTH)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

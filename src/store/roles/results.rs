@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::alerting::Transition;
 use crate::auth::UserId;
 use crate::check::CheckRecord;
 use crate::check::stats::{Sample, Summary};
@@ -21,13 +22,26 @@ pub struct WindowData {
     pub rollups: Summary,
 }
 
+/// What a batch write did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Results that were new (not already stored, monitor not deleted).
+    pub inserted: usize,
+    /// The state changes and certificate episodes the batch decided, in `checked_at` order
+    /// per monitor; their incidents and notifications are committed with the results.
+    pub transitions: Vec<Transition>,
+}
+
 /// Writing results in batches and reading them back.
 #[async_trait]
 pub trait ResultStore: Send + Sync + 'static {
-    /// Writes a batch of results in one transaction and updates each monitor's last check.
-    /// A result already stored (same monitor and `checked_at`) or whose monitor is gone is
-    /// skipped, so a batch may be written twice. Returns how many rows were new.
-    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError>;
+    /// Writes a batch of results in one transaction, and in the same transaction applies
+    /// them to each monitor's state in `checked_at` order ([`crate::alerting::apply_all`]):
+    /// updates its last check and state, opens and resolves its incidents and queues their
+    /// notifications ([`crate::alerting::plan`]). A result already stored (same monitor and
+    /// `checked_at`) or whose monitor is gone is skipped, and one no newer than the last one
+    /// applied changes no state, so a batch may be written twice, late or out of order.
+    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<Written, StoreError>;
 
     /// Up to `limit` of a monitor's raw results checked before `before`, newest first;
     /// `None` if the owner has no such monitor.

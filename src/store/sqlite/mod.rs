@@ -5,6 +5,7 @@
 //! immediate one waits out `busy_timeout` like any other lock.
 
 mod cluster;
+mod health;
 mod monitors;
 mod pool;
 mod results;

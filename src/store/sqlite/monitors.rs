@@ -12,174 +12,173 @@ use rusqlite::{Connection, Row, Transaction, params, params_from_iter};
 
 use super::{backend, optional, query_row};
 use crate::auth::UserId;
-use crate::check::LastCheck;
-use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec, Rules};
-use crate::store::values::{duration, status_code};
+use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec};
+use crate::store::rows::{MonitorRecord, SpecValues, StatusRecord};
 use crate::store::{StoreError, from_millis, to_millis};
 
 /// The monitor's own columns, in the order [`read_row`] reads them.
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
-                       expected_status, keyword, follow_redirects, headers, body, paused, \
-                       created_at, updated_at, tls_ca_pem, tls_skip_verify";
+    expected_status, keyword, follow_redirects, headers, body, failure_threshold, \
+    success_threshold, latency_threshold_ms, channel_ids, reminder_interval_seconds, \
+    cert_expiry_days, paused, created_at, updated_at, conditions, tls_ca_pem, tls_skip_verify";
 
-/// The last check's columns for a SELECT from [`FROM_JOINED`], after [`COLUMNS`].
+/// How many columns [`COLUMNS`] and a status list make together: what a statement returns
+/// after them starts at this index.
+pub(super) const READ_WIDTH: usize = 31;
+
+/// The status columns for a SELECT from [`FROM_JOINED`], after [`COLUMNS`].
 const STATUS_JOINED: &str = "monitor_status.checked_at, monitor_status.ok, \
-                             monitor_status.status_code, monitor_status.latency_us";
+    monitor_status.status_code, monitor_status.latency_us, monitor_status.error_kind, \
+    monitor_status.error_message, monitor_status.state";
 
-/// Monitors with their last check; no column name is shared, so [`COLUMNS`] stays unqualified.
+/// Monitors with their status; no column name is shared, so [`COLUMNS`] stays unqualified.
 const FROM_JOINED: &str =
     "monitors LEFT JOIN monitor_status ON monitor_status.monitor_id = monitors.id";
 
-/// The last check's columns for a RETURNING clause, which cannot join but may run subqueries.
+/// The status columns for a RETURNING clause, which cannot join but may run subqueries.
 pub(super) const STATUS_RETURNED: &str = "\
     (SELECT checked_at FROM monitor_status WHERE monitor_id = monitors.id), \
     (SELECT ok FROM monitor_status WHERE monitor_id = monitors.id), \
     (SELECT status_code FROM monitor_status WHERE monitor_id = monitors.id), \
-    (SELECT latency_us FROM monitor_status WHERE monitor_id = monitors.id)";
+    (SELECT latency_us FROM monitor_status WHERE monitor_id = monitors.id), \
+    (SELECT error_kind FROM monitor_status WHERE monitor_id = monitors.id), \
+    (SELECT error_message FROM monitor_status WHERE monitor_id = monitors.id), \
+    (SELECT state FROM monitor_status WHERE monitor_id = monitors.id)";
 
-/// The last check as stored: all four columns are null when the monitor was never checked.
-struct StatusRow {
-    checked_at: Option<i64>,
-    ok: Option<bool>,
-    status_code: Option<i64>,
-    latency_us: Option<i64>,
-}
-
-/// The row as stored, before it is turned back into a validated [`Monitor`].
+/// A row as SQLite keeps it: JSON text and millisecond integers, turned into a
+/// [`MonitorRecord`] by [`MonitorRow::into_monitor`].
 pub(super) struct MonitorRow {
-    id: i64,
-    owner: i64,
-    draft: MonitorDraft,
+    record: MonitorRecord,
     headers: String,
-    paused: bool,
-    created_at: i64,
-    updated_at: i64,
-    status: StatusRow,
+    channel_ids: String,
+    conditions: String,
+    times: [i64; 2],
+    checked_at: Option<i64>,
 }
 
-/// Reads [`COLUMNS`] then the four last-check columns.
+/// Reads [`COLUMNS`] then the seven status columns.
 pub(super) fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
     Ok(MonitorRow {
-        id: row.get(0)?,
-        owner: row.get(1)?,
-        draft: MonitorDraft {
-            name: row.get(2)?,
-            url: row.get(3)?,
-            method: row.get(4)?,
-            interval_seconds: row.get(5)?,
-            timeout_ms: row.get(6)?,
-            expected_status: row.get(7)?,
-            keyword: row.get(8)?,
-            follow_redirects: row.get(9)?,
-            headers: None,
-            body: row.get(11)?,
-            tls_ca_pem: row.get(15)?,
-            tls_skip_verify: row.get(16)?,
+        record: MonitorRecord {
+            id: row.get(0)?,
+            owner: row.get(1)?,
+            draft: MonitorDraft {
+                name: row.get(2)?,
+                url: row.get(3)?,
+                method: row.get(4)?,
+                interval_seconds: row.get(5)?,
+                timeout_ms: row.get(6)?,
+                expected_status: row.get(7)?,
+                keyword: row.get(8)?,
+                follow_redirects: row.get(9)?,
+                headers: None,
+                body: row.get(11)?,
+                failure_threshold: row.get(12)?,
+                success_threshold: row.get(13)?,
+                latency_threshold_ms: row.get(14)?,
+                channel_ids: None,
+                reminder_interval_seconds: row.get(16)?,
+                cert_expiry_days: row.get(17)?,
+                conditions: None,
+                tls_ca_pem: row.get(22)?,
+                tls_skip_verify: row.get(23)?,
+            },
+            paused: row.get(18)?,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+            status: StatusRecord {
+                checked_at: None,
+                ok: row.get(25)?,
+                status_code: row.get(26)?,
+                latency_us: row.get(27)?,
+                error_kind: row.get(28)?,
+                error_message: row.get(29)?,
+                state: row.get(30)?,
+            },
         },
         headers: row.get(10)?,
-        paused: row.get(12)?,
-        created_at: row.get(13)?,
-        updated_at: row.get(14)?,
-        status: StatusRow {
-            checked_at: row.get(17)?,
-            ok: row.get(18)?,
-            status_code: row.get(19)?,
-            latency_us: row.get(20)?,
-        },
+        channel_ids: row.get(15)?,
+        conditions: row.get(21)?,
+        times: [row.get(19)?, row.get(20)?],
+        checked_at: row.get(24)?,
     })
-}
-
-impl StatusRow {
-    fn into_last_check(self) -> Result<Option<LastCheck>, StoreError> {
-        match (self.checked_at, self.ok, self.latency_us) {
-            (None, None, None) => Ok(None),
-            (Some(at), Some(ok), Some(latency_us)) => Ok(Some(LastCheck {
-                at: from_millis(at)?,
-                ok,
-                status_code: self.status_code.map(status_code).transpose()?,
-                latency: duration(latency_us)?,
-            })),
-            _ => Err(StoreError::Corrupt("monitor_status: partial row".into())),
-        }
-    }
 }
 
 impl MonitorRow {
     /// The validated monitor.
-    pub(super) fn into_monitor(mut self) -> Result<Monitor, StoreError> {
-        let corrupt = |e: String| StoreError::Corrupt(format!("monitor {}: {e}", self.id));
+    pub(super) fn into_monitor(self) -> Result<Monitor, StoreError> {
+        let mut record = self.record;
+        let corrupt = |e: String| StoreError::Corrupt(format!("monitor {}: {e}", record.id));
         let headers: BTreeMap<String, String> =
             serde_json::from_str(&self.headers).map_err(|e| corrupt(e.to_string()))?;
-        self.draft.headers = Some(headers);
-        let spec =
-            MonitorSpec::parse(self.draft, &Rules::STORED).map_err(|e| corrupt(e.to_string()))?;
-        Ok(Monitor {
-            id: MonitorId(self.id),
-            owner: UserId(self.owner),
-            spec,
-            paused: self.paused,
-            created_at: from_millis(self.created_at)?,
-            updated_at: from_millis(self.updated_at)?,
-            last_check: self.status.into_last_check()?,
-        })
+        let channel_ids: Vec<i64> =
+            serde_json::from_str(&self.channel_ids).map_err(|e| corrupt(e.to_string()))?;
+        record.draft.headers = Some(headers);
+        record.draft.channel_ids = Some(channel_ids);
+        let conditions: Vec<String> =
+            serde_json::from_str(&self.conditions).map_err(|e| corrupt(e.to_string()))?;
+        record.draft.conditions = Some(conditions);
+        record.created_at = from_millis(self.times[0])?;
+        record.updated_at = from_millis(self.times[1])?;
+        record.status.checked_at = self.checked_at.map(from_millis).transpose()?;
+        record.into_monitor()
     }
 }
 
-/// A spec's column values, bound as `?1`..`?12` by both INSERT and UPDATE.
-struct SpecValues<'a> {
-    name: &'a str,
-    url: &'a str,
-    method: &'static str,
-    interval_seconds: u32,
-    timeout_ms: Option<u32>,
-    expected_status: String,
-    keyword: Option<&'a str>,
-    follow_redirects: bool,
+/// A spec's values as SQLite binds them (`?1`..`?19`), by both INSERT and UPDATE.
+struct Bound<'a> {
+    values: SpecValues<'a>,
     headers: String,
-    body: Option<&'a str>,
-    tls_ca_pem: Option<&'a str>,
-    tls_skip_verify: bool,
+    channel_ids: String,
+    conditions: String,
 }
 
-impl<'a> SpecValues<'a> {
+impl<'a> Bound<'a> {
     fn new(spec: &'a MonitorSpec) -> Result<Self, StoreError> {
+        let values = SpecValues::new(spec);
+        let json = |e: serde_json::Error| StoreError::Backend(e.to_string());
         Ok(Self {
-            name: spec.name(),
-            url: spec.target().as_str(),
-            method: spec.method().as_str(),
-            interval_seconds: spec.interval_secs(),
-            timeout_ms: spec.explicit_timeout_ms(),
-            expected_status: spec.expected_status().to_string(),
-            keyword: spec.keyword(),
-            follow_redirects: spec.follow_redirects(),
-            headers: serde_json::to_string(spec.headers().as_map())
-                .map_err(|e| StoreError::Backend(e.to_string()))?,
-            body: spec.body(),
-            tls_ca_pem: spec.tls_ca_pem(),
-            tls_skip_verify: spec.tls_skip_verify(),
+            headers: serde_json::to_string(values.headers).map_err(json)?,
+            channel_ids: serde_json::to_string(&values.channel_ids).map_err(json)?,
+            conditions: serde_json::to_string(&values.conditions).map_err(json)?,
+            values,
         })
     }
 
-    /// The twelve values, then the statement's own parameters from `?13` on.
+    /// The nineteen values, then the statement's own parameters from `?20` on.
     fn then<'b>(&'b self, extra: &[&'b dyn ToSql]) -> Vec<&'b dyn ToSql> {
+        let v = &self.values;
         let mut values: Vec<&dyn ToSql> = vec![
-            &self.name,
-            &self.url,
-            &self.method,
-            &self.interval_seconds,
-            &self.timeout_ms,
-            &self.expected_status,
-            &self.keyword,
-            &self.follow_redirects,
+            &v.name,
+            &v.url,
+            &v.method,
+            &v.interval_seconds,
+            &v.timeout_ms,
+            &v.expected_status,
+            &v.keyword,
+            &v.follow_redirects,
             &self.headers,
-            &self.body,
-            &self.tls_ca_pem,
-            &self.tls_skip_verify,
+            &v.body,
+            &v.failure_threshold,
+            &v.success_threshold,
+            &v.latency_threshold_ms,
+            &self.channel_ids,
+            &v.reminder_interval_seconds,
+            &v.cert_expiry_days,
+            &self.conditions,
+            &v.tls_ca_pem,
+            &v.tls_skip_verify,
         ];
         values.extend_from_slice(extra);
         values
     }
 }
+
+/// The spec's columns, as `?1`..`?19` bind them.
+const SPEC_COLUMNS: &str = "name, url, method, interval_seconds, timeout_ms, expected_status, \
+    keyword, follow_redirects, headers, body, failure_threshold, success_threshold, \
+    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days, conditions, \
+    tls_ca_pem, tls_skip_verify";
 
 pub(super) fn insert(
     tx: &Transaction<'_>,
@@ -202,22 +201,25 @@ pub(super) fn insert(
         return Err(StoreError::LimitReached { limit });
     }
     let now = to_millis(Utc::now());
-    // Due at once; and never checked, since ids are never reused (no status row to read).
+    // Due at once, and `pending` until its thresholds decide.
     let sql = format!(
-        "INSERT INTO monitors (name, url, method, interval_seconds, timeout_ms, expected_status, \
-         keyword, follow_redirects, headers, body, tls_ca_pem, tls_skip_verify, user_id, \
-         created_at, updated_at, paused, next_check_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 0, ?14) \
-         RETURNING {COLUMNS}, NULL, NULL, NULL, NULL"
+        "INSERT INTO monitors ({SPEC_COLUMNS}, user_id, created_at, updated_at, paused, \
+         next_check_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+         ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21, 0, ?21) \
+         RETURNING {COLUMNS}, NULL, NULL, NULL, NULL, NULL, NULL, 'pending'"
     );
-    let values = SpecValues::new(spec)?;
+    let bound = Bound::new(spec)?;
     let row = tx
         .prepare_cached(&sql)
         .and_then(|mut stmt| {
-            stmt.query_row(params_from_iter(values.then(&[&owner.0, &now])), read_row)
+            stmt.query_row(params_from_iter(bound.then(&[&owner.0, &now])), read_row)
         })
         .map_err(backend)?;
-    row.into_monitor()
+    let monitor = row.into_monitor()?;
+    tx.prepare_cached("INSERT INTO monitor_status (monitor_id) VALUES (?1)")
+        .and_then(|mut stmt| stmt.execute([monitor.id.0]))
+        .map_err(backend)?;
+    Ok(monitor)
 }
 
 fn account_exists(tx: &Transaction<'_>, owner: UserId) -> Result<bool, StoreError> {
@@ -279,18 +281,17 @@ pub(super) fn update(
     spec: &MonitorSpec,
 ) -> Result<Option<Monitor>, StoreError> {
     let sql = format!(
-        "UPDATE monitors SET name = ?1, url = ?2, method = ?3, interval_seconds = ?4, timeout_ms = ?5, \
-         expected_status = ?6, keyword = ?7, follow_redirects = ?8, headers = ?9, body = ?10, \
-         tls_ca_pem = ?11, tls_skip_verify = ?12, updated_at = ?13 WHERE id = ?14 AND user_id = ?15 \
-         RETURNING {COLUMNS}, {STATUS_RETURNED}"
+        "UPDATE monitors SET ({SPEC_COLUMNS}, updated_at) = \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+         ?19, ?20) WHERE id = ?21 AND user_id = ?22 RETURNING {COLUMNS}, {STATUS_RETURNED}"
     );
-    let values = SpecValues::new(spec)?;
+    let bound = Bound::new(spec)?;
     let now = to_millis(Utc::now());
     let extra: [&dyn ToSql; 3] = [&now, &id.0, &owner.0];
     let row = optional(query_row(
         tx,
         &sql,
-        params_from_iter(values.then(&extra)),
+        params_from_iter(bound.then(&extra)),
         read_row,
     ))?;
     row.map(MonitorRow::into_monitor).transpose()

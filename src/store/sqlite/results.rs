@@ -9,35 +9,30 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, Transaction};
 
-use super::{backend, optional, query_row, retention};
+use super::{backend, health, optional, query_row, retention};
 use crate::auth::UserId;
 use crate::check::stats::{Sample, Summary};
-use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases};
+use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases, UnknownKind};
 use crate::monitor::MonitorId;
-use crate::store::values::{duration, micros, status_code};
-use crate::store::{StoreError, StoredResult, WindowData, from_millis, to_millis};
+use crate::store::values::{SAMPLE_COLUMNS, dns_answer, duration, micros, sample, status_code};
+use crate::store::{StoreError, StoredResult, WindowData, Written, from_millis, to_millis};
 
 const INSERT_RESULT: &str = "\
     INSERT INTO results (monitor_id, checked_at, ok, status_code, latency_us, dns_us, \
-                         connect_us, tls_us, ttfb_us, error_kind, error_message, cert_expires_at) \
-    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 \
+                         connect_us, tls_us, ttfb_us, error_kind, error_message, cert_expires_at, \
+                         check_kind, dns_rcode, dns_answer) \
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 \
     WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?1) \
     ON CONFLICT DO NOTHING";
 
-// Batches may arrive out of order (retries), so only a newer check replaces the status.
-const UPSERT_STATUS: &str = "\
-    INSERT INTO monitor_status (monitor_id, checked_at, ok, status_code, latency_us) \
-    SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?1) \
-    ON CONFLICT (monitor_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, \
-        status_code = excluded.status_code, latency_us = excluded.latency_us \
-    WHERE excluded.checked_at > monitor_status.checked_at";
-
 const RESULT_COLUMNS: &str = "checked_at, ok, status_code, latency_us, dns_us, connect_us, \
-                              tls_us, ttfb_us, error_kind, error_message, cert_expires_at";
+                              tls_us, ttfb_us, error_kind, error_message, cert_expires_at, \
+                              check_kind, dns_rcode, dns_answer";
 
-pub(super) fn insert(tx: &Transaction<'_>, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+/// Writes the batch's results, then applies them to their monitors' state (see
+/// [`super::health`]).
+pub(super) fn insert(tx: &Transaction<'_>, batch: &[CheckRecord]) -> Result<Written, StoreError> {
     let mut results = tx.prepare_cached(INSERT_RESULT).map_err(backend)?;
-    let mut status = tx.prepare_cached(UPSERT_STATUS).map_err(backend)?;
     let mut inserted = 0;
     for record in batch {
         let r = &record.result;
@@ -58,13 +53,17 @@ pub(super) fn insert(tx: &Transaction<'_>, batch: &[CheckRecord]) -> Result<usiz
                 r.failure.as_ref().map(|f| f.kind.as_str()),
                 r.failure.as_ref().map(|f| f.message.as_str()),
                 r.cert_expires_at.map(to_millis),
+                r.kind.as_str(),
+                r.dns.as_ref().map(|dns| dns.rcode.as_str()),
+                r.dns.as_ref().map(|dns| dns.records.join("\n")),
             ])
             .map_err(backend)?;
-        status
-            .execute((record.monitor.0, at, ok, code, latency))
-            .map_err(backend)?;
     }
-    Ok(inserted)
+    let transitions = health::apply(tx, batch)?;
+    Ok(Written {
+        inserted,
+        transitions,
+    })
 }
 
 /// Whether `owner` has monitor `id`.
@@ -118,21 +117,17 @@ pub(super) fn window(
         return Ok(None);
     }
     let from = to_millis(from);
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT ok, status_code, latency_us FROM results \
-             WHERE monitor_id = ?1 AND checked_at >= ?2 ORDER BY checked_at",
-        )
-        .map_err(backend)?;
+    let sql = format!(
+        "SELECT {SAMPLE_COLUMNS} FROM results \
+         WHERE monitor_id = ?1 AND checked_at >= ?2 ORDER BY checked_at"
+    );
+    let mut stmt = tx.prepare_cached(&sql).map_err(backend)?;
     let rows = stmt
-        .query_map((id.0, from), |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })
+        .query_map((id.0, from), |row| SampleRow::read(row, 0))
         .map_err(backend)?;
     let mut raw = Vec::new();
     for row in rows {
-        let (ok, code, latency_us) = row.map_err(backend)?;
-        raw.push(sample(ok, code, latency_us)?);
+        raw.push(row.map_err(backend)?.sample()?);
     }
     let mut rollups = Summary::default();
     for hour in retention::rollups_from(&tx, id, retention::hour_start(from))? {
@@ -141,12 +136,40 @@ pub(super) fn window(
     Ok(Some(WindowData { raw, rollups }))
 }
 
-/// A raw row as statistics see it: latency counts only when a response came.
-pub(super) fn sample(ok: bool, code: Option<i64>, latency_us: i64) -> Result<Sample, StoreError> {
-    Ok(Sample {
-        ok,
-        latency: code.is_some().then(|| duration(latency_us)).transpose()?,
-    })
+/// The [`SAMPLE_COLUMNS`] of a row, as stored.
+pub(super) struct SampleRow {
+    ok: bool,
+    code: Option<i64>,
+    latency_us: i64,
+    kind: String,
+    error_kind: Option<String>,
+    dns_rcode: Option<String>,
+}
+
+impl SampleRow {
+    /// Reads the [`SAMPLE_COLUMNS`] from column `at` on.
+    pub(super) fn read(row: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            ok: row.get(at)?,
+            code: row.get(at + 1)?,
+            latency_us: row.get(at + 2)?,
+            kind: row.get(at + 3)?,
+            error_kind: row.get(at + 4)?,
+            dns_rcode: row.get(at + 5)?,
+        })
+    }
+
+    /// The row as statistics see it.
+    pub(super) fn sample(&self) -> Result<Sample, StoreError> {
+        sample(
+            self.ok,
+            self.code,
+            self.latency_us,
+            &self.kind,
+            self.error_kind.as_deref(),
+            self.dns_rcode.as_deref(),
+        )
+    }
 }
 
 /// A `results` row as stored, read in [`RESULT_COLUMNS`] order.
@@ -159,6 +182,9 @@ struct ResultRow {
     error_kind: Option<String>,
     error_message: Option<String>,
     cert_expires_at: Option<i64>,
+    kind: String,
+    dns_rcode: Option<String>,
+    dns_answer: Option<String>,
 }
 
 impl ResultRow {
@@ -172,6 +198,9 @@ impl ResultRow {
             error_kind: row.get(8)?,
             error_message: row.get(9)?,
             cert_expires_at: row.get(10)?,
+            kind: row.get(11)?,
+            dns_rcode: row.get(12)?,
+            dns_answer: row.get(13)?,
         })
     }
 
@@ -194,6 +223,11 @@ impl ResultRow {
         };
         Ok(CheckResult {
             checked_at: from_millis(self.checked_at)?,
+            kind: self
+                .kind
+                .parse()
+                .map_err(|e: UnknownKind| StoreError::Corrupt(e.to_string()))?,
+            dns: dns_answer(self.dns_rcode, self.dns_answer),
             status_code: self.status_code.map(status_code).transpose()?,
             latency: duration(self.latency_us)?,
             phases: Phases {
@@ -210,7 +244,7 @@ impl ResultRow {
 
 #[async_trait]
 impl ResultStore for SqliteStore {
-    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<usize, StoreError> {
+    async fn insert_results(&self, batch: &[CheckRecord]) -> Result<Written, StoreError> {
         let batch = batch.to_vec();
         self.write(move |tx| insert(tx, &batch)).await
     }

@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, Transaction};
 
-use super::results::sample;
+use super::results::SampleRow;
 use super::{backend, optional};
 use crate::check::stats::{BUCKETS, Histogram, Summary};
 use crate::monitor::MonitorId;
+use crate::store::values::SAMPLE_COLUMNS;
 use crate::store::values::{count, duration, micros, uncount};
 use crate::store::{StoreError, to_millis};
 
@@ -48,31 +49,28 @@ pub(super) fn roll_up_before(
     limit: u32,
 ) -> Result<usize, StoreError> {
     // The monitor id breaks ties so the batch is a well-defined set of rows.
-    let mut select = tx
-        .prepare_cached(
-            "SELECT monitor_id, checked_at, ok, status_code, latency_us FROM results \
-             WHERE checked_at < ?1 ORDER BY checked_at, monitor_id LIMIT ?2",
-        )
-        .map_err(backend)?;
+    let sql = format!(
+        "SELECT monitor_id, checked_at, {SAMPLE_COLUMNS} FROM results \
+         WHERE checked_at < ?1 ORDER BY checked_at, monitor_id LIMIT ?2"
+    );
+    let mut select = tx.prepare_cached(&sql).map_err(backend)?;
     let rows = select
         .query_map((to_millis(cutoff), limit), |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, i64>(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
+                SampleRow::read(row, 2)?,
             ))
         })
         .map_err(backend)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend)?;
     let mut hours: BTreeMap<(i64, i64), Summary> = BTreeMap::new();
-    for &(monitor, checked_at, ok, code, latency_us) in &rows {
+    for (monitor, checked_at, row) in &rows {
         hours
-            .entry((monitor, hour_start(checked_at)))
+            .entry((*monitor, hour_start(*checked_at)))
             .or_default()
-            .add(&sample(ok, code, latency_us)?);
+            .add(&row.sample()?);
     }
     let read_sql =
         format!("SELECT {SUMMARY_COLUMNS} FROM rollups WHERE monitor_id = ?1 AND hour_start = ?2");

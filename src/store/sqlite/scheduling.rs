@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 
 use super::backend;
-use super::monitors::{COLUMNS, STATUS_RETURNED, read_row};
+use super::monitors::{COLUMNS, READ_WIDTH, STATUS_RETURNED, read_row};
+use crate::monitor::grace::{GRACE_DIVISOR, MAX_GRACE};
 use crate::store::{Claim, StoreError, from_millis, to_millis};
 
 /// One interval in milliseconds, as SQL over the row's own column.
@@ -21,7 +22,8 @@ pub(super) fn claim_due(
     limit: u32,
 ) -> Result<Vec<Claim>, StoreError> {
     let (now, until) = (to_millis(now), to_millis(until));
-    // A check missed by more than its grace (e.g. the service was down) is skipped to the
+    // A check missed by more than its grace (see [`crate::monitor::grace`]; e.g. the service
+    // was down) is skipped to the
     // first grid point at or after now: running it late would report a stale time, and
     // running every missed point would flood the target. `next_check_at < ?1` lets the
     // partial index narrow the scan.
@@ -29,10 +31,11 @@ pub(super) fn claim_due(
         "UPDATE monitors SET next_check_at = next_check_at \
              + ((?1 - next_check_at + {INTERVAL} - 1) / {INTERVAL}) * {INTERVAL} \
          WHERE paused = 0 AND next_check_at < ?1 \
-           AND next_check_at < ?1 - MIN(interval_seconds * 500, 10000)"
+           AND next_check_at < ?1 - MIN(interval_seconds * 1000 / ?2, ?3)"
     );
+    let max_grace = i64::try_from(MAX_GRACE.as_millis()).unwrap_or(i64::MAX);
     tx.prepare_cached(&regrid)
-        .and_then(|mut stmt| stmt.execute([now]))
+        .and_then(|mut stmt| stmt.execute((now, GRACE_DIVISOR, max_grace)))
         .map_err(backend)?;
     // Moving next_check_at on inside the write transaction is the claim: no other caller
     // can see the same due time again.
@@ -45,7 +48,7 @@ pub(super) fn claim_due(
     let mut stmt = tx.prepare_cached(&claim).map_err(backend)?;
     let rows = stmt
         .query_map((until, limit), |row| {
-            Ok((read_row(row)?, row.get::<_, i64>(21)?))
+            Ok((read_row(row)?, row.get::<_, i64>(READ_WIDTH)?))
         })
         .map_err(backend)?;
     let mut claims = Vec::new();
