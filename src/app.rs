@@ -47,6 +47,7 @@ pub struct App {
     metrics: Arc<Metrics>,
     instance: Arc<Instance>,
     retention: Retention,
+    limits: api::server::Limits,
 }
 
 impl App {
@@ -61,6 +62,7 @@ impl App {
         let (buffer, writer_options) = result_buffer(settings, metrics.clone()).await?;
         let probe = Probe::new(ProbeOptions {
             allow_private: settings.allow_private_targets,
+            private_networks: settings.allowed_private_networks.clone(),
             ..ProbeOptions::default()
         });
         let events = EventBus::new();
@@ -82,12 +84,15 @@ impl App {
         let rules = Rules {
             min_interval_secs: settings.min_interval.as_secs() as u32,
             allow_private_targets: settings.allow_private_targets,
+            private_networks: settings.allowed_private_networks.clone(),
         };
         let state = AppState {
             accounts: Accounts::new(
                 store.clone(),
                 PasswordHasher::default(),
                 Arc::new(TokenKeys::new(&secret, settings.jwt_ttl)),
+                settings.registration,
+                events.clone(),
             ),
             monitors: Monitors::new(
                 store.clone(),
@@ -118,6 +123,11 @@ impl App {
             retention: Retention {
                 raw: settings.retention,
                 rollups: settings.rollup_retention,
+            },
+            limits: api::server::Limits {
+                header_read_timeout: settings.header_read_timeout,
+                idle_timeout: settings.idle_timeout,
+                max_connections: settings.max_connections as usize,
             },
         })
     }
@@ -173,9 +183,6 @@ impl App {
             stopped(),
         ));
 
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
         let signal = {
             let stop = stop.clone();
             async move {
@@ -183,10 +190,7 @@ impl App {
                 stop.send_replace(true);
             }
         };
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(signal)
-            .await;
-        // Serving may also have ended on an error: stop the rest either way.
+        api::server::serve(self.listener, self.router, self.limits, signal).await;
         stop.send_replace(true);
         if let Err(error) = scheduler.await {
             tracing::error!(%error, "the scheduler failed");
@@ -204,7 +208,7 @@ impl App {
         if let Err(error) = heartbeat.await {
             tracing::error!(%error, "the heartbeat job failed");
         }
-        served.context("serving HTTP")
+        Ok(())
     }
 }
 

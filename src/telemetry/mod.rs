@@ -4,6 +4,7 @@
 mod alerts;
 mod metrics;
 mod monitors;
+mod text_format;
 
 pub use alerts::AlertMetrics;
 pub use metrics::{CheckTimer, Metrics};
