@@ -8,14 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use rand::RngCore;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinError, JoinHandle};
 
 use crate::api::{self, AppState, Throttle};
 use crate::auth::{PasswordHasher, TokenKeys};
@@ -52,6 +48,7 @@ pub struct App {
     metrics: Arc<Metrics>,
     instance: Arc<Instance>,
     retention: Retention,
+    limits: api::server::Limits,
 }
 
 impl App {
@@ -66,6 +63,7 @@ impl App {
         let (buffer, writer_options) = result_buffer(settings, metrics.clone()).await?;
         let probe = Probe::new(ProbeOptions {
             allow_private: settings.allow_private_targets,
+            private_networks: settings.allowed_private_networks.clone(),
             ..ProbeOptions::default()
         });
         let events = EventBus::new();
@@ -87,12 +85,15 @@ impl App {
         let rules = Rules {
             min_interval_secs: settings.min_interval.as_secs() as u32,
             allow_private_targets: settings.allow_private_targets,
+            private_networks: settings.allowed_private_networks.clone(),
         };
         let state = AppState {
             accounts: Accounts::new(
                 store.clone(),
                 PasswordHasher::default(),
                 Arc::new(TokenKeys::new(&secret, settings.jwt_ttl)),
+                settings.registration,
+                events.clone(),
             ),
             monitors: Monitors::new(
                 store.clone(),
@@ -123,6 +124,11 @@ impl App {
             retention: Retention {
                 raw: settings.retention,
                 rollups: settings.rollup_retention,
+            },
+            limits: api::server::Limits {
+                header_read_timeout: settings.header_read_timeout,
+                idle_timeout: settings.idle_timeout,
+                max_connections: settings.max_connections as usize,
             },
         })
     }
@@ -178,14 +184,6 @@ impl App {
             stopped(),
         ));
 
-        let requests = Arc::new(watch::Sender::new(0usize));
-        let service = self
-            .router
-            .layer(axum::middleware::from_fn_with_state(
-                requests.clone(),
-                count_request,
-            ))
-            .into_make_service_with_connect_info::<SocketAddr>();
         let signal = {
             let stop = stop.clone();
             async move {
@@ -193,23 +191,25 @@ impl App {
                 stop.send_replace(true);
             }
         };
-        let serve = axum::serve(self.listener, service).with_graceful_shutdown(signal);
-        let mut serve = tokio::spawn(async move { serve.await });
-        let ended = tokio::select! {
-            joined = &mut serve => Some(joined),
-            () = stopped() => None,
-        };
-        // Serving may also have ended on an error: stop the rest either way.
-        stop.send_replace(true);
-        // The API and the checks in flight wind down side by side, so the stop takes the
-        // longer of the two, not their sum.
+        let mut serve = tokio::spawn(api::server::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            signal,
+        ));
+        stopped().await;
+        // The API (the requests being served, at most HTTP_DRAIN) and the checks in flight
+        // wind down side by side, so the stop takes the longer of the two, not their sum.
         let http = async {
-            match ended {
-                Some(joined) => joined,
-                None => drain_http(serve, requests.subscribe()).await,
+            if tokio::time::timeout(HTTP_DRAIN, &mut serve).await.is_err() {
+                tracing::warn!(
+                    drain = ?HTTP_DRAIN,
+                    "API requests still running at the stop deadline are cut short"
+                );
+                serve.abort();
             }
         };
-        let (served, scheduled) = tokio::join!(http, scheduler);
+        let ((), scheduled) = tokio::join!(http, scheduler);
         if let Err(error) = scheduled {
             tracing::error!(%error, "the scheduler failed");
         }
@@ -226,60 +226,12 @@ impl App {
         if let Err(error) = heartbeat.await {
             tracing::error!(%error, "the heartbeat job failed");
         }
-        served
-            .context("the HTTP server failed")?
-            .context("serving HTTP")
+        Ok(())
     }
 }
 
-/// How long a stop waits for the API requests being handled.
+/// How long a stop waits for the API requests being served.
 const HTTP_DRAIN: Duration = Duration::from_secs(10);
-/// How long, once no request is being handled, the server gets to send the last responses
-/// and close its connections before the ones still open are left behind.
-const HTTP_LINGER: Duration = Duration::from_millis(100);
-
-/// Counts a request while its handler runs, so a stop knows when none is left.
-async fn count_request(
-    State(requests): State<Arc<watch::Sender<usize>>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    struct Running(Arc<watch::Sender<usize>>);
-    impl Drop for Running {
-        fn drop(&mut self) {
-            self.0.send_modify(|n| *n = n.saturating_sub(1));
-        }
-    }
-    requests.send_modify(|n| *n += 1);
-    let _running = Running(requests);
-    next.run(request).await
-}
-
-/// After the stop signal: waits for the requests being handled (at most [`HTTP_DRAIN`]),
-/// then for the server to close its connections, but not for connections with no request
-/// in progress: an idle keep-alive connection, or one whose request never finished
-/// arriving, would otherwise hold the stop for as long as its client likes.
-async fn drain_http(
-    mut serve: JoinHandle<std::io::Result<()>>,
-    mut requests: watch::Receiver<usize>,
-) -> Result<std::io::Result<()>, JoinError> {
-    if tokio::time::timeout(HTTP_DRAIN, requests.wait_for(|n| *n == 0))
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            drain = ?HTTP_DRAIN,
-            "API requests still running at the stop deadline are cut short"
-        );
-    }
-    match tokio::time::timeout(HTTP_LINGER, &mut serve).await {
-        Ok(joined) => joined,
-        Err(_) => {
-            serve.abort();
-            Ok(Ok(()))
-        }
-    }
-}
 
 /// The buffer between checks and the store, and how the writer batches from it.
 async fn result_buffer(

@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, App};
-use crate::config::{Overrides, Settings};
+use crate::config::{CheckSettings, Overrides, Settings};
 use crate::{store, telemetry};
 
 /// tocsin: self-hosted HTTP endpoint monitoring.
@@ -39,7 +39,8 @@ pub enum Command {
     Serve,
     /// Apply migrations and exit.
     Migrate,
-    /// Check one URL once and print the timings; exit 0 when up, 1 when down.
+    /// Check one URL once and print the timings; exit 0 when up, 1 when down, 2 when the
+    /// URL, a flag or a setting is invalid.
     Check(check::CheckArgs),
     /// Copy the live SQLite database to a new file, consistently, while `serve` runs.
     Backup(backup::BackupArgs),
@@ -49,6 +50,18 @@ pub enum Command {
 
 /// Runs the command the user asked for; the exit code carries a check's verdict.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Check(args) = cli.command {
+        return Ok(match CheckSettings::load(cli.config.as_deref()) {
+            Ok(settings) => {
+                telemetry::init(&settings.log);
+                check::run(args, &settings).await
+            }
+            Err(error) => {
+                eprintln!("tocsin: {error}");
+                ExitCode::from(check::USAGE)
+            }
+        });
+    }
     let overrides = Overrides {
         listen: cli.listen,
         database_url: cli.database_url,
@@ -70,7 +83,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("migrations applied to {}", settings.database_url);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check(args) => Ok(check::run(args, &settings).await),
+        // Handled above, without the server's settings.
+        Command::Check(_) => Ok(ExitCode::from(check::USAGE)),
         Command::Backup(args) => backup::run(args, &settings).await,
         Command::Healthcheck => Ok(healthcheck::run(&settings)),
     }

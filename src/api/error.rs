@@ -40,6 +40,14 @@ pub enum ApiError {
         /// Explanation for the client.
         message: String,
     },
+    /// The caller may not do this; `code` says why.
+    #[error("{message}")]
+    Forbidden {
+        /// `registration_closed` or `admin_only`.
+        code: &'static str,
+        /// Explanation for the client.
+        message: String,
+    },
     /// The account may not have more monitors.
     #[error("monitor limit reached: an account may have at most {0} monitors")]
     MonitorLimit(u32),
@@ -95,6 +103,7 @@ impl ApiError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
             Self::MonitorLimit(_) => (StatusCode::FORBIDDEN, "monitor_limit_reached"),
+            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
@@ -157,6 +166,7 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => unauthorized("invalid_credentials", &error),
             AuthError::InvalidToken(_) => unauthorized("invalid_token", &error),
             AuthError::TokenExpired => unauthorized("token_expired", &error),
+            AuthError::TokenRevoked(_) => unauthorized("token_revoked", &error),
             AuthError::Internal(detail) => Self::Internal(detail),
         }
     }
@@ -190,6 +200,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(e) => e.into(),
             ServiceError::Invalid(message) => Self::Validation(message),
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            ServiceError::RegistrationClosed => Self::Forbidden {
+                code: "registration_closed",
+                message: error.to_string(),
+            },
+            ServiceError::Forbidden(why) => Self::Forbidden {
+                code: "admin_only",
+                message: why.to_owned(),
+            },
         }
     }
 }

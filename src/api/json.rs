@@ -44,12 +44,7 @@ impl<S: Send + Sync, T: DeserializeOwned + SeedFields> FromRequest<S> for SeedJs
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let bytes = json_bytes(req).await?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(syntax_or_shape)?;
-        let Value::Object(object) = value else {
-            return Err(ApiError::InvalidJson(
-                "the body must be a JSON object".into(),
-            ));
-        };
+        let Entries(object) = serde_json::from_slice(&bytes).map_err(syntax_or_shape)?;
         let folded = fold_keys(object, T::FIELDS)?;
         serde_path_to_error::deserialize(Value::Object(folded))
             .map(Self)
@@ -57,9 +52,40 @@ impl<S: Send + Sync, T: DeserializeOwned + SeedFields> FromRequest<S> for SeedJs
     }
 }
 
-/// Renames each key that matches a field in another case to the field's own spelling.
-fn fold_keys(object: Map<String, Value>, fields: &[&str]) -> Result<Map<String, Value>, ApiError> {
-    let mut folded = Map::with_capacity(object.len());
+/// A JSON object's members in order, duplicates kept: a `Map` would keep only the last of
+/// two `"Email"`s, silently, and a body must mean one thing.
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> serde::de::Visitor<'de> for EntriesVisitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the body to be a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(2));
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(EntriesVisitor)
+    }
+}
+
+/// Renames each key that matches a field in another case to the field's own spelling, and
+/// refuses a key given twice, in the same case or not.
+fn fold_keys(
+    object: impl IntoIterator<Item = (String, Value)>,
+    fields: &[&str],
+) -> Result<Map<String, Value>, ApiError> {
+    let mut folded = Map::new();
     for (key, value) in object {
         let name = fields
             .iter()
@@ -164,6 +190,15 @@ mod tests {
                 && folded.contains_key("Password")
                 && folded.contains_key("Other")
         );
+    }
+
+    #[test]
+    fn the_same_key_twice_is_refused() {
+        let body = br#"{"Email": "a@b.c", "Email": "d@e.f"}"#;
+        let Entries(entries) = serde_json::from_slice(body).expect("an object");
+        assert_eq!(entries.len(), 2);
+        assert!(fold_keys(entries, &["Email"]).is_err());
+        assert!(serde_json::from_slice::<Entries>(b"[1]").is_err());
     }
 
     #[test]

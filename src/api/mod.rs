@@ -7,7 +7,9 @@ pub mod error;
 mod health;
 pub mod json;
 mod metrics;
+mod openapi;
 mod seed;
+pub mod server;
 mod throttle;
 mod v1;
 pub mod views;
@@ -57,20 +59,22 @@ pub struct AppState {
     pub instance: Arc<Instance>,
 }
 
+/// The OpenAPI document, serialized once: it never changes while the process runs.
+#[derive(Clone)]
+struct OpenApiDocument(Bytes);
+
 /// Every route, and the OpenAPI document generated from the same definitions.
 pub fn router(state: AppState) -> Router {
-    let (router, openapi) = api_routes(&state).split_for_parts();
-    // Serialized once: the document never changes while the process runs.
-    let openapi = openapi_json(&openapi);
+    let (router, mut openapi) = api_routes(&state).split_for_parts();
+    openapi::complete(&mut openapi);
+    let document = OpenApiDocument(openapi_json(&openapi));
+    // The browsable reference; its page loads the document from the route above and its
+    // assets from this process only.
+    let reference = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+        .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"));
     router
-        .route(
-            "/api/v1/openapi.json",
-            axum::routing::get(move || {
-                let body = openapi.clone();
-                async move { ([(header::CONTENT_TYPE, "application/json")], body) }
-            }),
-        )
-        .route("/metrics", axum::routing::get(metrics::metrics))
+        .layer(axum::Extension(document))
+        .merge(reference)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(
@@ -92,13 +96,23 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn openapi_json(doc: &OpenApi) -> Bytes {
-    match serde_json::to_vec(doc) {
+    match openapi::to_json(doc).and_then(|json| serde_json::to_vec(&json)) {
         Ok(json) => Bytes::from(json),
         Err(error) => {
             tracing::error!(%error, "cannot serialize the OpenAPI document");
             Bytes::from_static(b"{}")
         }
     }
+}
+
+/// The OpenAPI 3.1 document of this API.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json",
+        body = Object)))]
+async fn openapi_document(
+    axum::Extension(OpenApiDocument(body)): axum::Extension<OpenApiDocument>,
+) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], body)
 }
 
 fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
@@ -113,11 +127,11 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(seed::url_router())
         .nest("/api/v1", v1::monitors_router())
         .nest("/api/v1", v1::cluster_router())
-        .merge(health::router());
+        .nest("/api/v1", v1::me_router())
+        .merge(health::router())
+        .routes(utoipa_axum::routes!(metrics::metrics))
+        .routes(utoipa_axum::routes!(openapi_document));
     let doc = routes.get_openapi_mut();
-    doc.info.title = "tocsin".into();
-    doc.info.version = env!("CARGO_PKG_VERSION").into();
-    doc.info.description = Some("Self-hosted HTTP endpoint monitoring".into());
     doc.components
         .get_or_insert_with(Default::default)
         .add_security_scheme(

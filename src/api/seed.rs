@@ -23,10 +23,11 @@ use crate::monitor::MonitorDraft;
 pub struct SeedCredentials {
     /// The account's email.
     #[serde(rename = "Email")]
+    #[schema(format = Email, max_length = 254)]
     email: String,
-    /// At least 8 characters.
+    /// 8 to 1024 characters.
     #[serde(rename = "Password")]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 8, max_length = 1024)]
     password: SecretString,
 }
 
@@ -39,9 +40,11 @@ impl SeedFields for SeedCredentials {
 pub struct SeedUrl {
     /// The http(s) URL to check.
     #[serde(rename = "URL")]
+    #[schema(format = "uri", max_length = 2048)]
     url: String,
     /// Minutes between checks, 1 to 100; default 1.
     #[serde(rename = "Period", default)]
+    #[schema(minimum = 1, maximum = 100)]
     period: Option<i64>,
 }
 
@@ -64,7 +67,8 @@ pub fn url_router() -> OpenApiRouter<AppState> {
 }
 
 /// Creates an account (the seed's route).
-#[utoipa::path(post, path = "/register", tag = "seed", request_body = SeedCredentials,
+#[utoipa::path(post, path = "/register", tag = "seed", operation_id = "seed_register",
+    request_body = SeedCredentials,
     responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn register(
     State(state): State<AppState>,
@@ -75,8 +79,10 @@ async fn register(
 }
 
 /// Logs in and answers the token as a bare JSON string, as the seed did.
-#[utoipa::path(post, path = "/login", tag = "seed", request_body = SeedCredentials,
-    responses((status = 200, body = String), (status = 401, body = ErrorBody)))]
+#[utoipa::path(post, path = "/login", tag = "seed", operation_id = "seed_login",
+    request_body = SeedCredentials,
+    responses((status = 200, description = "The token, as a JSON string",
+        content_type = "application/json", body = String), (status = 401, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     SeedJson(body): SeedJson<SeedCredentials>,
@@ -86,7 +92,8 @@ async fn login(
 }
 
 /// Adds a URL to check every `Period` minutes.
-#[utoipa::path(post, path = "/url", tag = "seed", request_body = SeedUrl,
+#[utoipa::path(post, path = "/url", tag = "seed", operation_id = "seed_add_url",
+    request_body = SeedUrl,
     security(("token" = [])),
     responses((status = 201, body = MonitorView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_url(

@@ -12,11 +12,12 @@ use crate::check::{CheckResult, Failure, LastCheck, millis};
 use crate::monitor::Monitor;
 use crate::store::User;
 
-/// A time as chrono's own `Serialize` writes it (RFC 3339, UTC as `Z`, as many fraction
-/// digits as needed), but written as one string: chrono's goes through `collect_str`,
-/// which escapes it character by character, and was 8 % of listing monitors.
+/// A time as every answer writes it: RFC 3339, UTC as `Z`, always milliseconds (the
+/// stores' resolution), so all times in the API look alike. Written as one string: chrono's
+/// `Serialize` goes through `collect_str`, which escapes it character by character, and was
+/// 8 % of listing monitors.
 pub fn timestamp<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
 /// [`timestamp`] of an optional time; `null` when there is none.
@@ -40,6 +41,8 @@ pub struct UserView {
     /// When the account was made.
     #[serde(serialize_with = "timestamp")]
     pub created_at: DateTime<Utc>,
+    /// Whether it administers the instance (the first account does).
+    pub admin: bool,
 }
 
 impl From<User> for UserView {
@@ -48,6 +51,7 @@ impl From<User> for UserView {
             id: user.id.0,
             email: user.email.as_str().to_owned(),
             created_at: user.created_at,
+            admin: user.admin,
         }
     }
 }
@@ -58,6 +62,7 @@ pub struct TokenView {
     /// The JWT; send it as `Authorization: Bearer <token>`.
     pub token: String,
     /// When it stops being accepted.
+    #[serde(serialize_with = "timestamp")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -96,6 +101,10 @@ pub struct MonitorView {
     pub headers: BTreeMap<String, String>,
     /// Request body.
     pub body: Option<String>,
+    /// Authorities (PEM) trusted for this monitor besides the web's.
+    pub tls_ca_pem: Option<String>,
+    /// Whether any certificate is accepted (its expiry is still recorded).
+    pub tls_skip_verify: bool,
     /// Conditions (Gatus syntax) every check must meet, as written.
     pub conditions: Vec<String>,
     /// Failed (or slow) checks in a row before `down` (or `degraded`).
@@ -169,6 +178,8 @@ impl From<Monitor> for MonitorView {
             follow_redirects: spec.follow_redirects(),
             headers: spec.headers().as_map().clone(),
             body: spec.body().map(str::to_owned),
+            tls_ca_pem: spec.tls_ca_pem().map(str::to_owned),
+            tls_skip_verify: spec.tls_skip_verify(),
             conditions: spec.conditions().sources(),
             failure_threshold: alerts.failure_threshold(),
             success_threshold: alerts.success_threshold(),
@@ -311,28 +322,34 @@ mod tests {
     use super::*;
 
     #[derive(Serialize)]
-    struct Ours {
+    struct Times {
         #[serde(serialize_with = "timestamp")]
         at: DateTime<Utc>,
         #[serde(serialize_with = "optional_timestamp")]
         maybe: Option<DateTime<Utc>>,
     }
 
-    #[derive(Serialize)]
-    struct Chronos {
-        at: DateTime<Utc>,
-        maybe: Option<DateTime<Utc>>,
-    }
-
     #[test]
-    fn timestamps_are_written_as_chrono_writes_them() {
-        for nanos in [0, 123_000_000, 123_456_000, 123_456_789, 100_000_000] {
+    fn timestamps_always_have_milliseconds() {
+        for (nanos, shown) in [
+            (0, "2026-01-01T00:00:00.000Z"),
+            (123_000_000, "2026-01-01T00:00:00.123Z"),
+            (123_456_789, "2026-01-01T00:00:00.123Z"),
+            (100_000_000, "2026-01-01T00:00:00.100Z"),
+        ] {
             let at = DateTime::from_timestamp(1_767_225_600, nanos).expect("in range");
-            for maybe in [Some(at), None] {
-                let ours = serde_json::to_string(&Ours { at, maybe }).expect("ours");
-                let theirs = serde_json::to_string(&Chronos { at, maybe }).expect("chrono's");
-                assert_eq!(ours, theirs);
-            }
+            let json = serde_json::to_string(&Times {
+                at,
+                maybe: Some(at),
+            })
+            .expect("serializes");
+            assert_eq!(json, format!(r#"{{"at":"{shown}","maybe":"{shown}"}}"#));
         }
+        let none = Times {
+            at: DateTime::UNIX_EPOCH,
+            maybe: None,
+        };
+        let json = serde_json::to_string(&none).expect("serializes");
+        assert_eq!(json, r#"{"at":"1970-01-01T00:00:00.000Z","maybe":null}"#);
     }
 }

@@ -7,7 +7,7 @@ mod token;
 
 pub use credentials::{Email, Password};
 pub use password::PasswordHasher;
-pub use token::{IssuedToken, TokenKeys};
+pub use token::{IssuedToken, TokenKeys, Verified};
 
 /// A user's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,6 +31,9 @@ pub enum AuthError {
     /// The token was valid once and has expired.
     #[error("token expired: log in again")]
     TokenExpired,
+    /// The token was revoked: its account changed its password, or no longer exists.
+    #[error("token revoked: {0}")]
+    TokenRevoked(&'static str),
     /// Hashing or signing failed for a reason that is not the client's.
     #[error("authentication backend failed: {0}")]
     Internal(String),

@@ -23,6 +23,20 @@ struct Claims {
     sub: String,
     iat: i64,
     exp: i64,
+    /// The account's token generation when it was issued: a password change moves the
+    /// account to the next one, which revokes every token of the earlier ones. Tokens
+    /// from before generations existed read as the first.
+    #[serde(default)]
+    r#gen: i64,
+}
+
+/// What a genuine, unexpired token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// The account it was issued to.
+    pub user: UserId,
+    /// The account's token generation then.
+    pub generation: i64,
 }
 
 /// Signs and checks tokens with one shared secret.
@@ -51,24 +65,30 @@ impl TokenKeys {
         }
     }
 
-    /// A token for `user`, valid from now for the configured time to live.
-    pub fn issue(&self, user: UserId) -> Result<IssuedToken, AuthError> {
+    /// A token for `user` at token generation `generation`, valid from now for the
+    /// configured time to live.
+    pub fn issue(&self, user: UserId, generation: i64) -> Result<IssuedToken, AuthError> {
         let now = Utc::now();
         let ttl =
             chrono::Duration::from_std(self.ttl).map_err(|e| AuthError::Internal(e.to_string()))?;
-        let expires_at = now + ttl;
+        // `exp` is in whole seconds: the time announced is exactly the one enforced.
+        let exp = (now + ttl).timestamp();
+        let expires_at = DateTime::from_timestamp(exp, 0)
+            .ok_or_else(|| AuthError::Internal(format!("expiry {exp} out of range")))?;
         let claims = Claims {
             sub: user.0.to_string(),
             iat: now.timestamp(),
-            exp: expires_at.timestamp(),
+            exp,
+            r#gen: generation,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AuthError::Internal(format!("signing failed: {e}")))?;
         Ok(IssuedToken { token, expires_at })
     }
 
-    /// The user a token was issued to, if it is genuine, HS256 and unexpired.
-    pub fn verify(&self, token: &str) -> Result<UserId, AuthError> {
+    /// Who a token was issued to, if it is genuine, HS256 and unexpired (whether the
+    /// account still exists and the generation is current is the caller's to check).
+    pub fn verify(&self, token: &str) -> Result<Verified, AuthError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::TokenExpired,
@@ -81,11 +101,16 @@ impl TokenKeys {
                 }
                 _ => AuthError::InvalidToken("malformed token".into()),
             })?;
-        data.claims
+        let user = data
+            .claims
             .sub
             .parse()
             .map(UserId)
-            .map_err(|_| AuthError::InvalidToken("malformed subject".into()))
+            .map_err(|_| AuthError::InvalidToken("malformed subject".into()))?;
+        Ok(Verified {
+            user,
+            generation: data.claims.r#gen,
+        })
     }
 }
 
@@ -113,8 +138,14 @@ mod tests {
 
     #[test]
     fn issued_tokens_verify_to_their_user() {
-        let issued = keys().issue(UserId(42)).expect("issue");
-        assert_eq!(keys().verify(&issued.token).expect("verify"), UserId(42));
+        let issued = keys().issue(UserId(42), 3).expect("issue");
+        assert_eq!(
+            keys().verify(&issued.token).expect("verify"),
+            Verified {
+                user: UserId(42),
+                generation: 3
+            }
+        );
         let ttl = issued.expires_at - Utc::now();
         assert!(ttl > chrono::Duration::seconds(890) && ttl <= chrono::Duration::seconds(900));
     }
@@ -135,7 +166,7 @@ mod tests {
     #[test]
     fn forged_tokens_are_refused() {
         let other = TokenKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
-        let token = other.issue(UserId(1)).expect("issue").token;
+        let token = other.issue(UserId(1), 0).expect("issue").token;
         assert!(matches!(
             keys().verify(&token),
             Err(AuthError::InvalidToken(_))

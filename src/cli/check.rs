@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::api::views::ResultView;
 use crate::check::{CheckKind, CheckResult, millis};
-use crate::config::Settings;
+use crate::config::CheckSettings;
 use crate::monitor::{MonitorDraft, MonitorError, MonitorSpec, Rules};
 use crate::probe::{Probe, ProbeOptions};
 
@@ -39,25 +39,31 @@ pub struct CheckArgs {
     /// An extra request header, `Name: value`; repeatable.
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     headers: Vec<String>,
+    /// Allow loopback, private and link-local addresses, e.g. to check a local server
+    /// (as TOCSIN_ALLOW_PRIVATE_TARGETS=true does).
+    #[arg(long)]
+    allow_private: bool,
     /// A condition in Gatus's syntax, e.g. `[BODY].status == UP`; repeatable.
     #[arg(short = 'c', long = "condition", value_name = "CONDITION")]
     conditions: Vec<String>,
 }
 
-/// Exit status of a bad URL or flag, as clap uses for usage errors.
-const USAGE: u8 = 2;
+/// Exit status of a bad URL, flag or setting, as clap uses for usage errors.
+pub const USAGE: u8 = 2;
 
-/// Runs one check: exit 0 when up, 1 when down, 2 when the monitor description is invalid.
-pub async fn run(args: CheckArgs, settings: &Settings) -> ExitCode {
-    let spec = match spec(args.draft(), settings) {
+/// Runs one check: exit 0 when up, 1 when down, 2 when the URL or a flag is invalid.
+pub async fn run(args: CheckArgs, settings: &CheckSettings) -> ExitCode {
+    let allow_private = args.allow_private || settings.allow_private_targets;
+    let spec = match spec(args.draft(), allow_private, settings) {
         Ok(spec) => spec,
         Err(error) => {
-            eprintln!("tocsin: {error}");
+            eprintln!("tocsin: {}", as_flag(&error));
             return ExitCode::from(USAGE);
         }
     };
     let probe = Probe::new(ProbeOptions {
-        allow_private: settings.allow_private_targets,
+        allow_private,
+        private_networks: settings.allowed_private_networks.clone(),
         ..Default::default()
     });
     let result = probe.check(&spec).await;
@@ -100,13 +106,39 @@ impl CheckArgs {
 
 fn spec(
     draft: Result<MonitorDraft, MonitorError>,
-    settings: &Settings,
+    allow_private: bool,
+    settings: &CheckSettings,
 ) -> Result<MonitorSpec, MonitorError> {
     let rules = Rules {
         min_interval_secs: 1,
-        allow_private_targets: settings.allow_private_targets,
+        allow_private_targets: allow_private,
+        private_networks: settings.allowed_private_networks.clone(),
     };
     MonitorSpec::parse(draft?, &rules)
+}
+
+/// The error with the monitor field replaced by the flag or argument that gave it.
+fn as_flag(error: &MonitorError) -> String {
+    match error {
+        MonitorError::Invalid { field, message } => {
+            let flag = match *field {
+                "url" => "URL",
+                "method" => "--method",
+                "timeout_ms" => "--timeout-ms",
+                "keyword" => "--keyword",
+                "expected_status" => "--expected-status",
+                "headers" => "--header",
+                "conditions" => "--condition",
+                other => other,
+            };
+            format!("{flag}: {message}")
+        }
+        // The API's wording names the setting; here the flag is the way in.
+        MonitorError::Blocked { message } => {
+            let message = message.strip_prefix("url: ").unwrap_or(message);
+            format!("URL: {message}; --allow-private checks it anyway")
+        }
+    }
 }
 
 fn human(spec: &MonitorSpec, result: &CheckResult) -> String {
@@ -130,9 +162,10 @@ fn human(spec: &MonitorSpec, result: &CheckResult) -> String {
         ),
     ];
     if spec.target().uses_tls() {
-        let expires = result
-            .cert_expires_at
-            .map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+        let expires = result.cert_expires_at.map_or_else(
+            || "-".to_owned(),
+            |at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        );
         lines.push(("cert expires", expires));
     }
     if spec.target().kind() == CheckKind::Dns {

@@ -35,6 +35,11 @@ fn defaults_apply_when_nothing_is_set() {
         assert_eq!(s.redis_prefix, "tocsin");
         assert_eq!(s.flush_interval, Duration::from_secs(5));
         assert_eq!(s.buffer_capacity, 100_000);
+        assert_eq!(s.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.idle_timeout, Duration::from_secs(60));
+        assert_eq!(s.max_connections, 1024);
+        assert_eq!(s.registration, super::Registration::Open);
+        assert!(s.allowed_private_networks.is_empty());
         Ok(())
     });
 }
@@ -117,6 +122,14 @@ fn every_bad_value_names_its_setting() {
         ("TOCSIN_FLUSH_INTERVAL", "10ms", "TOCSIN_FLUSH_INTERVAL"),
         ("TOCSIN_FLUSH_INTERVAL", "2days", "TOCSIN_FLUSH_INTERVAL"),
         ("TOCSIN_BUFFER_CAPACITY", "10", "TOCSIN_BUFFER_CAPACITY"),
+        (
+            "TOCSIN_HEADER_READ_TIMEOUT",
+            "0s",
+            "TOCSIN_HEADER_READ_TIMEOUT",
+        ),
+        ("TOCSIN_IDLE_TIMEOUT", "2h", "TOCSIN_IDLE_TIMEOUT"),
+        ("TOCSIN_MAX_CONNECTIONS", "0", "TOCSIN_MAX_CONNECTIONS"),
+        ("TOCSIN_REGISTRATION", "invite", "TOCSIN_REGISTRATION"),
         ("TOCSIN_TRUSTED_PROXIES", "lb1", "TOCSIN_TRUSTED_PROXIES"),
         (
             "TOCSIN_DATABASE_URL",
@@ -236,6 +249,175 @@ fn a_redis_ca_needs_tls_and_an_existing_file() {
         jail.set_env("TOCSIN_REDIS_CA", "missing.pem");
         let missing = load(None, &Overrides::default()).unwrap_err();
         assert!(missing.contains("missing.pem"), "{missing}");
+        Ok(())
+    });
+}
+
+#[test]
+fn an_unknown_tocsin_variable_names_the_closest_setting() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("TOCSIN_JWT_TLL", "1h");
+        let error = load(None, &Overrides::default()).expect_err("typo");
+        assert!(
+            error.contains("TOCSIN_JWT_TLL") && error.contains("did you mean TOCSIN_JWT_TTL"),
+            "{error}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn a_typo_in_the_file_names_the_closest_key() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("typo.toml", "retension = \"1h\"\n")?;
+        let error = load(Some("typo.toml"), &Overrides::default()).expect_err("typo");
+        assert!(error.contains("did you mean `retention`"), "{error}");
+        Ok(())
+    });
+}
+
+#[test]
+fn durations_in_errors_read_as_people_write_them() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("TOCSIN_RETENTION", "400d");
+        let error = load(None, &Overrides::default()).expect_err("too long");
+        assert!(error.contains("between 1s and 365d (got 400d)"), "{error}");
+        jail.set_env("TOCSIN_RETENTION", "30");
+        let error = load(None, &Overrides::default()).expect_err("no unit");
+        assert!(error.contains("30s"), "suggests a unit: {error}");
+        Ok(())
+    });
+}
+
+#[test]
+fn booleans_take_the_usual_spellings() {
+    for (raw, expected) in [
+        ("true", true),
+        ("1", true),
+        ("yes", true),
+        ("YES", true),
+        ("on", true),
+        ("false", false),
+        ("0", false),
+        ("no", false),
+        ("off", false),
+    ] {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("TOCSIN_ALLOW_PRIVATE_TARGETS", raw);
+            let s = load(None, &Overrides::default()).expect(raw);
+            assert_eq!(s.allow_private_targets, expected, "{raw}");
+            jail.clear_env();
+            jail.create_file(
+                "flags.toml",
+                &format!("allow_private_targets = \"{raw}\"\n"),
+            )?;
+            let s = load(Some("flags.toml"), &Overrides::default()).expect(raw);
+            assert_eq!(s.allow_private_targets, expected, "{raw} in TOML");
+            Ok(())
+        });
+    }
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("flags.toml", "allow_private_targets = 1\n")?;
+        let s = load(Some("flags.toml"), &Overrides::default()).expect("1 in TOML");
+        assert!(s.allow_private_targets);
+        Ok(())
+    });
+}
+
+#[test]
+fn listen_takes_a_host_name_or_says_the_form() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("TOCSIN_LISTEN", "localhost:8080");
+        let s = load(None, &Overrides::default()).expect("localhost works");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        jail.set_env("TOCSIN_LISTEN", "8080");
+        let error = load(None, &Overrides::default()).expect_err("no host");
+        assert!(
+            error.contains("TOCSIN_LISTEN") && error.contains("HOST:PORT"),
+            "{error}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn errors_name_the_flag_or_file_key_the_value_came_from() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        let flags = Overrides {
+            listen: None,
+            database_url: Some("mysql://db".into()),
+        };
+        let error = load(None, &flags).expect_err("bad flag");
+        assert!(
+            error.contains("--database-url") && !error.contains("TOCSIN_DATABASE_URL"),
+            "{error}"
+        );
+        jail.create_file("short.toml", "jwt_ttl = \"60d\"\n")?;
+        let error = load(Some("short.toml"), &Overrides::default()).expect_err("range");
+        assert!(
+            error.contains("`jwt_ttl` in") && !error.contains("TOCSIN_JWT_TTL"),
+            "{error}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn secrets_never_appear_in_configuration_errors() {
+    let secret = "hunter2-hunter2-hunter2-hunter2-hunter2";
+    let url = "postgres://tocsin:hunter2@db/tocsin";
+    for file in [
+        format!("jwt_secret = \"{secret}\ntocsin = 1\n"),
+        format!("jwt_secret = {secret}\n"),
+        format!("database_url = \"{url}\" x\n"),
+        format!("database_url = '{url}\n"),
+        "redis_url = \"redis://:hunter2@h:6379\" = 1\n".to_owned(),
+        "jwt_secret = 12345\n".to_owned(),
+        "jwt_secret = \"hunter2\"\n".to_owned(),
+        format!("database_url = \"my{url}\"\n"),
+    ] {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("secret.toml", &file)?;
+            let error = load(Some("secret.toml"), &Overrides::default()).expect_err(&file);
+            assert!(!error.contains("hunter2"), "{file}: {error}");
+            assert!(!error.contains("12345"), "{file}: {error}");
+            assert!(error.contains("secret.toml"), "{file}: {error}");
+            Ok(())
+        });
+    }
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("TOCSIN_JWT_SECRET", "12345");
+        let error = load(None, &Overrides::default()).expect_err("short");
+        assert!(!error.contains("12345"), "{error}");
+        Ok(())
+    });
+}
+
+#[test]
+fn allowed_private_networks_are_read_and_checked() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("TOCSIN_ALLOWED_PRIVATE_NETWORKS", "10.0.5.0/24");
+        let s = load(None, &Overrides::default()).expect("valid");
+        assert!(
+            s.allowed_private_networks
+                .contains("10.0.5.9".parse().expect("ip"))
+        );
+        jail.set_env("TOCSIN_ALLOWED_PRIVATE_NETWORKS", "127.0.0.0/8");
+        let error = load(None, &Overrides::default()).expect_err("loopback");
+        assert!(
+            error.contains("TOCSIN_ALLOWED_PRIVATE_NETWORKS") && error.contains("loopback"),
+            "{error}"
+        );
         Ok(())
     });
 }

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use url::{Host, Url};
 
 use super::MonitorError;
+use super::address::Networks;
 use super::target::{guard, invalid};
 use super::tcp_target::{borrowed, host_of, port_of};
 
@@ -87,7 +88,11 @@ pub struct DnsTarget {
 
 impl DnsTarget {
     /// Parses `dns://resolver[:port]/name[?type=T]`; the resolver is vetted like any host.
-    pub(super) fn parse(raw: &str, allow_private: bool) -> Result<Self, MonitorError> {
+    pub(super) fn parse(
+        raw: &str,
+        allow_private: bool,
+        networks: &Networks,
+    ) -> Result<Self, MonitorError> {
         let url =
             Url::parse(raw).map_err(|e| invalid(format!("`{raw}` is not a valid URL: {e}")))?;
         let resolver = host_of(&url, raw)?;
@@ -118,7 +123,7 @@ impl DnsTarget {
         if url.fragment().is_some() {
             return Err(invalid(format!("`{raw}`: a DNS target has no `#` part")));
         }
-        guard(&borrowed(&resolver), allow_private)?;
+        guard(&borrowed(&resolver), allow_private, networks)?;
         let shown_port = if port == DNS_PORT {
             String::new()
         } else {

@@ -16,6 +16,7 @@ pub struct MonitorDraft {
     pub name: Option<String>,
     /// What to check: `http(s)://…`, `tcp://host:port`, `tls://host:port` or
     /// `dns://resolver/name?type=A`.
+    #[schema(min_length = 1, max_length = 2048)]
     pub url: String,
     /// HTTP method, default `GET`.
     pub method: Option<String>,
@@ -34,6 +35,11 @@ pub struct MonitorDraft {
     pub headers: Option<BTreeMap<String, String>>,
     /// Request body, sent as is.
     pub body: Option<String>,
+    /// Certificate authorities (PEM) to trust for this monitor besides the web's, e.g. a
+    /// private CA.
+    pub tls_ca_pem: Option<String>,
+    /// Accept any certificate (its expiry is still recorded); default false.
+    pub tls_skip_verify: Option<bool>,
     /// Conditions in Gatus's syntax that must all hold, e.g. `[BODY].status == UP`.
     pub conditions: Option<Vec<String>>,
     /// Failed checks in a row before the monitor is `down` (1 to 20); default 3. As many
@@ -87,6 +93,12 @@ pub struct MonitorPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     body: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    tls_ca_pem: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<bool>)]
+    tls_skip_verify: Option<Option<bool>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Vec<String>>)]
     conditions: Option<Option<Vec<String>>>,
@@ -142,6 +154,8 @@ impl MonitorPatch {
         set(&mut draft.follow_redirects, self.follow_redirects);
         set(&mut draft.headers, self.headers);
         set(&mut draft.body, self.body);
+        set(&mut draft.tls_ca_pem, self.tls_ca_pem);
+        set(&mut draft.tls_skip_verify, self.tls_skip_verify);
         set(&mut draft.conditions, self.conditions);
         set(&mut draft.failure_threshold, self.failure_threshold);
         set(&mut draft.success_threshold, self.success_threshold);

@@ -184,7 +184,14 @@ impl Headers {
                     "`{name}` is set by tocsin itself and cannot be overridden"
                 )));
             }
-            if value.len() > Self::MAX_VALUE_LEN || HeaderValue::from_str(&value).is_err() {
+            // `HeaderValue` also takes bytes above 0x7f, which servers read as Latin-1 or refuse.
+            let visible = value
+                .bytes()
+                .all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+            if value.len() > Self::MAX_VALUE_LEN
+                || !visible
+                || HeaderValue::from_str(&value).is_err()
+            {
                 return Err(invalid(format!(
                     "the value of `{name}` must be visible ASCII without line breaks, at most {} bytes",
                     Self::MAX_VALUE_LEN
@@ -251,6 +258,7 @@ mod tests {
             |pairs: &[(&str, &str)]| Headers::parse(map(pairs)).expect_err("invalid").to_string();
         assert!(err(&[("Bad Name", "x")]).contains("not a valid header name"));
         assert!(err(&[("X-A", "line\r\nbreak")]).contains("line breaks"));
+        assert!(err(&[("X-A", "caf\u{e9}")]).contains("visible ASCII"));
         assert!(err(&[("Content-Length", "5")]).contains("set by tocsin"));
         assert!(err(&[("X-A", "1"), ("x-a", "2")]).contains("twice"));
     }

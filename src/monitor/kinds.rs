@@ -65,6 +65,8 @@ pub(super) fn http_only(draft: &MonitorDraft) -> Result<(), MonitorError> {
             draft.headers.as_ref().is_some_and(|h| !h.is_empty()),
         ),
         ("body", draft.body.is_some()),
+        ("tls_ca_pem", draft.tls_ca_pem.is_some()),
+        ("tls_skip_verify", draft.tls_skip_verify == Some(true)),
     ];
     match set.into_iter().find(|(_, given)| *given) {
         Some((field, _)) => Err(MonitorError::invalid(

@@ -3,6 +3,7 @@
 pub mod address;
 mod alerts;
 pub mod conditions;
+mod credentials;
 mod dns_target;
 mod draft;
 mod fields;
@@ -18,6 +19,7 @@ use crate::alerting::MonitorState;
 use crate::auth::UserId;
 use crate::check::LastCheck;
 
+pub use address::Networks;
 pub use alerts::{AlertFields, AlertPolicy};
 pub use dns_target::{DnsTarget, RecordType};
 pub use draft::{MonitorDraft, MonitorPatch};

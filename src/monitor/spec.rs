@@ -1,7 +1,9 @@
 //! `MonitorSpec`: what to check and how, built only from a validated draft.
 
+use super::address::Networks;
 use super::alerts::{AlertFields, AlertPolicy};
 use super::conditions::Conditions;
+use super::credentials::{ca_pem, with_basic};
 use super::fields::{Headers, Method, StatusRanges};
 use super::kinds::{applicable, http_only};
 use super::{MonitorDraft, MonitorError, Target};
@@ -9,12 +11,14 @@ use crate::check::CheckKind;
 use crate::config::MAX_INTERVAL;
 
 /// The limits a draft is checked against, taken from the settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Rules {
     /// The shortest interval allowed, in seconds.
     pub min_interval_secs: u32,
     /// Whether literal internal addresses are allowed as targets.
     pub allow_private_targets: bool,
+    /// Private networks allowed as targets even when internal addresses are not.
+    pub private_networks: Networks,
 }
 
 impl Rules {
@@ -23,6 +27,7 @@ impl Rules {
     pub const STORED: Rules = Rules {
         min_interval_secs: 1,
         allow_private_targets: true,
+        private_networks: Networks::NONE,
     };
 }
 
@@ -39,6 +44,8 @@ pub struct MonitorSpec {
     follow_redirects: bool,
     headers: Headers,
     body: Option<String>,
+    tls_ca_pem: Option<String>,
+    tls_skip_verify: bool,
     conditions: Conditions,
     alerts: AlertPolicy,
 }
@@ -54,7 +61,12 @@ const DEFAULT_INTERVAL_SECS: u32 = 60;
 impl MonitorSpec {
     /// Validates every field of `draft` against `rules`, naming the first bad field.
     pub fn parse(draft: MonitorDraft, rules: &Rules) -> Result<Self, MonitorError> {
-        let target = Target::parse(&draft.url, rules.allow_private_targets)?;
+        let target = Target::parse_within(
+            &draft.url,
+            rules.allow_private_targets,
+            &rules.private_networks,
+        )?;
+        let (target, basic) = target.split_credentials();
         let conditions = Conditions::parse(draft.conditions.as_deref().unwrap_or_default())
             .map_err(|why| MonitorError::invalid("conditions", why))?;
         applicable(&target, &conditions)?;
@@ -75,19 +87,25 @@ impl MonitorSpec {
             ));
         }
         if let Some(timeout) = draft.timeout_ms {
-            let ceiling = MAX_TIMEOUT_MS.min(interval_secs.saturating_mul(1000) - 1);
+            let below_interval = interval_secs.saturating_mul(1000) - 1;
+            let ceiling = MAX_TIMEOUT_MS.min(below_interval);
             if !(MIN_TIMEOUT_MS..=ceiling).contains(&timeout) {
+                // The interval is named only when it is what bounds the timeout.
+                let why = if below_interval < MAX_TIMEOUT_MS {
+                    ", below the interval"
+                } else {
+                    ""
+                };
                 return Err(MonitorError::invalid(
                     "timeout_ms",
-                    format!(
-                        "must be between {MIN_TIMEOUT_MS} and {ceiling}, below the interval (got {timeout})"
-                    ),
+                    format!("must be between {MIN_TIMEOUT_MS} and {ceiling}{why} (got {timeout})"),
                 ));
             }
         }
         let name = match draft.name {
             Some(name) => bounded_text("name", name.trim(), MAX_NAME_CHARS)?,
-            None => target.default_name(),
+            // A host name can be longer than a name may be (253 against 200).
+            None => target.default_name().chars().take(MAX_NAME_CHARS).collect(),
         };
         let keyword = draft
             .keyword
@@ -120,8 +138,10 @@ impl MonitorSpec {
                 .unwrap_or_default(),
             keyword,
             follow_redirects: draft.follow_redirects.unwrap_or(true),
-            headers: Headers::parse(draft.headers.unwrap_or_default())?,
+            headers: Headers::parse(with_basic(draft.headers.unwrap_or_default(), basic)?)?,
             body: draft.body,
+            tls_ca_pem: draft.tls_ca_pem.map(ca_pem).transpose()?,
+            tls_skip_verify: draft.tls_skip_verify.unwrap_or(false),
             alerts: AlertPolicy::parse(AlertFields {
                 failure_threshold: draft.failure_threshold,
                 success_threshold: draft.success_threshold,
@@ -149,6 +169,8 @@ impl MonitorSpec {
             follow_redirects: Some(self.follow_redirects),
             headers: Some(self.headers.as_map().clone()),
             body: self.body.clone(),
+            tls_ca_pem: self.tls_ca_pem.clone(),
+            tls_skip_verify: Some(self.tls_skip_verify),
             conditions: (!self.conditions.is_empty()).then(|| self.conditions.sources()),
             failure_threshold: alerts.failure_threshold,
             success_threshold: alerts.success_threshold,
@@ -211,6 +233,14 @@ impl MonitorSpec {
     /// When the monitor counts as down, degraded or up, and who hears of it.
     pub fn alerts(&self) -> &AlertPolicy {
         &self.alerts
+    }
+    /// Authorities (PEM) trusted for this monitor besides the web's.
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.tls_ca_pem.as_deref()
+    }
+    /// Whether any certificate is accepted.
+    pub fn tls_skip_verify(&self) -> bool {
+        self.tls_skip_verify
     }
 }
 

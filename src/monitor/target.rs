@@ -4,10 +4,13 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use percent_encoding::percent_decode_str;
 use url::{Host, Url};
 
 use super::MonitorError;
-use super::address::forbidden_reason;
+use super::address::{Networks, how_to_allow, refusal};
 use super::dns_target::DnsTarget;
 use super::tcp_target::TcpTarget;
 use crate::check::CheckKind;
@@ -34,6 +37,16 @@ impl Target {
     /// Parses `raw` by its scheme; `allow_private` lets literal loopback, private and
     /// link-local hosts in.
     pub fn parse(raw: &str, allow_private: bool) -> Result<Self, MonitorError> {
+        Self::parse_within(raw, allow_private, &Networks::NONE)
+    }
+
+    /// Parses `raw` by its scheme; `allow_private` lets every literal internal host in,
+    /// `networks` the private ones they cover (see [`refusal`]).
+    pub fn parse_within(
+        raw: &str,
+        allow_private: bool,
+        networks: &Networks,
+    ) -> Result<Self, MonitorError> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(invalid("must not be empty"));
@@ -45,10 +58,31 @@ impl Target {
             .split_once("://")
             .map(|(scheme, _)| scheme.to_ascii_lowercase());
         match scheme.as_deref() {
-            Some("tcp" | "tls") => TcpTarget::parse(raw, allow_private).map(Self::Tcp),
-            Some("dns") => DnsTarget::parse(raw, allow_private).map(Self::Dns),
-            _ => HttpTarget::parse(raw, allow_private).map(Self::Http),
+            Some("tcp" | "tls") => TcpTarget::parse(raw, allow_private, networks).map(Self::Tcp),
+            Some("dns") => DnsTarget::parse(raw, allow_private, networks).map(Self::Dns),
+            _ => HttpTarget::parse(raw, allow_private, networks).map(Self::Http),
         }
+    }
+
+    /// The target without the `user:password@` of an HTTP URL, and those credentials as
+    /// the value of an `Authorization: Basic` header (RFC 7617), since that is what a URL's
+    /// credentials mean to an HTTP client. Kept in the URL they would be stored and shown
+    /// as part of it, in every result's message too, yet never sent.
+    pub fn split_credentials(self) -> (Self, Option<String>) {
+        let Self::Http(HttpTarget(mut url)) = self else {
+            return (self, None);
+        };
+        if url.username().is_empty() && url.password().is_none() {
+            return (Self::Http(HttpTarget(url)), None);
+        }
+        let decode = |part: &str| percent_decode_str(part).decode_utf8_lossy().into_owned();
+        let user = decode(url.username());
+        let password = decode(url.password().unwrap_or_default());
+        // Cannot fail for an http(s) URL with a host, which every HttpTarget is.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let basic = format!("Basic {}", STANDARD.encode(format!("{user}:{password}")));
+        (Self::Http(HttpTarget(url)), Some(basic))
     }
 
     /// The normalised URL.
@@ -99,7 +133,7 @@ impl HttpTarget {
     ///
     /// The WHATWG parser behind `url` normalises every IPv4 spelling (`127.1`, `2130706433`,
     /// `0x7f000001`, `0177.0.0.1`) to one address, so the check below sees through them.
-    fn parse(raw: &str, allow_private: bool) -> Result<Self, MonitorError> {
+    fn parse(raw: &str, allow_private: bool, networks: &Networks) -> Result<Self, MonitorError> {
         let url =
             Url::parse(raw).map_err(|e| invalid(format!("`{raw}` is not a valid URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -108,9 +142,21 @@ impl HttpTarget {
                 url.scheme()
             )));
         }
+        // Normalising can lengthen a URL (percent-encoding, punycode): the stored form must
+        // fit too, or it could not be read back.
+        if url.as_str().len() > MAX_URL_LEN {
+            return Err(invalid(format!(
+                "must be at most {MAX_URL_LEN} characters once normalised"
+            )));
+        }
+        if url.port() == Some(0) {
+            return Err(invalid(
+                "port 0 cannot be connected to: give a port from 1 to 65535",
+            ));
+        }
         match url.host() {
             None => return Err(invalid(format!("`{raw}` has no host"))),
-            Some(host) => guard(&host, allow_private)?,
+            Some(host) => guard(&host, allow_private, networks)?,
         }
         Ok(Self(url))
     }
@@ -132,22 +178,26 @@ impl HttpTarget {
 }
 
 /// Refuses a literal internal host (an address, or `localhost`) unless private targets are
-/// allowed; names are checked again by the probe once resolved.
-pub(super) fn guard(host: &Host<&str>, allow_private: bool) -> Result<(), MonitorError> {
+/// allowed, or its network is; names are checked again by the probe once resolved.
+pub(super) fn guard(
+    host: &Host<&str>,
+    allow_private: bool,
+    networks: &Networks,
+) -> Result<(), MonitorError> {
     let reason = match host {
-        Host::Ipv4(ip) => forbidden_reason(IpAddr::V4(*ip)),
-        Host::Ipv6(ip) => forbidden_reason(IpAddr::V6(*ip)),
-        Host::Domain(name) => is_localhost(name).then_some("loopback"),
+        Host::Ipv4(ip) => refusal(IpAddr::V4(*ip), allow_private, networks),
+        Host::Ipv6(ip) => refusal(IpAddr::V6(*ip), allow_private, networks),
+        Host::Domain(name) => (is_localhost(name) && !allow_private).then_some("loopback"),
     };
     match reason {
-        Some(reason) if !allow_private => Err(MonitorError::Blocked {
+        Some(reason) => Err(MonitorError::Blocked {
             message: format!(
-                "url: `{}` is a {reason} address; private targets are disabled \
-                 (TOCSIN_ALLOW_PRIVATE_TARGETS)",
-                host.to_string().trim_matches(['[', ']'])
+                "url: `{}` is a {reason} address; {}",
+                host.to_string().trim_matches(['[', ']']),
+                how_to_allow(reason)
             ),
         }),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 
@@ -212,5 +262,42 @@ mod tests {
         assert!(msg(&format!("https://e.com/{}", "a".repeat(3000))).contains("at most 2048"));
         assert!(msg("http://127.1/").contains("loopback"));
         assert!(msg("ftp://example.com/").starts_with("url:"));
+        assert!(msg("http://example.com:0/").contains("port 0"));
+        let spaces = format!("https://e.com/{}x", " ".repeat(1000));
+        assert!(
+            msg(&spaces).contains("once normalised"),
+            "each space becomes %20"
+        );
+    }
+
+    #[test]
+    fn credentials_in_the_url_become_a_basic_authorization() {
+        let target = Target::parse("https://ada:s%3Acret@example.com/x", false).expect("valid");
+        let (target, basic) = target.split_credentials();
+        assert_eq!(target.as_str(), "https://example.com/x");
+        // base64("ada:s:cret")
+        assert_eq!(basic.as_deref(), Some("Basic YWRhOnM6Y3JldA=="));
+        let (plain, none) = Target::parse("https://example.com/", false)
+            .expect("valid")
+            .split_credentials();
+        assert_eq!((plain.as_str(), none), ("https://example.com/", None));
+    }
+
+    #[test]
+    fn allowed_networks_let_their_literal_addresses_in() {
+        let lan = Networks::try_from("10.0.5.0/24".to_owned()).expect("valid");
+        assert!(Target::parse_within("http://10.0.5.3/", false, &lan).is_ok());
+        assert!(Target::parse_within("tcp://10.0.5.3:5432", false, &lan).is_ok());
+        for raw in ["http://10.0.6.3/", "http://127.0.0.1/", "http://localhost/"] {
+            let err = Target::parse_within(raw, false, &lan).expect_err(raw);
+            assert!(matches!(err, MonitorError::Blocked { .. }), "{raw}: {err}");
+        }
+        let message = Target::parse_within("http://10.0.6.3/", false, &lan)
+            .expect_err("outside")
+            .to_string();
+        assert!(
+            message.contains("TOCSIN_ALLOWED_PRIVATE_NETWORKS"),
+            "{message}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 use url::{Host, Url};
 
 use super::MonitorError;
+use super::address::Networks;
 use super::target::{guard, invalid};
 
 /// A host and port to connect to, and whether to make a TLS handshake.
@@ -17,7 +18,11 @@ pub struct TcpTarget {
 
 impl TcpTarget {
     /// Parses `tcp://host:port` or `tls://host:port`, nothing after the port.
-    pub(super) fn parse(raw: &str, allow_private: bool) -> Result<Self, MonitorError> {
+    pub(super) fn parse(
+        raw: &str,
+        allow_private: bool,
+        networks: &Networks,
+    ) -> Result<Self, MonitorError> {
         let url =
             Url::parse(raw).map_err(|e| invalid(format!("`{raw}` is not a valid URL: {e}")))?;
         let tls = url.scheme() == "tls";
@@ -30,7 +35,7 @@ impl TcpTarget {
                 url.scheme()
             )));
         }
-        guard(&borrowed(&host), allow_private)?;
+        guard(&borrowed(&host), allow_private, networks)?;
         let text = format!("{}://{host}:{port}", url.scheme());
         Ok(Self {
             text,

@@ -7,6 +7,7 @@ use super::*;
 const RULES: Rules = Rules {
     min_interval_secs: 10,
     allow_private_targets: false,
+    private_networks: Networks::NONE,
 };
 
 fn draft(url: &str) -> MonitorDraft {
@@ -193,6 +194,15 @@ fn patch_refuses_null_for_required_fields() {
 fn patch_refuses_unknown_fields() {
     let e = serde_json::from_str::<MonitorPatch>(r#"{"intervl": 5}"#).expect_err("unknown");
     assert!(e.to_string().contains("intervl"));
+}
+
+#[test]
+fn a_long_host_name_makes_a_name_within_bounds() {
+    let host = format!("{}.{}.example.com", "a".repeat(63), "b".repeat(150));
+    let spec = MonitorSpec::parse(draft(&format!("https://{host}/")), &RULES).expect("valid");
+    assert_eq!(spec.name().chars().count(), 200);
+    // And it reads back, as the store does.
+    assert!(MonitorSpec::parse(spec.to_draft(), &Rules::STORED).is_ok());
 }
 
 #[test]

@@ -8,7 +8,7 @@ use url::{Host, Url};
 
 use super::{ProbeOptions, add};
 use crate::check::{Failure, FailureKind, Phases};
-use crate::monitor::address::forbidden_reason;
+use crate::monitor::address::{how_to_allow, refusal};
 
 /// Resolves `url`'s host, refuses addresses the guard forbids, and connects to the first
 /// permitted address that accepts; DNS and connect times are added to `phases`.
@@ -114,7 +114,7 @@ fn guard(
     let mut permitted = Vec::with_capacity(addresses.len());
     for &address in addresses {
         let ip = address.ip();
-        match forbidden_reason(ip) {
+        match refusal(ip, false, &options.private_networks) {
             Some(reason) if !options.exempt.contains(&ip) => {
                 refused.get_or_insert((ip, reason));
             }
@@ -123,17 +123,16 @@ fn guard(
     }
     match (permitted.is_empty(), refused) {
         (true, Some((ip, reason))) => {
+            // A literal address is the user's own; the address a name resolves to is the
+            // network's, and naming it would map internal DNS for whoever owns the monitor.
             let subject = if host.trim_matches(['[', ']']) == ip.to_string() {
-                format!("The address {ip} is")
+                format!("The address {ip} is a {reason} address")
             } else {
-                format!("Host {host} resolves to {ip},")
+                format!("Host {host} resolves to a {reason} address")
             };
             Err(Failure::new(
                 FailureKind::Blocked,
-                format!(
-                    "{subject} a {reason} address, and private targets are disabled \
-                     (TOCSIN_ALLOW_PRIVATE_TARGETS)."
-                ),
+                format!("{subject}, and {}.", how_to_allow(reason)),
             ))
         }
         _ => Ok(permitted),

@@ -9,6 +9,7 @@
 mod connect;
 mod dns;
 mod exchange;
+pub mod redirect;
 mod tcp;
 mod tls;
 
@@ -17,14 +18,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rustls::ClientConfig;
 use rustls::pki_types::CertificateDer;
-use url::Url;
 
 use crate::check::{CheckResult, DnsAnswer, Failure, FailureKind, Phases};
 use crate::monitor::conditions::Observation;
-use crate::monitor::{Method, MonitorSpec, Target};
+use crate::monitor::{Method, MonitorSpec, Networks, Target};
+use url::Url;
+
 use exchange::{Exchange, Outgoing};
+use redirect::{UserHeaders, next_url};
 
 /// Redirects followed before a check gives up, as the monitor docs promise.
 const MAX_REDIRECTS: usize = 5;
@@ -34,6 +36,9 @@ const MAX_REDIRECTS: usize = 5;
 pub struct ProbeOptions {
     /// Whether loopback, private and link-local addresses may be reached.
     pub allow_private: bool,
+    /// Private networks that may be reached even when `allow_private` is false
+    /// (loopback, link-local and metadata addresses stay refused).
+    pub private_networks: Networks,
     /// Certificate authorities trusted besides the built-in web roots (tests use this).
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Addresses an operator allows even when private targets are refused, e.g. one internal
@@ -51,9 +56,11 @@ pub struct Probe {
 struct Inner {
     options: ProbeOptions,
     // A bad extra root must not stop the service, so it surfaces as a `tls` failure per check.
-    tls: Result<Arc<ClientConfig>, String>,
+    tls: tls::Config,
+    /// For monitors with `tls_skip_verify`.
+    tls_unverified: tls::Config,
     /// The same without ALPN, for `tls://` checks.
-    tls_plain: Result<Arc<ClientConfig>, String>,
+    tls_plain: tls::Config,
 }
 
 /// What a check has learnt so far; kept outside the timed future so a timeout keeps it.
@@ -75,12 +82,14 @@ struct Progress {
 impl Probe {
     /// A probe with these options.
     pub fn new(options: ProbeOptions) -> Self {
-        let tls = tls::client_config(&options.extra_roots);
+        let tls = tls::client_config(&options.extra_roots, None, false);
+        let tls_unverified = tls::client_config(&options.extra_roots, None, true);
         let tls_plain = tls::without_alpn(&tls);
         Self {
             inner: Arc::new(Inner {
                 options,
                 tls,
+                tls_unverified,
                 tls_plain,
             }),
         }
@@ -149,24 +158,41 @@ impl Probe {
         let mut url = target.clone();
         let mut method = spec.method();
         let mut body = spec.body();
-        let mut cross_origin = false;
+        let mut user_headers = UserHeaders::for_url(target);
         let mut redirects = 0;
+        // A monitor's own trust (its authorities, or none checked) is built once per check,
+        // and like its headers, holds on its own origin only.
+        let own_tls = match (spec.tls_skip_verify(), spec.tls_ca_pem()) {
+            (true, _) => None,
+            (false, Some(pem)) => Some(tls::client_config(
+                &self.inner.options.extra_roots,
+                Some(pem),
+                false,
+            )),
+            (false, None) => None,
+        };
         loop {
-            let headers = spec
-                .headers()
-                .as_map()
-                .iter()
-                // Credentials meant for the monitored site must not leak to another origin.
-                .filter(|(name, _)| !(cross_origin && is_credential(name)))
-                .map(|(name, value)| (name.as_str(), value.as_str()))
-                .collect();
+            let tls = match (user_headers.allowed(), spec.tls_skip_verify(), &own_tls) {
+                (true, true, _) => &self.inner.tls_unverified,
+                (true, false, Some(own)) => own,
+                _ => &self.inner.tls,
+            };
+            let headers = if user_headers.allowed() {
+                spec.headers()
+                    .as_map()
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let outgoing = Outgoing {
                 method: http_method(method),
                 url: &url,
                 headers,
                 body,
             };
-            let mut exchange = self.hop(&outgoing, progress).await?;
+            let mut exchange = self.hop(&outgoing, tls, progress).await?;
             let status = exchange.response.status();
             progress.status_code = Some(status.as_u16());
 
@@ -189,8 +215,7 @@ impl Probe {
                     }
                     body = None;
                 }
-                // Only on a redirect: working out an origin costs allocations per check.
-                cross_origin |= next.origin() != target.origin();
+                user_headers.follow(&next);
                 url = next;
                 redirects += 1;
                 continue;
@@ -235,6 +260,7 @@ impl Probe {
     async fn hop(
         &self,
         outgoing: &Outgoing<'_>,
+        tls: &tls::Config,
         progress: &mut Progress,
     ) -> Result<Exchange, Failure> {
         progress.cert_expires_at = None;
@@ -243,7 +269,7 @@ impl Probe {
         progress.connected = true;
         progress.ip = tcp.peer_addr().ok().map(|peer| peer.ip());
         if outgoing.url.scheme() == "https" {
-            let secured = tls::handshake(&self.inner.tls, outgoing.url, tcp, phases).await?;
+            let secured = tls::handshake(tls, outgoing.url, tcp, phases).await?;
             progress.cert_expires_at = secured.cert_expires_at;
             exchange::send(secured.stream, outgoing, &mut progress.phases).await
         } else {
@@ -286,32 +312,6 @@ fn redirect_location(spec: &MonitorSpec, exchange: &Exchange) -> Option<String> 
     }
     let location = response.headers().get(http::header::LOCATION)?;
     Some(String::from_utf8_lossy(location.as_bytes()).into_owned())
-}
-
-fn next_url(current: &Url, location: &str) -> Result<Url, Failure> {
-    let unusable = |why: String| {
-        Failure::new(
-            FailureKind::Status,
-            format!("{current} redirects to `{location}`, {why}."),
-        )
-    };
-    let next = current
-        .join(location)
-        .map_err(|e| unusable(format!("which is not a valid URL: {e}")))?;
-    if !matches!(next.scheme(), "http" | "https") {
-        return Err(unusable(format!(
-            "whose scheme {} is not http or https",
-            next.scheme()
-        )));
-    }
-    if next.host_str().is_none_or(str::is_empty) {
-        return Err(unusable("which has no host".to_owned()));
-    }
-    Ok(next)
-}
-
-fn is_credential(name: &str) -> bool {
-    matches!(name, "authorization" | "cookie")
 }
 
 fn http_method(method: Method) -> http::Method {

@@ -19,6 +19,12 @@ pub enum ServiceError {
     /// The thing does not exist or is not the caller's; the payload says what (`monitor`).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Registration is closed and the instance already has its first account.
+    #[error("registration is closed: ask the administrator for an account")]
+    RegistrationClosed,
+    /// The caller may not do this (an administrator's use case).
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// The store failed or refused (a conflict, a limit).
     #[error(transparent)]
     Store(#[from] StoreError),

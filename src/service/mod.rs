@@ -9,7 +9,7 @@ mod error;
 pub mod events;
 pub mod monitors;
 
-pub use accounts::Accounts;
+pub use accounts::{Accounts, Caller};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
 pub use monitors::{Monitors, ResultPage};

@@ -153,6 +153,10 @@ pub(super) struct SpecValues<'a> {
     pub cert_expiry_days: u32,
     /// `conditions`, as written.
     pub conditions: Vec<String>,
+    /// `tls_ca_pem`.
+    pub tls_ca_pem: Option<&'a str>,
+    /// `tls_skip_verify`.
+    pub tls_skip_verify: bool,
 }
 
 impl<'a> SpecValues<'a> {
@@ -177,6 +181,8 @@ impl<'a> SpecValues<'a> {
             reminder_interval_seconds: alerts.reminder_interval_secs(),
             cert_expiry_days: alerts.cert_expiry_days(),
             conditions: spec.conditions().sources(),
+            tls_ca_pem: spec.tls_ca_pem(),
+            tls_skip_verify: spec.tls_skip_verify(),
         }
     }
 }

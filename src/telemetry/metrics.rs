@@ -24,12 +24,26 @@ struct OutcomeLabels {
     outcome: &'static str,
 }
 
-/// Labels of `tocsin_http_requests_total`.
+/// Labels of `tocsin_http_requests_total`: each from a closed set, so no request can add
+/// series at will (an invented method is `other`, a path that matched no route `unmatched`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
+}
+
+/// The methods counted under their own name; any other is counted as `other`.
+const KNOWN_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+];
+
+/// `method` if it is a standard one, else `other`.
+fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("other")
 }
 
 /// Every metric tocsin records.
@@ -178,13 +192,19 @@ impl Metrics {
         self.checks_finished.load(Ordering::Relaxed)
     }
 
-    /// The metrics in the Prometheus (OpenMetrics) text format.
+    /// The metrics in the OpenMetrics text format.
     pub fn encode(&self) -> String {
         let mut text = String::new();
         if let Err(error) = encode(&mut text, &self.registry) {
             tracing::error!(%error, "cannot encode metrics");
         }
         text
+    }
+
+    /// The metrics in Prometheus' classic text format (`text/plain; version=0.0.4`), which
+    /// `promtool` and older scrapers read.
+    pub fn encode_classic(&self) -> String {
+        super::text_format::classic(&self.encode())
     }
 
     /// Counts a check starting `lateness` after its due time; the returned timer counts it
@@ -230,11 +250,11 @@ impl Metrics {
     }
 
     /// Counts one API request; `route` is the matched route template, not the raw path, so
-    /// ids do not make a new series each.
+    /// ids do not make a new series each, and a method outside the standard ones is `other`.
     pub fn http_request(&self, method: &str, route: &str, status: u16) {
         self.http_requests
             .get_or_create(&HttpLabels {
-                method: method.to_owned(),
+                method: method_label(method),
                 route: route.to_owned(),
                 status,
             })
@@ -321,6 +341,24 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn invented_methods_share_one_series() {
+        let metrics = Metrics::new();
+        for i in 0..200 {
+            metrics.http_request(&format!("BREW{i}"), "unmatched", 405);
+        }
+        metrics.http_request(&"X".repeat(10_000), "unmatched", 405);
+        let text = metrics.encode();
+        assert!(
+            text.contains(
+                "tocsin_http_requests_total{method=\"other\",route=\"unmatched\",status=\"405\"} 201"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("BREW") && !text.contains("XXXX"), "{text}");
+        assert_eq!(text.matches("tocsin_http_requests_total{").count(), 1);
     }
 
     fn monitor(id: i64, name: &str, paused: bool) -> crate::monitor::Monitor {

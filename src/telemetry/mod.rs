@@ -5,6 +5,7 @@ mod alerts;
 mod metrics;
 mod monitors;
 mod redis;
+mod text_format;
 
 pub use alerts::AlertMetrics;
 pub use metrics::{CheckTimer, Metrics};

@@ -30,6 +30,12 @@ async fn register_then_login_gives_a_token_with_its_expiry() {
         .await
         .expect("token");
     let expires_at = login["expires_at"].as_str().expect("expires_at");
+    // Milliseconds, like every other time the API writes: `…T12:34:56.000Z`.
+    let fraction = expires_at
+        .rsplit_once('.')
+        .map(|(_, f)| f.len())
+        .unwrap_or_default();
+    assert_eq!(fraction, "000Z".len(), "{expires_at}");
     let expires_at = chrono::DateTime::parse_from_rfc3339(expires_at).expect("RFC 3339");
     let ttl = expires_at.signed_duration_since(chrono::Utc::now());
     assert!(
@@ -335,4 +341,31 @@ async fn login_for_an_unknown_email_answers_like_a_wrong_password() {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status(), wrong.status());
     assert_eq!(unknown.text().await.ok(), wrong.text().await.ok());
+}
+
+#[tokio::test]
+async fn an_overlong_password_is_refused_before_any_hashing() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.register(&email).await;
+    let long = "x".repeat(1_000_000);
+    for path in [
+        "/api/v1/auth/login",
+        "/login",
+        "/api/v1/auth/register",
+        "/register",
+    ] {
+        let body = json!({"email": email, "password": long}).to_string();
+        let message = expect_error(
+            app.post(path, &body, None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        // Login used to hash it (three normal hashes' time) and answer 401.
+        assert!(
+            message.contains("at most 1024 characters"),
+            "{path}: {message}"
+        );
+    }
 }

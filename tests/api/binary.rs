@@ -23,9 +23,24 @@ pub struct Server {
 impl Server {
     /// Starts `tocsin serve` with these extra environment variables; waits until it answers.
     pub fn start(envs: &[(&str, &str)]) -> Self {
+        Self::start_command(Command::new(BINARY), envs)
+    }
+
+    /// Starts `tocsin serve` under `umask`, through a shell.
+    pub fn start_with_umask(umask: &str, envs: &[(&str, &str)]) -> Self {
+        let mut shell = Command::new("sh");
+        shell.args([
+            "-c",
+            &format!("umask {umask} && exec \"$0\" \"$@\""),
+            BINARY,
+        ]);
+        Self::start_command(shell, envs)
+    }
+
+    fn start_command(mut command: Command, envs: &[(&str, &str)]) -> Self {
         let dir = TempDir::new().expect("temp dir");
         let addr = free_address();
-        let child = Command::new(BINARY)
+        let child = command
             .arg("serve")
             .current_dir(dir.path())
             .env("TOCSIN_LISTEN", &addr)
@@ -86,8 +101,8 @@ fn free_address() -> String {
 }
 
 /// The commands of the README block that follows `marker`, continuation lines joined and the
-/// `$ ` prompt removed.
-fn readme_commands(marker: &str) -> Vec<String> {
+/// `$ ` prompt removed, each with the output the README shows for it (empty when none).
+fn readme_commands(marker: &str) -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
         .expect("README.md");
     let after = readme
@@ -99,7 +114,7 @@ fn readme_commands(marker: &str) -> Vec<String> {
         .nth(1)
         .and_then(|b| b.split("```").next())
         .expect("a sh block after the marker");
-    let mut commands = Vec::new();
+    let mut commands: Vec<(String, String)> = Vec::new();
     let mut current = String::new();
     for line in block.lines() {
         let line = line.trim_end();
@@ -107,17 +122,52 @@ fn readme_commands(marker: &str) -> Vec<String> {
             .strip_prefix("$ ")
             .or_else(|| (!current.is_empty()).then_some(line))
         else {
-            continue; // output lines shown in the README
+            // An output line shown in the README, after its command.
+            if let Some((_, shown)) = commands.last_mut() {
+                shown.push_str(line);
+            }
+            continue;
         };
         match line.strip_suffix('\\') {
             Some(part) => current.push_str(part),
             None => {
                 current.push_str(line);
-                commands.push(std::mem::take(&mut current));
+                commands.push((std::mem::take(&mut current), String::new()));
             }
         }
     }
     commands
+}
+
+/// Asserts that `actual` has the shape of the JSON the README shows: the same keys, all
+/// the way down (values differ: ids, times, tokens).
+fn same_shape(shown: &Value, actual: &Value, at: &str) {
+    match (shown, actual) {
+        (Value::Object(shown), Value::Object(actual)) => {
+            let keys = |o: &serde_json::Map<String, Value>| o.keys().cloned().collect::<Vec<_>>();
+            assert_eq!(keys(shown), keys(actual), "keys at {at}");
+            for (key, value) in shown {
+                same_shape(value, &actual[key], &format!("{at}.{key}"));
+            }
+        }
+        (Value::Array(shown), Value::Array(actual)) => {
+            if let (Some(shown), Some(actual)) = (shown.first(), actual.first()) {
+                same_shape(shown, actual, &format!("{at}[0]"));
+            }
+        }
+        (Value::Null, _) | (_, Value::Null) => {}
+        (shown, actual) => assert_eq!(
+            std::mem::discriminant(shown),
+            std::mem::discriminant(actual),
+            "type at {at}: README shows {shown}, got {actual}"
+        ),
+    }
+}
+
+/// The README's shown output of a command, as JSON.
+fn shown(output: &str) -> Value {
+    // A token shown cut short (`"eyJ…"`) is still a JSON string.
+    serde_json::from_str(output).unwrap_or_else(|e| panic!("README output {output}: {e}"))
 }
 
 fn shell(command: &str) -> String {
@@ -141,26 +191,30 @@ fn the_readme_seed_flow_runs_verbatim_against_the_binary() {
     let at = |c: &str| c.replace("127.0.0.1:8080", &server.addr);
 
     let user: Value =
-        serde_json::from_str(&shell(&at(&commands[0]))).expect("register answers JSON");
+        serde_json::from_str(&shell(&at(&commands[0].0))).expect("register answers JSON");
     assert_eq!(user["email"], "elahe.dstn@gmail.com");
+    same_shape(&shown(&commands[0].1), &user, "register");
 
-    let token: String =
-        serde_json::from_str(&shell(&at(&commands[1]))).expect("login answers a JSON string");
+    let token: Value =
+        serde_json::from_str(&shell(&at(&commands[1].0))).expect("login answers a JSON string");
+    same_shape(&shown(&commands[1].1), &token, "login");
+    let token = token.as_str().expect("a string").to_owned();
     assert_eq!(token.split('.').count(), 3);
 
     // The README, like the seed's, writes `Authorization: token` for "your token here".
     assert!(
-        commands[2].contains("'Authorization: token'"),
+        commands[2].0.contains("'Authorization: token'"),
         "{}",
-        commands[2]
+        commands[2].0
     );
-    let with_token = at(&commands[2]).replace(
+    let with_token = at(&commands[2].0).replace(
         "'Authorization: token'",
         &format!("'Authorization: {token}'"),
     );
     let monitor: Value = serde_json::from_str(&shell(&with_token)).expect("url answers JSON");
     assert_eq!(monitor["url"], "https://www.google.com/");
     assert_eq!(monitor["interval_seconds"], 120);
+    same_shape(&shown(&commands[2].1), &monitor, "url");
 
     assert!(
         server.dir.path().join("tocsin.db").exists(),
@@ -176,16 +230,26 @@ fn the_readme_v1_flow_runs_verbatim_against_the_binary() {
     let commands = readme_commands("<!-- v1-flow -->");
     let script = commands
         .iter()
-        .map(|c| c.replace("127.0.0.1:8080", &server.addr))
+        .map(|(c, _)| c.replace("127.0.0.1:8080", &server.addr))
         .collect::<Vec<_>>()
         .join("\n");
     let output = shell(&format!("set -e\n{script}"));
-    // curl prints no newline after a body, so the answers arrive as one stream of JSON values.
-    let answers = serde_json::Deserializer::from_str(&output).into_iter::<Value>();
-    let list = answers
-        .last()
-        .expect("answers")
-        .expect("the last command lists monitors");
+    // curl prints no newline after a body, so the answers arrive as one stream of JSON values,
+    // one for each command the README shows an answer for.
+    let answers: Vec<Value> = serde_json::Deserializer::from_str(&output)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .expect("JSON answers");
+    let shown_answers: Vec<Value> = commands
+        .iter()
+        .filter(|(_, out)| !out.is_empty())
+        .map(|(_, out)| shown(out))
+        .collect();
+    assert_eq!(answers.len(), shown_answers.len(), "{output}");
+    for (i, (shown, actual)) in shown_answers.iter().zip(&answers).enumerate() {
+        same_shape(shown, actual, &format!("answer {i}"));
+    }
+    let list = answers.last().expect("the last command lists monitors");
     assert_eq!(list["monitors"][0]["url"], "https://example.com/health");
     assert_eq!(list["monitors"][0]["interval_seconds"], 30);
     server.terminate();
@@ -230,4 +294,28 @@ fn a_bad_setting_stops_start_up_naming_the_key() {
             "nothing is created before the settings are valid"
         );
     }
+}
+
+#[test]
+#[cfg(unix)]
+fn the_database_and_its_wal_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let server = Server::start_with_umask("000", &[]);
+    // A write, so the WAL certainly exists.
+    shell(&format!(
+        "curl -sf -X POST -H 'Content-Type: application/json' \
+         -d '{{\"email\": \"perm@example.com\", \"password\": \"correct horse\"}}' \
+         http://{}/api/v1/auth/register",
+        server.addr
+    ));
+    for name in ["tocsin.db", "tocsin.db-wal", "tocsin.db-shm"] {
+        let path = server.dir.path().join(name);
+        let mode = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} is {:o}", mode & 0o777);
+    }
+    server.terminate();
 }

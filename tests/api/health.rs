@@ -60,6 +60,11 @@ async fn openapi_documents_every_route() {
         ("/api/v1/monitors/{id}/pause", "post"),
         ("/api/v1/monitors/{id}/resume", "post"),
         ("/api/v1/cluster", "get"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me", "delete"),
+        ("/api/v1/me/password", "post"),
+        ("/metrics", "get"),
+        ("/api/v1/openapi.json", "get"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),
@@ -108,4 +113,148 @@ async fn openapi_documents_every_route() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_our_own_and_says_every_answer() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(doc["info"]["license"]["name"], "MIT");
+    assert_eq!(doc["info"]["contact"]["name"], "tocsin");
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            let id = operation["operationId"].as_str().expect("an operationId");
+            assert!(
+                ids.insert(id.to_owned()),
+                "{id} used twice ({method} {path})"
+            );
+            let responses = &operation["responses"];
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses[status].is_object(), "{method} {path}: {status}");
+                }
+            }
+            if operation.get("security").is_some() {
+                assert!(responses["401"].is_object(), "{method} {path}: 401");
+            }
+            if path.contains("{id}") {
+                assert!(responses["400"].is_object() && responses["404"].is_object());
+                let id = &operation["parameters"][0]["schema"];
+                assert_eq!(id["minimum"], 1, "{method} {path}");
+            }
+        }
+    }
+    for path in [
+        "/register",
+        "/login",
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+    ] {
+        assert!(
+            doc["paths"][path]["post"]["responses"]["429"].is_object(),
+            "{path}"
+        );
+    }
+    let window = &doc["paths"]["/api/v1/monitors/{id}/stats"]["get"]["parameters"];
+    let window = window
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "window")
+        .expect("window");
+    assert!(window.to_string().contains("365d"), "{window}");
+}
+
+#[tokio::test]
+async fn the_reference_is_browsable_with_every_asset_served_here() {
+    let app = spawn_app().await;
+    let page = app
+        .client
+        .get(app.url("/api/docs/"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "{html}");
+    // Every script and style the page loads comes from this server.
+    for asset in html
+        .split(['"', '\''])
+        .filter(|s| s.ends_with(".js") || s.ends_with(".css"))
+    {
+        assert!(!asset.contains("//"), "{asset} is loaded from elsewhere");
+        let url = app.url(&format!("/api/docs/{}", asset.trim_start_matches("./")));
+        let served = app.client.get(&url).send().await.expect("sent");
+        assert_eq!(served.status(), StatusCode::OK, "{url}");
+    }
+    let init = app
+        .client
+        .get(app.url("/api/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("js");
+    assert!(init.contains("/api/v1/openapi.json"), "{init}");
+}
+
+#[tokio::test]
+async fn metrics_come_in_the_format_asked_for_and_methods_are_a_closed_set() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("BREW{i}").as_bytes()).expect("method");
+        app.client
+            .request(method, app.url("/healthz"))
+            .send()
+            .await
+            .expect("sent");
+    }
+    let classic = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("sent");
+    let content_type = classic.headers()["content-type"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = classic.text().await.expect("text");
+    assert!(
+        text.contains("# TYPE tocsin_http_requests_total counter"),
+        "{text}"
+    );
+    assert!(!text.contains("# EOF"), "{text}");
+    assert!(text.contains("method=\"other\""), "{text}");
+    assert!(!text.contains("BREW"), "{text}");
+    let openmetrics = app
+        .client
+        .get(app.url("/metrics"))
+        .header("Accept", "application/openmetrics-text; version=1.0.0")
+        .send()
+        .await
+        .expect("sent");
+    let content_type = openmetrics.headers()["content-type"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    assert!(openmetrics.text().await.expect("text").ends_with("# EOF\n"));
 }

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API: each test starts tocsin on a random port with a fresh
 //! SQLite database and drives it over real HTTP. Compiled as one binary, so it links once.
 
+mod accounts;
 mod auth;
 mod backup;
 mod binary;
@@ -13,6 +14,7 @@ mod health;
 mod helpers;
 mod in_flight;
 mod kinds;
+mod limits;
 mod monitor_rules;
 mod monitors;
 mod production;

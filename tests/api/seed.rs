@@ -242,3 +242,32 @@ async fn adding_a_url_needs_a_valid_token() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_key_given_twice_is_refused_not_taken_last() {
+    let app = spawn_app().await;
+    let body =
+        r#"{"Email": "first@example.com", "Email": "second@example.com", "Password": "XXXXXXXX"}"#;
+    let message = expect_error(
+        app.post("/register", body, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_json",
+    )
+    .await;
+    assert!(
+        message.contains("Email") && message.contains("twice"),
+        "{message}"
+    );
+    let message = expect_error(
+        app.post(
+            "/api/v1/auth/register",
+            r#"{"email": "a@b.co", "email": "c@d.co", "password": "XXXXXXXX"}"#,
+            None,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_json",
+    )
+    .await;
+    assert!(message.contains("duplicate"), "{message}");
+}

@@ -6,22 +6,29 @@ use crate::target::Target;
 
 /// Runs on a blocking thread, as the target server shares the test's single-threaded runtime.
 async fn tocsin_check(args: &[&str]) -> Output {
+    tocsin_check_with(args, &[("TOCSIN_ALLOW_PRIVATE_TARGETS", "true")]).await
+}
+
+/// `tocsin check` with exactly these `TOCSIN_*` variables.
+async fn tocsin_check_with(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || run(&args))
+    let envs: Vec<(String, String)> = envs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || run(&args, &envs))
         .await
         .expect("tocsin ran")
 }
 
-fn run(args: &[String]) -> Output {
+fn run(args: &[String], envs: &[(String, String)]) -> Output {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database = format!("sqlite://{}", dir.path().join("tocsin.db").display());
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tocsin"));
-    command
-        .arg("check")
-        .args(args)
-        .env("TOCSIN_ALLOW_PRIVATE_TARGETS", "true")
-        .env("TOCSIN_DATABASE_URL", database)
-        .env_remove("TOCSIN_LISTEN");
+    command.arg("check").args(args).current_dir(dir.path());
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TOCSIN_")) {
+        command.env_remove(name);
+    }
+    command.envs(envs.iter().map(|(k, v)| (k, v)));
     command.output().expect("run tocsin")
 }
 
@@ -115,7 +122,7 @@ async fn check_refuses_a_bad_url_with_exit_two() {
     let output = tocsin_check(&["ftp://x"]).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("tocsin: url: "), "{stderr}");
+    assert!(stderr.contains("tocsin: URL: "), "{stderr}");
     assert!(output.stdout.is_empty());
 }
 
@@ -128,6 +135,65 @@ async fn check_over_https_shows_the_certificate_line() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("cert expires: -"), "{stdout}");
     assert!(stdout.contains("result: down (tls: "), "{stdout}");
+}
+
+#[tokio::test]
+async fn allow_private_lets_a_local_server_be_checked() {
+    let target = Target::http().await;
+    let url = target.url("/ok");
+    let refused = tocsin_check_with(&[&url], &[]).await;
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--allow-private"), "{stderr}");
+    let allowed = tocsin_check_with(&["--allow-private", &url], &[]).await;
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+    assert_eq!(target.requests("/ok"), 1);
+}
+
+#[tokio::test]
+async fn errors_name_the_flag_and_exit_two() {
+    let target = Target::http().await;
+    let url = target.url("/ok");
+    for (args, flag) in [
+        (vec!["--timeout-ms", "5", url.as_str()], "--timeout-ms"),
+        (
+            vec!["--expected-status", "abc", url.as_str()],
+            "--expected-status",
+        ),
+        (vec!["--method", "BREW", url.as_str()], "--method"),
+        (vec!["-H", "no colon", url.as_str()], "--header"),
+    ] {
+        let output = tocsin_check(&args).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("interval") && !stderr.contains("timeout_ms"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(target.requests("/ok"), 0);
+}
+
+#[tokio::test]
+async fn a_configuration_error_exits_two_and_unused_settings_are_not_read() {
+    let target = Target::http().await;
+    let url = target.url("/ok");
+    let bad = tocsin_check_with(&[&url], &[("TOCSIN_ALLOW_PRIVATE_TARGETS", "perhaps")]).await;
+    let stderr = text(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("TOCSIN_ALLOW_PRIVATE_TARGETS"), "{stderr}");
+    // Settings only the server reads cannot stop a check.
+    let unused = tocsin_check_with(
+        &["--allow-private", &url],
+        &[
+            ("TOCSIN_JWT_SECRET", "short"),
+            ("TOCSIN_DATABASE_URL", "mysql://nowhere"),
+            ("TOCSIN_RETENTION", "forever"),
+        ],
+    )
+    .await;
+    assert_eq!(unused.status.code(), Some(0), "{}", text(&unused.stderr));
 }
 
 #[tokio::test]
@@ -179,7 +245,7 @@ async fn check_takes_tcp_and_dns_urls_and_conditions() {
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("tocsin: conditions: condition 1"),
+        stderr.contains("tocsin: --condition: condition 1"),
         "{stderr}"
     );
 }

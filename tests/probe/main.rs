@@ -12,6 +12,7 @@ mod guard;
 mod redirects;
 mod target;
 mod tcp_checks;
+mod tls;
 
 use std::collections::BTreeMap;
 
@@ -32,6 +33,7 @@ pub fn spec_with(url: &str, draft: MonitorDraft) -> MonitorSpec {
         &Rules {
             min_interval_secs: 1,
             allow_private_targets: true,
+            ..Rules::STORED
         },
     )
     .expect("valid spec")

@@ -70,7 +70,7 @@ async fn a_303_turns_a_post_into_a_get_without_body() {
         .check(&post_via(
             &target,
             303,
-            "GET x-probe=- auth=false body=",
+            "GET x-probe=- auth=false others= body=",
             &[],
         ))
         .await);
@@ -89,31 +89,74 @@ async fn a_307_keeps_the_method_and_body() {
         .check(&post_via(
             &target,
             307,
-            "POST x-probe=- auth=false body=data",
+            "POST x-probe=- auth=false others= body=data",
             &[],
         ))
         .await);
 }
 
 #[tokio::test]
-async fn credentials_stay_on_the_same_origin() {
+async fn user_headers_stay_on_the_same_origin() {
     let target = Target::http().await;
-    let creds = [("Authorization", "Bearer x"), ("X-Probe", "kept")];
+    let creds = [
+        ("Authorization", "Bearer x"),
+        ("X-Probe", "kept"),
+        ("X-Api-Key", "k"),
+        ("Proxy-Authorization", "Basic eA=="),
+    ];
     up(&open_probe()
-        .check(&post_via(&target, 307, "x-probe=kept auth=true", &creds))
+        .check(&post_via(
+            &target,
+            307,
+            "x-probe=kept auth=true others=proxy-authorization,x-api-key",
+            &creds,
+        ))
         .await);
 
-    // localhost and 127.0.0.1 are different origins on the same server.
+    // localhost and 127.0.0.1 are different origins on the same server: not one of the
+    // headers the user set goes there, whatever its name.
     let other = format!("http://localhost:{}/echo", target.addr.port());
     let spec = spec_with(
         &target.url(&format!("/to?url={other}")),
         MonitorDraft {
-            keyword: Some("x-probe=kept auth=false".into()),
+            keyword: Some("x-probe=- auth=false others= body=".into()),
             headers: headers(&creds),
             ..Default::default()
         },
     );
     up(&open_probe().check(&spec).await);
+}
+
+#[tokio::test]
+async fn credentials_in_the_url_are_sent_as_basic_auth_to_their_origin_only() {
+    let target = Target::http().await;
+    let with_userinfo = |path: &str| {
+        target
+            .url(path)
+            .replacen("http://", "http://ada:secret@", 1)
+    };
+    let same = spec_with(
+        &with_userinfo("/echo"),
+        MonitorDraft {
+            keyword: Some("auth=true".into()),
+            ..Default::default()
+        },
+    );
+    assert!(
+        !same.target().as_str().contains("secret"),
+        "not kept in the URL"
+    );
+    up(&open_probe().check(&same).await);
+
+    let other = format!("http://localhost:{}/echo", target.addr.port());
+    let away = spec_with(
+        &with_userinfo(&format!("/to?url={other}")),
+        MonitorDraft {
+            keyword: Some("auth=false".into()),
+            ..Default::default()
+        },
+    );
+    up(&open_probe().check(&away).await);
 }
 
 #[tokio::test]

@@ -64,6 +64,11 @@ impl Target {
         (target, identity)
     }
 
+    /// An HTTPS server on 127.0.0.1 presenting `identity`.
+    pub async fn https_with(identity: &Identity) -> Self {
+        Self::start("127.0.0.1", Some(identity.acceptor.clone())).await
+    }
+
     async fn start(ip: &str, tls: Option<TlsAcceptor>) -> Self {
         let listener = TcpListener::bind((ip, 0)).await.expect("bind target");
         let addr = listener.local_addr().expect("target address");
@@ -125,14 +130,62 @@ impl Target {
 
 /// A self-signed identity for `localhost` and `127.0.0.1`, valid until 2040-06-15.
 pub fn identity() -> Identity {
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
-        .expect("cert params");
-    params.not_after = rcgen::date_time_ymd(2040, 6, 15);
-    let key = rcgen::KeyPair::generate().expect("key");
-    let cert = params.self_signed(&key).expect("self-signed cert");
-    let not_after =
-        DateTime::from_timestamp(params.not_after.unix_timestamp(), 0).expect("not_after");
-    let der = cert.der().clone();
+    Identity::self_signed(&["localhost", "127.0.0.1"], 2040)
+}
+
+impl Identity {
+    /// A self-signed certificate for `names`, valid until June `until_year`.
+    pub fn self_signed(names: &[&str], until_year: i32) -> Self {
+        let params = params(names, until_year);
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("self-signed cert");
+        Self::serving(&params, cert.der().clone(), &key)
+    }
+
+    /// A certificate for `names`, valid until June `until_year`, issued by a new private
+    /// authority, whose PEM is returned too.
+    pub fn from_private_ca(names: &[&str], until_year: i32) -> (Self, String) {
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tocsin test CA");
+        let ca_key = rcgen::KeyPair::generate().expect("key");
+        let ca_cert = ca_params.self_signed(&ca_key).expect("CA cert");
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let params = params(names, until_year);
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &issuer).expect("issued cert");
+        (
+            Self::serving(&params, cert.der().clone(), &key),
+            ca_cert.pem(),
+        )
+    }
+
+    fn serving(
+        params: &rcgen::CertificateParams,
+        der: CertificateDer<'static>,
+        key: &rcgen::KeyPair,
+    ) -> Self {
+        let not_after =
+            DateTime::from_timestamp(params.not_after.unix_timestamp(), 0).expect("not_after");
+        build_identity(der, not_after, key)
+    }
+}
+
+fn params(names: &[&str], until_year: i32) -> rcgen::CertificateParams {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names).expect("cert params");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(until_year, 6, 15);
+    params
+}
+
+fn build_identity(
+    der: CertificateDer<'static>,
+    not_after: DateTime<Utc>,
+    key: &rcgen::KeyPair,
+) -> Identity {
     let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
@@ -252,7 +305,8 @@ fn cut() -> Response<Body> {
     response
 }
 
-/// Echoes `METHOD x-probe=VALUE body=BODY`.
+/// Echoes `METHOD x-probe=VALUE auth=BOOL others=NAMES body=BODY`, where NAMES are the
+/// request's headers other than the probe's own and those two, comma-separated.
 async fn echo(req: Request<Incoming>) -> Response<Body> {
     let method = req.method().to_string();
     let header = req
@@ -262,11 +316,27 @@ async fn echo(req: Request<Incoming>) -> Response<Body> {
         .unwrap_or("-")
         .to_owned();
     let auth = req.headers().contains_key("authorization");
+    let own = [
+        "host",
+        "user-agent",
+        "accept",
+        "connection",
+        "content-length",
+        "x-probe",
+        "authorization",
+    ];
+    let others: Vec<&str> = req
+        .headers()
+        .keys()
+        .map(|name| name.as_str())
+        .filter(|name| !own.contains(name))
+        .collect();
+    let others = others.join(",");
     let body = req.into_body().collect().await.map(|b| b.to_bytes());
     let body = String::from_utf8_lossy(&body.unwrap_or_default()).into_owned();
     text(
         200,
-        &format!("{method} x-probe={header} auth={auth} body={body}"),
+        &format!("{method} x-probe={header} auth={auth} others={others} body={body}"),
     )
 }
 

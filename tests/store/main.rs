@@ -2,6 +2,7 @@
 //! implementations cannot drift apart. PostgreSQL runs it on a fresh database per test, and
 //! skips (with one line) where no PostgreSQL is reachable.
 
+mod accounts;
 mod alerting;
 mod backup;
 mod changes;
@@ -110,6 +111,10 @@ macro_rules! store_suite {
             cluster::heartbeats_replace_the_last_and_silent_instances_are_forgotten,
             cluster::a_lease_has_one_holder_until_it_runs_out,
             cluster::concurrent_takers_of_a_lease_have_one_winner,
+            accounts::the_first_account_is_the_administrator,
+            accounts::closed_registration_makes_only_the_first_account,
+            accounts::a_password_change_moves_the_token_generation,
+            accounts::deleting_an_account_removes_everything_it_owns,
         );
     };
     (@each $backend:ident, $make:expr; $($file:ident :: $test:ident),* $(,)?) => {

@@ -14,6 +14,7 @@ pub type S = Arc<dyn Store>;
 const RULES: Rules = Rules {
     min_interval_secs: 10,
     allow_private_targets: false,
+    private_networks: tocsin::monitor::Networks::NONE,
 };
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 
@@ -149,6 +150,13 @@ pub async fn monitors_round_trip_every_field(store: S) {
             ("Accept".into(), "*/*".into()),
         ])),
         body: Some("{\"a\":1}".into()),
+        tls_ca_pem: Some(
+            rcgen::generate_simple_self_signed(vec!["ca.example".into()])
+                .expect("certificate")
+                .cert
+                .pem(),
+        ),
+        tls_skip_verify: Some(true),
         conditions: Some(vec![
             "[STATUS] == 200".into(),
             "[BODY].data[0].id == any(1, 2)".into(),

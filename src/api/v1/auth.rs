@@ -19,9 +19,10 @@ use crate::api::views::{TokenView, UserView};
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// The account's email (trimmed and lower-cased).
+    #[schema(format = Email, max_length = 254)]
     email: String,
-    /// At least 8 characters.
-    #[schema(value_type = String)]
+    /// 8 to 1024 characters.
+    #[schema(value_type = String, min_length = 8, max_length = 1024)]
     password: SecretString,
 }
 

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::AppState;
-use crate::api::current_user::CurrentUser;
+use crate::api::current_user::Administrator;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::jobs::heartbeat::LIVE_FOR;
 
@@ -29,8 +29,10 @@ pub struct InstanceView {
     /// Where its API listens.
     address: String,
     /// When it started.
+    #[serde(serialize_with = "crate::api::views::timestamp")]
     started_at: DateTime<Utc>,
     /// Its last heartbeat (every 5 seconds).
+    #[serde(serialize_with = "crate::api::views::timestamp")]
     last_seen: DateTime<Utc>,
     /// Checks it finished in the minute before `last_seen`.
     checks_last_minute: u64,
@@ -42,13 +44,15 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(cluster))
 }
 
-/// The live instances and the checks each ran in the last minute.
+/// The live instances and the checks each ran in the last minute; for the administrator
+/// only, since it shows host names, process ids and addresses.
 #[utoipa::path(get, path = "/cluster", tag = "cluster", security(("token" = [])),
     responses((status = 200, body = ClusterView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 async fn cluster(
     State(state): State<AppState>,
-    CurrentUser(_user): CurrentUser,
+    Administrator(_admin): Administrator,
 ) -> Result<Json<ClusterView>, ApiError> {
     let since = Utc::now() - crate::time::delta(LIVE_FOR);
     let instances = state

@@ -2,6 +2,7 @@
 
 mod auth;
 mod cluster;
+mod me;
 mod monitors;
 mod results;
 
@@ -13,9 +14,14 @@ use super::AppState;
 use super::error::ApiError;
 use crate::monitor::MonitorId;
 
-/// Register and login: the routes that hash, and so are throttled.
+/// Register, login and password changes: the routes that hash, and so are throttled.
 pub fn auth_router() -> OpenApiRouter<AppState> {
-    auth::router()
+    auth::router().merge(me::password_router())
+}
+
+/// The caller's own account.
+pub fn me_router() -> OpenApiRouter<AppState> {
+    me::router()
 }
 
 /// The monitor routes, with their results and statistics.

@@ -35,10 +35,10 @@ pub struct ResultPage {
 #[into_params(parameter_in = Query)]
 struct ResultsQuery {
     /// Results per page, 1 to 1000 (default 100).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// Only results checked before this RFC 3339 time (the previous page's `next_before`).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, format = DateTime)]
     before: Option<String>,
 }
 
@@ -47,7 +47,26 @@ struct ResultsQuery {
 #[into_params(parameter_in = Query)]
 struct StatsQuery {
     /// `1h`, `24h` (default), `7d`, `30d`, `90d` or `365d`.
+    #[param(value_type = Option<WindowName>, inline)]
     window: Option<String>,
+}
+
+/// The statistics windows, as the `window` parameter names them.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only its schema is used
+enum WindowName {
+    #[schema(rename = "1h")]
+    Hour,
+    #[schema(rename = "24h")]
+    Day,
+    #[schema(rename = "7d")]
+    Week,
+    #[schema(rename = "30d")]
+    Month,
+    #[schema(rename = "90d")]
+    Quarter,
+    #[schema(rename = "365d")]
+    Year,
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

@@ -24,7 +24,7 @@ use crate::store::rows::{MonitorRecord, SpecValues, StatusRecord};
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
     expected_status, keyword, follow_redirects, headers, body, failure_threshold, \
     success_threshold, latency_threshold_ms, channel_ids, reminder_interval_seconds, \
-    cert_expiry_days, paused, created_at, updated_at, conditions";
+    cert_expiry_days, paused, created_at, updated_at, conditions, tls_ca_pem, tls_skip_verify";
 
 /// The status columns, after [`COLUMNS`], from `monitor_status` joined as `s`.
 pub(super) const STATUS: &str =
@@ -32,12 +32,13 @@ pub(super) const STATUS: &str =
 
 /// How many columns [`COLUMNS`] and [`STATUS`] make together: what a statement returns
 /// after them starts at this index.
-pub(super) const READ_WIDTH: usize = 29;
+pub(super) const READ_WIDTH: usize = 31;
 
-/// The spec's columns, as `$1`..`$17` bind them.
+/// The spec's columns, as `$1`..`$19` bind them.
 const SPEC_COLUMNS: &str = "name, url, method, interval_seconds, timeout_ms, expected_status, \
     keyword, follow_redirects, headers, body, failure_threshold, success_threshold, \
-    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days, conditions";
+    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days, conditions, \
+    tls_ca_pem, tls_skip_verify";
 
 /// A parameter list as the driver takes it.
 type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
@@ -76,6 +77,8 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
         reminder_interval_seconds: unsigned(get(row, 16)?)?,
         cert_expiry_days: unsigned(get(row, 17)?)?,
         conditions: Some(conditions),
+        tls_ca_pem: get(row, 22)?,
+        tls_skip_verify: get(row, 23)?,
     };
     MonitorRecord {
         id,
@@ -85,19 +88,19 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
         created_at: get(row, 19)?,
         updated_at: get(row, 20)?,
         status: StatusRecord {
-            checked_at: get(row, 22)?,
-            ok: get(row, 23)?,
-            status_code: get::<Option<i32>>(row, 24)?.map(i64::from),
-            latency_us: get(row, 25)?,
-            error_kind: get(row, 26)?,
-            error_message: get(row, 27)?,
-            state: get(row, 28)?,
+            checked_at: get(row, 24)?,
+            ok: get(row, 25)?,
+            status_code: get::<Option<i32>>(row, 26)?.map(i64::from),
+            latency_us: get(row, 27)?,
+            error_kind: get(row, 28)?,
+            error_message: get(row, 29)?,
+            state: get(row, 30)?,
         },
     }
     .into_monitor()
 }
 
-/// A spec's values as PostgreSQL binds them (`$1`..`$17`), by both INSERT and UPDATE.
+/// A spec's values as PostgreSQL binds them (`$1`..`$19`), by both INSERT and UPDATE.
 struct Bound<'a> {
     values: SpecValues<'a>,
     ints: [Option<i32>; 7],
@@ -132,7 +135,7 @@ impl<'a> Bound<'a> {
         })
     }
 
-    /// The seventeen values, then the statement's own parameters from `$18` on.
+    /// The nineteen values, then the statement's own parameters from `$20` on.
     fn then<'b>(&'b self, extra: &[&'b (dyn ToSql + Sync)]) -> Params<'b> {
         let (v, i) = (&self.values, &self.ints);
         let mut values: Params<'b> = vec![
@@ -153,6 +156,8 @@ impl<'a> Bound<'a> {
             &i[5],
             &i[6],
             &self.conditions,
+            &v.tls_ca_pem,
+            &v.tls_skip_verify,
         ];
         values.extend_from_slice(extra);
         values
@@ -203,7 +208,7 @@ pub(super) async fn insert(
     let sql = format!(
         "WITH m AS (INSERT INTO monitors ({SPEC_COLUMNS}, user_id, created_at, updated_at, \
              paused, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, $18, $19, $19, false, $19) RETURNING *), \
+             $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, false, $21) RETURNING *), \
          s AS (INSERT INTO monitor_status (monitor_id) SELECT id FROM m RETURNING *) \
          SELECT {COLUMNS}, {STATUS} FROM m, s"
     );
@@ -277,7 +282,7 @@ pub(super) async fn update(
     let now = millis(Utc::now());
     let update = format!(
         "UPDATE monitors SET ({SPEC_COLUMNS}, updated_at) = ($1, $2, $3, $4, $5, $6, $7, $8, \
-         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) WHERE id = $19 AND user_id = $20"
+         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) WHERE id = $21 AND user_id = $22"
     );
     updated(
         client,

@@ -10,7 +10,7 @@ mod results;
 mod retention;
 mod scheduling;
 
-pub use accounts::{AccountStore, User, UserCredentials};
+pub use accounts::{Account, AccountStore, User, UserCredentials};
 pub use cluster::{ClusterStore, Heartbeat};
 pub use lifecycle::{LifecycleStore, MonitorChange};
 pub use monitors::MonitorStore;

@@ -42,6 +42,7 @@ impl SqliteStore {
                 StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
+        owner_only(path)?;
         let pool = pool::Pool::open(path, POOL_SIZE).await?;
         let store = Self { pool };
         // Open one connection now so a bad path fails at start, not on the first request.
@@ -74,6 +75,44 @@ impl SqliteStore {
             })
             .await
     }
+}
+
+/// Makes the database file readable and writable by its owner only (0600), creating it so
+/// if missing, whatever the umask: it holds the generated JWT secret, with which anyone who
+/// reads it could forge tokens. SQLite gives its `-wal` and `-shm` files the database
+/// file's own mode; ones left by an older version are narrowed here too.
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::fs::{OpenOptions, Permissions};
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
+        let failed = |what: &Path, e: std::io::Error| {
+            StoreError::Unavailable(format!("cannot secure {}: {e}", what.display()))
+        };
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| failed(path, e))?;
+        let mut files = vec![path.to_owned()];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            files.push(name.into());
+        }
+        for file in files {
+            match std::fs::metadata(&file) {
+                Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(&file, Permissions::from_mode(0o600))
+                        .map_err(|e| failed(&file, e))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Maps a driver error, telling lock time-outs (retryable) from real failures.

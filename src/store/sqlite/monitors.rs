@@ -20,11 +20,11 @@ use crate::store::{StoreError, from_millis, to_millis};
 pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_seconds, timeout_ms, \
     expected_status, keyword, follow_redirects, headers, body, failure_threshold, \
     success_threshold, latency_threshold_ms, channel_ids, reminder_interval_seconds, \
-    cert_expiry_days, paused, created_at, updated_at, conditions";
+    cert_expiry_days, paused, created_at, updated_at, conditions, tls_ca_pem, tls_skip_verify";
 
 /// How many columns [`COLUMNS`] and a status list make together: what a statement returns
 /// after them starts at this index.
-pub(super) const READ_WIDTH: usize = 29;
+pub(super) const READ_WIDTH: usize = 31;
 
 /// The status columns for a SELECT from [`FROM_JOINED`], after [`COLUMNS`].
 const STATUS_JOINED: &str = "monitor_status.checked_at, monitor_status.ok, \
@@ -80,25 +80,27 @@ pub(super) fn read_row(row: &Row<'_>) -> rusqlite::Result<MonitorRow> {
                 reminder_interval_seconds: row.get(16)?,
                 cert_expiry_days: row.get(17)?,
                 conditions: None,
+                tls_ca_pem: row.get(22)?,
+                tls_skip_verify: row.get(23)?,
             },
             paused: row.get(18)?,
             created_at: chrono::DateTime::UNIX_EPOCH,
             updated_at: chrono::DateTime::UNIX_EPOCH,
             status: StatusRecord {
                 checked_at: None,
-                ok: row.get(23)?,
-                status_code: row.get(24)?,
-                latency_us: row.get(25)?,
-                error_kind: row.get(26)?,
-                error_message: row.get(27)?,
-                state: row.get(28)?,
+                ok: row.get(25)?,
+                status_code: row.get(26)?,
+                latency_us: row.get(27)?,
+                error_kind: row.get(28)?,
+                error_message: row.get(29)?,
+                state: row.get(30)?,
             },
         },
         headers: row.get(10)?,
         channel_ids: row.get(15)?,
         conditions: row.get(21)?,
         times: [row.get(19)?, row.get(20)?],
-        checked_at: row.get(22)?,
+        checked_at: row.get(24)?,
     })
 }
 
@@ -123,7 +125,7 @@ impl MonitorRow {
     }
 }
 
-/// A spec's values as SQLite binds them (`?1`..`?17`), by both INSERT and UPDATE.
+/// A spec's values as SQLite binds them (`?1`..`?19`), by both INSERT and UPDATE.
 struct Bound<'a> {
     values: SpecValues<'a>,
     headers: String,
@@ -143,7 +145,7 @@ impl<'a> Bound<'a> {
         })
     }
 
-    /// The seventeen values, then the statement's own parameters from `?18` on.
+    /// The nineteen values, then the statement's own parameters from `?20` on.
     fn then<'b>(&'b self, extra: &[&'b dyn ToSql]) -> Vec<&'b dyn ToSql> {
         let v = &self.values;
         let mut values: Vec<&dyn ToSql> = vec![
@@ -164,16 +166,19 @@ impl<'a> Bound<'a> {
             &v.reminder_interval_seconds,
             &v.cert_expiry_days,
             &self.conditions,
+            &v.tls_ca_pem,
+            &v.tls_skip_verify,
         ];
         values.extend_from_slice(extra);
         values
     }
 }
 
-/// The spec's columns, as `?1`..`?17` bind them.
+/// The spec's columns, as `?1`..`?19` bind them.
 const SPEC_COLUMNS: &str = "name, url, method, interval_seconds, timeout_ms, expected_status, \
     keyword, follow_redirects, headers, body, failure_threshold, success_threshold, \
-    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days, conditions";
+    latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days, conditions, \
+    tls_ca_pem, tls_skip_verify";
 
 pub(super) fn insert(
     tx: &Transaction<'_>,
@@ -200,7 +205,7 @@ pub(super) fn insert(
     let sql = format!(
         "INSERT INTO monitors ({SPEC_COLUMNS}, user_id, created_at, updated_at, paused, \
          next_check_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
-         ?15, ?16, ?17, ?18, ?19, ?19, 0, ?19) \
+         ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21, 0, ?21) \
          RETURNING {COLUMNS}, NULL, NULL, NULL, NULL, NULL, NULL, 'pending'"
     );
     let bound = Bound::new(spec)?;
@@ -277,8 +282,8 @@ pub(super) fn update(
 ) -> Result<Option<Monitor>, StoreError> {
     let sql = format!(
         "UPDATE monitors SET ({SPEC_COLUMNS}, updated_at) = \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
-         WHERE id = ?19 AND user_id = ?20 RETURNING {COLUMNS}, {STATUS_RETURNED}"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+         ?19, ?20) WHERE id = ?21 AND user_id = ?22 RETURNING {COLUMNS}, {STATUS_RETURNED}"
     );
     let bound = Bound::new(spec)?;
     let now = to_millis(Utc::now());
