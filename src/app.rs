@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use rand::RngCore;
@@ -190,9 +191,26 @@ impl App {
                 stop.send_replace(true);
             }
         };
-        api::server::serve(self.listener, self.router, self.limits, signal).await;
-        stop.send_replace(true);
-        if let Err(error) = scheduler.await {
+        let mut serve = tokio::spawn(api::server::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            signal,
+        ));
+        stopped().await;
+        // The API (the requests being served, at most HTTP_DRAIN) and the checks in flight
+        // wind down side by side, so the stop takes the longer of the two, not their sum.
+        let http = async {
+            if tokio::time::timeout(HTTP_DRAIN, &mut serve).await.is_err() {
+                tracing::warn!(
+                    drain = ?HTTP_DRAIN,
+                    "API requests still running at the stop deadline are cut short"
+                );
+                serve.abort();
+            }
+        };
+        let ((), scheduled) = tokio::join!(http, scheduler);
+        if let Err(error) = scheduled {
             tracing::error!(%error, "the scheduler failed");
         }
         self.buffer.close();
@@ -212,6 +230,9 @@ impl App {
     }
 }
 
+/// How long a stop waits for the API requests being served.
+const HTTP_DRAIN: Duration = Duration::from_secs(10);
+
 /// The buffer between checks and the store, and how the writer batches from it.
 async fn result_buffer(
     settings: &Settings,
@@ -220,12 +241,13 @@ async fn result_buffer(
     let capacity = settings.buffer_capacity as usize;
     match &settings.redis_url {
         Some(url) => {
-            let options = RedisOptions::new(
+            let mut options = RedisOptions::new(
                 url.clone(),
                 settings.redis_prefix.clone(),
                 settings.flush_interval,
                 capacity,
             );
+            options.ca_file = settings.redis_ca.clone();
             // Only a malformed URL fails here: an unreachable Redis is waited for, with
             // results held locally, so checks go on.
             let buffer = RedisBuffer::connect(options, metrics)

@@ -1,6 +1,9 @@
-//! The command line: `tocsin serve`, `tocsin migrate` and `tocsin check`.
+//! The command line: `tocsin serve`, `tocsin migrate`, `tocsin check`, `tocsin backup` and
+//! `tocsin healthcheck`.
 
+mod backup;
 pub mod check;
+mod healthcheck;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +42,10 @@ pub enum Command {
     /// Check one URL once and print the timings; exit 0 when up, 1 when down, 2 when the
     /// URL, a flag or a setting is invalid.
     Check(check::CheckArgs),
+    /// Copy the live SQLite database to a new file, consistently, while `serve` runs.
+    Backup(backup::BackupArgs),
+    /// Ask the local server's /healthz (TOCSIN_LISTEN); exit 0 when it answers 200.
+    Healthcheck,
 }
 
 /// Runs the command the user asked for; the exit code carries a check's verdict.
@@ -78,5 +85,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         // Handled above, without the server's settings.
         Command::Check(_) => Ok(ExitCode::from(check::USAGE)),
+        Command::Backup(args) => backup::run(args, &settings).await,
+        Command::Healthcheck => Ok(healthcheck::run(&settings)),
     }
 }

@@ -66,6 +66,12 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     if database.is_err() {
         problems.push("database unreachable; results wait in the buffer".to_owned());
     }
+    if buffer.persistence == Some("none") {
+        problems.push(format!(
+            "{} persists nothing (no AOF, no RDB): a restart of it loses the results it holds",
+            buffer.backend
+        ));
+    }
     if !buffer.reachable {
         problems.push(format!(
             "{} unreachable; {} results held in this process",

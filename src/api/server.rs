@@ -41,7 +41,8 @@ pub struct Limits {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting, lets
-/// each connection finish the request it is serving, and returns once all are closed.
+/// each connection finish the request it is serving (closing those serving none), and
+/// returns once all are closed.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -130,6 +131,12 @@ async fn connection(
                 return;
             }
             _ = stopping.wait_for(|stop| *stop), if !draining => {
+                // A stop waits for the request being served, not for one still arriving
+                // nor for the next one on an idle connection: those are closed now, or a
+                // client could hold the stop for as long as it likes.
+                if activity.state.load(Ordering::Relaxed) != BUSY {
+                    return;
+                }
                 conn.as_mut().graceful_shutdown();
                 draining = true;
             }

@@ -97,6 +97,18 @@ pub(super) fn validate(s: &Settings, name: &Namer<'_>) -> Result<(), ConfigError
             "must be 1 to 64 letters, digits or - _ . :".into(),
         );
     }
+    if let Some(ca) = &s.redis_ca {
+        if s.redis_url.as_ref().is_none_or(|url| !url.tls()) {
+            return fail(
+                "redis_ca",
+                "is only used with TLS: set TOCSIN_REDIS_URL to rediss://… or rediss+sentinel://…"
+                    .into(),
+            );
+        }
+        if !ca.is_file() {
+            return fail("redis_ca", format!("names no file: {}", ca.display()));
+        }
+    }
     if let Err(error) = tracing_subscriber::EnvFilter::try_new(&s.log) {
         return fail("log", format!("is not a valid log filter: {error}"));
     }

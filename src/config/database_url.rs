@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
+use super::postgres_tls::PostgresUrl;
+
 /// Where tocsin keeps its data.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
@@ -16,7 +18,8 @@ pub enum DatabaseUrl {
         path: PathBuf,
     },
     /// A PostgreSQL database, as a libpq-style URL (several hosts and
-    /// `target_session_attrs=read-write` allowed, for failover to a standby).
+    /// `target_session_attrs=read-write` allowed, for failover to a standby; libpq's
+    /// `sslmode`, `sslrootcert`, `sslcert` and `sslkey` for TLS).
     Postgres {
         /// The URL as given; it may hold a password, so it is never displayed whole.
         url: String,
@@ -61,9 +64,12 @@ impl TryFrom<String> for DatabaseUrl {
                 Ok(Self::sqlite(path))
             }
             "postgres" | "postgresql" => {
-                // The driver's own parser, so a URL accepted here is one the store can open;
-                // its messages never quote the password.
-                tokio_postgres::Config::from_str(&url)
+                // The TLS parameters are tocsin's to read; the rest goes through the driver's
+                // own parser, so a URL accepted here is one the store can open. Neither
+                // message quotes the password.
+                let split = PostgresUrl::parse(&url)
+                    .map_err(|error| format!("not a valid PostgreSQL URL: {error}"))?;
+                tokio_postgres::Config::from_str(&split.driver)
                     .map_err(|error| format!("not a valid PostgreSQL URL: {error}"))?;
                 Ok(Self::Postgres { url })
             }
@@ -110,7 +116,10 @@ pub fn redact(url: &str) -> String {
         let query = query
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                // `password`, and Redis Sentinel's `sentinel_password`.
+                Some((key, _)) if key.to_ascii_lowercase().ends_with("password") => {
+                    format!("{key}=***")
+                }
                 _ => pair.to_owned(),
             })
             .collect::<Vec<_>>()
@@ -181,6 +190,14 @@ mod tests {
             "redis://:***@host:6379/0"
         );
         assert_eq!(redact("redis://host:6379"), "redis://host:6379");
+    }
+
+    #[test]
+    fn postgres_urls_take_libpq_tls_parameters_the_driver_rejects() {
+        let url = "postgres://h/db?sslmode=verify-full&sslrootcert=/ca.pem&sslcert=/c&sslkey=/k";
+        assert!(parse(url).is_ok());
+        let error = parse("postgres://h/db?sslmode=verify-full").unwrap_err();
+        assert!(error.contains("sslrootcert"), "{error}");
     }
 
     #[test]

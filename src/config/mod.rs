@@ -7,12 +7,13 @@
 mod checks;
 mod database_url;
 mod errors;
+mod postgres_tls;
 mod proxies;
 mod redis_url;
 mod values;
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
@@ -24,8 +25,9 @@ pub use crate::monitor::Networks;
 pub use database_url::{DatabaseUrl, redact};
 pub use errors::ConfigError;
 use errors::{invalid, setting_name};
+pub use postgres_tls::{PostgresTls, PostgresUrl, RootCerts, SslMode};
 pub use proxies::TrustedProxies;
-pub use redis_url::RedisUrl;
+pub use redis_url::{RedisTarget, RedisUrl, SentinelUrl};
 pub use values::human_duration;
 
 /// The prefix of every environment variable tocsin reads.
@@ -50,6 +52,7 @@ pub const KEYS: &[&str] = &[
     "max_in_flight",
     "redis_url",
     "redis_prefix",
+    "redis_ca",
     "flush_interval",
     "buffer_capacity",
     "trusted_proxies",
@@ -135,6 +138,10 @@ pub struct Settings {
     /// this process until written.
     #[serde(default)]
     pub redis_url: Option<RedisUrl>,
+    /// A PEM file of CA certificates to trust for `rediss://` (`TOCSIN_REDIS_CA`), for a
+    /// Redis whose certificate a private CA signed; unset trusts the public web roots.
+    #[serde(default)]
+    pub redis_ca: Option<PathBuf>,
     /// What every Redis key tocsin makes starts with (`TOCSIN_REDIS_PREFIX`), so deployments
     /// can share one Redis.
     #[serde(default = "defaults::redis_prefix")]
@@ -263,6 +270,7 @@ impl Default for Settings {
             rollup_retention: defaults::rollup_retention(),
             max_in_flight: defaults::max_in_flight(),
             redis_url: None,
+            redis_ca: None,
             redis_prefix: defaults::redis_prefix(),
             flush_interval: defaults::flush_interval(),
             buffer_capacity: defaults::buffer_capacity(),

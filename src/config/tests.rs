@@ -232,6 +232,28 @@ fn the_production_stack_is_configured_from_the_environment() {
 }
 
 #[test]
+fn a_redis_ca_needs_tls_and_an_existing_file() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("ca.pem", "-----BEGIN CERTIFICATE-----\n")?;
+        jail.set_env("TOCSIN_REDIS_CA", "ca.pem");
+        jail.set_env("TOCSIN_REDIS_URL", "redis://127.0.0.1:6379");
+        let plain = load(None, &Overrides::default()).unwrap_err();
+        assert!(
+            plain.contains("TOCSIN_REDIS_CA") && plain.contains("rediss://"),
+            "{plain}"
+        );
+        jail.set_env("TOCSIN_REDIS_URL", "rediss+sentinel://s1,s2,s3/tocsin");
+        let s = load(None, &Overrides::default()).expect("valid");
+        assert_eq!(s.redis_ca.as_deref(), Some(Path::new("ca.pem")));
+        jail.set_env("TOCSIN_REDIS_CA", "missing.pem");
+        let missing = load(None, &Overrides::default()).unwrap_err();
+        assert!(missing.contains("missing.pem"), "{missing}");
+        Ok(())
+    });
+}
+
+#[test]
 fn an_unknown_tocsin_variable_names_the_closest_setting() {
     Jail::expect_with(|jail| {
         jail.clear_env();

@@ -100,6 +100,7 @@ impl Buffer for MemoryBuffer {
             backend: "memory",
             reachable: true,
             held_locally: self.len(),
+            persistence: None,
         }
     }
 }

@@ -48,6 +48,10 @@ pub struct BufferHealth {
     pub reachable: bool,
     /// Results held in this process, not yet handed on.
     pub held_locally: usize,
+    /// What the Redis in use keeps on disk: `aof`, `rdb`, `aof+rdb`, `none` (a Redis restart
+    /// loses the results it holds) or `unknown`; absent for the in-process buffer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persistence: Option<&'static str>,
 }
 
 /// A queue of finished checks between the scheduler and the batch writer.

@@ -18,6 +18,7 @@ use crate::config::DatabaseUrl;
 pub use postgres::PostgresStore;
 pub use roles::*;
 pub use sqlite::SqliteStore;
+pub use sqlite::backup::{BackupSummary, backup as backup_sqlite};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]

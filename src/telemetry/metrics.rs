@@ -15,7 +15,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use super::{AlertMetrics, MonitorGauges};
+use super::{AlertMetrics, MonitorGauges, RedisMetrics};
 use crate::check::CheckResult;
 
 /// Labels of `tocsin_checks_total`: `ok` or the failure kind.
@@ -61,6 +61,8 @@ pub struct Metrics {
     write_failures: Counter,
     results_dropped: Counter,
     results_corrupt: Counter,
+    /// Redis's durability, as the Redis buffer sees it.
+    pub redis: RedisMetrics,
     http_requests: Family<HttpLabels, Counter>,
     checks_finished: AtomicU64,
     monitors: Option<Arc<MonitorGauges>>,
@@ -148,6 +150,7 @@ impl Metrics {
             "Buffered results that could not be decoded and were discarded",
             results_corrupt.clone(),
         );
+        let redis = RedisMetrics::register(&mut registry);
         registry.register(
             "http_requests",
             "HTTP API requests, by method, route and status",
@@ -173,6 +176,7 @@ impl Metrics {
             write_failures,
             results_dropped,
             results_corrupt,
+            redis,
             http_requests,
             checks_finished: AtomicU64::new(0),
         }

@@ -4,11 +4,13 @@
 mod alerts;
 mod metrics;
 mod monitors;
+mod redis;
 mod text_format;
 
 pub use alerts::AlertMetrics;
 pub use metrics::{CheckTimer, Metrics};
 pub use monitors::MonitorGauges;
+pub use redis::RedisMetrics;
 
 use std::io::IsTerminal;
 

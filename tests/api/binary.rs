@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_tocsin");
+pub const BINARY: &str = env!("CARGO_BIN_EXE_tocsin");
 
 /// A `tocsin serve` child process in its own folder (so `sqlite://tocsin.db` lands there).
 pub struct Server {

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod auth;
+mod backup;
 mod binary;
 mod checks;
 mod cluster;
@@ -19,6 +20,9 @@ mod monitors;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod redis_durability;
+#[path = "../support/redis_servers.rs"]
+mod redis_servers;
 mod results;
 mod seed;
 #[path = "../support/services.rs"]

@@ -3,10 +3,16 @@
 //! writer and a Redis outage, stay bounded locally, and drain on close.
 
 mod app;
+mod durability;
 mod helpers;
+#[path = "../support/pki.rs"]
+mod pki;
 #[path = "../support/proxy.rs"]
 mod proxy;
 mod redis_buffer;
 mod redis_outage;
+#[path = "../support/redis_servers.rs"]
+mod redis_servers;
+mod sentinel;
 #[path = "../support/services.rs"]
 mod services;

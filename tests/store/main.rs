@@ -4,11 +4,17 @@
 
 mod accounts;
 mod alerting;
+mod backup;
 mod changes;
 mod cluster;
+#[path = "../support/pg_cluster.rs"]
+mod pg_cluster;
+#[path = "../support/pki.rs"]
+mod pki;
 /// Behaviour only the PostgreSQL store has: partitions, the roll-up mark, hosts, pool.
 #[path = "postgres.rs"]
 mod postgres_only;
+mod postgres_tls;
 #[path = "../support/proxy.rs"]
 mod proxy;
 mod results;
@@ -17,6 +23,7 @@ mod scheduling;
 #[path = "../support/services.rs"]
 mod services;
 mod suite;
+mod upgrade;
 
 use std::sync::Arc;
 use tocsin::store::prelude::*;

@@ -56,6 +56,7 @@ impl Flusher {
                 }
                 self.next = Instant::now() + shared.options.flush_interval;
                 self.claiming = true;
+                shared.link.refresh_durability().await;
             }
             let entries = match self.read(shared, max, closing).await {
                 Ok(entries) => entries,
@@ -117,9 +118,21 @@ impl Flusher {
         }
         if entries.len() < max {
             let (new, in_stream) = shared.link.read_new(max - entries.len()).await?;
-            shared
+            let before = shared
                 .in_stream
-                .store(in_stream, std::sync::atomic::Ordering::Relaxed);
+                .swap(in_stream, std::sync::atomic::Ordering::Relaxed);
+            if shared.link.take_group_lost() {
+                // What the stream held at the last look is gone, except what was added
+                // since it was made again (counted in `in_stream` now).
+                let lost = before.saturating_sub(in_stream);
+                shared.metrics.redis.stream_lost(lost);
+                tracing::error!(
+                    lost,
+                    stream = %shared.link.stream,
+                    "the Redis result stream vanished (a Redis restart without persistence?): \
+                     made it again; results it held are lost"
+                );
+            }
             entries.extend(new);
         }
         self.backlog = entries.len() >= max || self.claiming;

@@ -35,7 +35,11 @@ pub(super) async fn run(shared: Arc<Shared>) {
         }
         let entries: Vec<_> = records.iter().map(codec::encode).collect();
         match shared.link.add(&entries).await {
-            Ok(()) => {
+            Ok(replicas) => {
+                shared
+                    .in_stream
+                    .fetch_add(entries.len(), std::sync::atomic::Ordering::Relaxed);
+                replicated(&shared, replicas, entries.len());
                 let unreported = {
                     let mut local = shared.local();
                     local.confirm();
@@ -82,4 +86,24 @@ pub(super) async fn run(shared: Arc<Shared>) {
         );
     }
     shared.forwarded.send_replace(true);
+}
+
+/// Behind Sentinel: counts a send no replica acknowledged in time, and says so when that
+/// starts and when it stops (a failover now would lose such results).
+fn replicated(shared: &Shared, replicas: Option<usize>, sent: usize) {
+    use std::sync::atomic::Ordering;
+    let Some(replicas) = replicas else { return };
+    let missing = replicas == 0;
+    if missing {
+        shared.metrics.redis.unreplicated(sent);
+    }
+    if shared.unreplicated.swap(missing, Ordering::Relaxed) != missing {
+        if missing {
+            tracing::warn!(
+                "no Redis replica acknowledged the latest results in time: a failover now would lose them"
+            );
+        } else {
+            tracing::info!("a Redis replica acknowledges results again");
+        }
+    }
 }

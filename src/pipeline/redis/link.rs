@@ -1,6 +1,8 @@
 //! The connection to Redis and the stream commands the buffer uses. Every call is bounded in
 //! time and retried once on a transport error, because the connection manager reconnects
-//! lazily: the first command on a dead socket fails even when Redis is back.
+//! lazily: the first command on a dead socket fails even when Redis is back. Behind Redis
+//! Sentinel, a broken connection or a server that answers as a replica (`READONLY`) sends
+//! the link back to the Sentinels for the new master.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -10,15 +12,21 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, RedisResult, Value};
 
+use super::durability::{Durability, Persistence};
+use super::endpoint::Endpoint;
 use super::reply::{self, RawEntry};
 use crate::config::RedisUrl;
 use crate::pipeline::PipelineError;
 
+/// How long a Sentinel-managed master waits for a replica to acknowledge a send.
+const REPLICA_WAIT_MS: u64 = 250;
+
 /// Redis's keys for one prefix, and this process's consumer name.
 pub(super) struct Link {
-    client: redis::Client,
+    endpoint: Endpoint,
     config: ConnectionManagerConfig,
-    conn: Mutex<ConnectionManager>,
+    /// The connection in use and where it leads; `None` until the next call finds a server.
+    conn: Mutex<Option<(ConnectionManager, String)>>,
     /// `{prefix}:results`.
     pub stream: String,
     /// `{prefix}:writers`.
@@ -27,12 +35,22 @@ pub(super) struct Link {
     pub consumer: String,
     /// Whether the last call got an answer.
     reachable: AtomicBool,
+    /// The group had to be made again after it vanished, since the flusher last asked.
+    group_lost: AtomicBool,
+    /// What the server in use keeps on disk.
+    pub durability: Durability,
     timeout: Duration,
 }
 
 /// An error that says nothing about the connection (the server answered).
 fn answered(error: &RedisError) -> bool {
     !(error.is_io_error() || error.is_unrecoverable_error() || error.is_connection_dropped())
+}
+
+/// The server answered, but as a replica: writes go to the master only.
+fn not_master(error: &RedisError) -> bool {
+    matches!(error.code(), Some("READONLY" | "MASTERDOWN"))
+        || error.to_string().contains("READONLY")
 }
 
 fn timed_out() -> RedisError {
@@ -56,25 +74,30 @@ fn consumer_name() -> String {
 
 impl Link {
     /// A link that connects on first use, so a Redis that is away does not stop the start.
-    pub fn new(url: &RedisUrl, prefix: &str, timeout: Duration) -> Result<Self, PipelineError> {
-        let client = redis::Client::open(url.expose())
-            .map_err(|e| PipelineError::Backend(format!("Redis URL {url}: {}", e.category())))?;
+    /// `ca` (PEM) replaces the public roots for TLS.
+    pub fn new(
+        url: &RedisUrl,
+        ca: Option<Vec<u8>>,
+        prefix: &str,
+        timeout: Duration,
+    ) -> Result<Self, PipelineError> {
+        let endpoint = Endpoint::new(url, ca, timeout)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config.clone())
-            .map_err(|e| PipelineError::Backend(format!("Redis at {url}: {e}")))?;
         Ok(Self {
-            client,
+            endpoint,
             config,
-            conn: Mutex::new(conn),
+            conn: Mutex::new(None),
             stream: format!("{prefix}:results"),
             group: format!("{prefix}:writers"),
             consumer: consumer_name(),
             reachable: AtomicBool::new(false),
+            group_lost: AtomicBool::new(false),
+            durability: Durability::default(),
             timeout,
         })
     }
@@ -84,23 +107,41 @@ impl Link {
         self.reachable.load(Ordering::Relaxed)
     }
 
-    fn conn(&self) -> ConnectionManager {
+    /// Whether the group vanished and was made again since the last time this was asked.
+    pub fn take_group_lost(&self) -> bool {
+        self.group_lost.swap(false, Ordering::Relaxed)
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<(ConnectionManager, String)>> {
         self.conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
     }
 
-    /// A fresh manager after a call timed out: a half-open socket gives no error to reconnect on.
-    fn renew(&self) {
-        if let Ok(fresh) =
-            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
-        {
-            *self
-                .conn
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+    /// The connection in use, or one to the server the endpoint names now.
+    async fn conn(&self) -> RedisResult<ConnectionManager> {
+        if let Some((conn, _)) = &*self.slot() {
+            return Ok(conn.clone());
         }
+        let (client, place) = self.endpoint.current().await?;
+        let fresh = ConnectionManager::new_lazy_with_config(client, self.config.clone())?;
+        let mut slot = self.slot();
+        if let Some((conn, _)) = &*slot {
+            return Ok(conn.clone());
+        }
+        if self.endpoint.follows_failover() {
+            tracing::info!(master = %place, "Redis Sentinel names the master: results go there");
+        }
+        *slot = Some((fresh.clone(), place));
+        self.durability.stale();
+        Ok(fresh)
+    }
+
+    /// Drops the connection in use: the next call connects afresh (and, behind Sentinel,
+    /// asks which server is the master now). Needed after a timeout too, since a half-open
+    /// socket gives the manager no error to reconnect on.
+    fn forget(&self) {
+        *self.slot() = None;
     }
 
     async fn call<T, F, Fut>(&self, run: F) -> RedisResult<T>
@@ -108,20 +149,42 @@ impl Link {
         F: Fn(ConnectionManager) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
     {
+        let failover = self.endpoint.follows_failover();
         let mut last = timed_out();
         for _ in 0..2 {
-            match tokio::time::timeout(self.timeout, run(self.conn())).await {
+            let conn = match tokio::time::timeout(self.timeout, self.conn()).await {
+                Ok(Ok(conn)) => conn,
+                Ok(Err(error)) => {
+                    last = error;
+                    continue;
+                }
+                Err(_) => {
+                    last = timed_out();
+                    continue;
+                }
+            };
+            match tokio::time::timeout(self.timeout, run(conn)).await {
                 Ok(Ok(value)) => {
                     self.reachable.store(true, Ordering::Relaxed);
                     return Ok(value);
+                }
+                Ok(Err(error)) if failover && not_master(&error) => {
+                    tracing::info!(%error, "the Redis server is no master any more: asking the Sentinels again");
+                    self.forget();
+                    last = error;
                 }
                 Ok(Err(error)) if answered(&error) => {
                     self.reachable.store(true, Ordering::Relaxed);
                     return Err(error);
                 }
-                Ok(Err(error)) => last = error,
+                Ok(Err(error)) => {
+                    if failover {
+                        self.forget();
+                    }
+                    last = error;
+                }
                 Err(_) => {
-                    self.renew();
+                    self.forget();
                     last = timed_out();
                 }
             }
@@ -130,9 +193,33 @@ impl Link {
         Err(last)
     }
 
+    /// Asks the server in use whether it keeps its data on disk (AOF, RDB snapshots) when the
+    /// last answer is old or the server changed; logs a warning when it keeps nothing.
+    pub async fn refresh_durability(&self) {
+        if !self.durability.due() {
+            return;
+        }
+        let found = self
+            .call(|mut c| async move {
+                let mut pipe = redis::pipe();
+                pipe.cmd("CONFIG").arg("GET").arg("appendonly");
+                pipe.cmd("CONFIG").arg("GET").arg("save");
+                pipe.query_async::<(Value, Value)>(&mut c).await
+            })
+            .await;
+        let persistence = match found {
+            Ok((aof, save)) => Persistence::from_config(&aof, &save),
+            // Managed services often rename or forbid CONFIG: say so, do not guess.
+            Err(error) if answered(&error) => Persistence::Unknown,
+            Err(_) => return,
+        };
+        self.durability.record(persistence);
+    }
+
     /// Creates the consumer group (and the stream) unless it exists; from id 0, so entries
     /// added before the group existed are read too.
-    pub async fn ensure_group(&self) -> RedisResult<()> {
+    /// True when this call made it (it was missing), false when it was there.
+    pub async fn ensure_group(&self) -> RedisResult<bool> {
         let mut cmd = redis::cmd("XGROUP");
         cmd.arg("CREATE")
             .arg(&self.stream)
@@ -146,14 +233,18 @@ impl Link {
             })
             .await
         {
-            Err(error) if error.code() == Some("BUSYGROUP") => Ok(()),
-            other => other,
+            Ok(()) => Ok(true),
+            Err(error) if error.code() == Some("BUSYGROUP") => Ok(false),
+            Err(error) => Err(error),
         }
     }
 
     /// Appends one entry per record in one round trip, all or none (`MULTI`), so a failure
-    /// half-way does not make the retry duplicate the first half.
-    pub async fn add(&self, entries: &[[(&'static str, String); 3]]) -> RedisResult<()> {
+    /// half-way does not make the retry duplicate the first half. Behind Sentinel the
+    /// master then waits (briefly) for a replica to have them too, since a failover
+    /// promotes a replica and what only the old master held is lost; the answer is how
+    /// many replicas acknowledged (`None` when not asked).
+    pub async fn add(&self, entries: &[[(&'static str, String); 3]]) -> RedisResult<Option<usize>> {
         let mut pipe = redis::pipe();
         pipe.atomic();
         for fields in entries {
@@ -163,9 +254,21 @@ impl Link {
                 .arg(fields)
                 .ignore();
         }
+        let wait = self.endpoint.follows_failover();
         self.call(|mut c| {
             let pipe = &pipe;
-            async move { pipe.query_async::<()>(&mut c).await }
+            async move {
+                pipe.query_async::<()>(&mut c).await?;
+                if !wait {
+                    return Ok(None);
+                }
+                let replicas: usize = redis::cmd("WAIT")
+                    .arg(1)
+                    .arg(REPLICA_WAIT_MS)
+                    .query_async(&mut c)
+                    .await?;
+                Ok(Some(replicas))
+            }
         })
         .await
     }
@@ -193,7 +296,9 @@ impl Link {
         let (found, len) = match read().await {
             // The group is gone (Redis restarted empty, or the key was deleted): make it again.
             Err(error) if error.code() == Some("NOGROUP") => {
-                self.ensure_group().await?;
+                if self.ensure_group().await? {
+                    self.group_lost.store(true, Ordering::Relaxed);
+                }
                 read().await?
             }
             other => other?,
@@ -225,7 +330,9 @@ impl Link {
             .await
         {
             Err(error) if error.code() == Some("NOGROUP") => {
-                self.ensure_group().await?;
+                if self.ensure_group().await? {
+                    self.group_lost.store(true, Ordering::Relaxed);
+                }
                 return Ok(("0-0".into(), Vec::new()));
             }
             other => other?,

@@ -8,12 +8,15 @@
 //! reads the stream once per flush interval, and back to back while a backlog remains.
 
 mod codec;
+mod durability;
+mod endpoint;
 mod flusher;
 mod forwarder;
 mod link;
 mod local;
 mod reply;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -33,8 +36,10 @@ use local::Local;
 /// How the Redis buffer is set up.
 #[derive(Debug, Clone)]
 pub struct RedisOptions {
-    /// The Redis server.
+    /// The Redis server, or the Sentinels that name it.
     pub url: RedisUrl,
+    /// A PEM file of CAs to trust for TLS instead of the public roots.
+    pub ca_file: Option<PathBuf>,
     /// Prefix of every key: the stream is `{prefix}:results`, the group `{prefix}:writers`.
     pub prefix: String,
     /// How often the flusher reads the stream when there is no backlog.
@@ -60,6 +65,7 @@ impl RedisOptions {
     ) -> Self {
         Self {
             url,
+            ca_file: None,
             prefix: prefix.into(),
             flush_interval,
             capacity,
@@ -81,8 +87,11 @@ struct Shared {
     closed_at: OnceLock<Instant>,
     /// The forwarder has sent (or given up) everything queued after `close`.
     forwarded: watch::Sender<bool>,
-    /// The stream's length at the last read, less what was acknowledged since.
+    /// The stream's length at the last read, plus what this process added and less what it
+    /// acknowledged since: what a vanished stream took with it, as far as this process knows.
     in_stream: AtomicUsize,
+    /// Whether the last send found no replica to acknowledge it (behind Sentinel).
+    unreplicated: std::sync::atomic::AtomicBool,
     metrics: Arc<Metrics>,
     options: RedisOptions,
 }
@@ -134,7 +143,11 @@ impl RedisBuffer {
         options: RedisOptions,
         metrics: Arc<Metrics>,
     ) -> Result<Self, PipelineError> {
-        let link = Link::new(&options.url, &options.prefix, options.call_timeout)?;
+        let ca = match &options.ca_file {
+            Some(path) => Some(read_ca(path)?),
+            None => None,
+        };
+        let link = Link::new(&options.url, ca, &options.prefix, options.call_timeout)?;
         if let Err(error) = link.ensure_group().await {
             tracing::warn!(
                 redis = %options.url,
@@ -142,11 +155,13 @@ impl RedisBuffer {
                 "Redis is unreachable; results wait locally until it answers"
             );
         }
+        link.refresh_durability().await;
         tracing::info!(
             redis = %options.url,
             stream = %link.stream,
             consumer = %link.consumer,
             flush_interval = ?options.flush_interval,
+            persistence = link.durability.get().as_str(),
             "buffering results in Redis"
         );
         let shared = Arc::new(Shared {
@@ -157,6 +172,7 @@ impl RedisBuffer {
             closed_at: OnceLock::new(),
             forwarded: watch::channel(false).0,
             in_stream: AtomicUsize::new(0),
+            unreplicated: std::sync::atomic::AtomicBool::new(false),
             metrics,
             options,
         });
@@ -172,6 +188,22 @@ impl RedisBuffer {
     pub fn consumer(&self) -> &str {
         &self.shared.link.consumer
     }
+}
+
+/// The PEM file of CA certificates `TOCSIN_REDIS_CA` names, checked to hold at least one.
+fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, PipelineError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let invalid =
+        |why: String| PipelineError::Backend(format!("TOCSIN_REDIS_CA {}: {why}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("not PEM certificates: {e}")))?;
+    if certs.is_empty() {
+        return Err(invalid("holds no PEM certificate".into()));
+    }
+    Ok(pem)
 }
 
 impl Drop for RedisBuffer {
@@ -240,6 +272,7 @@ impl Buffer for RedisBuffer {
             backend: "redis",
             reachable: self.shared.link.reachable(),
             held_locally: self.shared.local().len(),
+            persistence: Some(self.shared.link.durability.get().as_str()),
         }
     }
 }

@@ -15,9 +15,9 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::tls::{Connector, Tls};
 use tokio::sync::mpsc;
-use tokio_postgres::tls::NoTlsStream;
-use tokio_postgres::{AsyncMessage, Client, Config, Connection, NoTls, Socket};
+use tokio_postgres::{AsyncMessage, Client, Config, Connection, Socket};
 
 use crate::auth::UserId;
 use crate::monitor::MonitorId;
@@ -45,9 +45,13 @@ pub(super) fn notify_sql(row: &str, origin: u64) -> String {
 
 /// Starts listening in a task of its own, which ends when the receiver is dropped; changes
 /// sent by `origin` (the listening store itself) are not reported.
-pub(super) fn spawn(config: Arc<Config>, origin: u64) -> mpsc::Receiver<MonitorChange> {
+pub(super) fn spawn(
+    config: Arc<Config>,
+    tls: Connector,
+    origin: u64,
+) -> mpsc::Receiver<MonitorChange> {
     let (sender, receiver) = mpsc::channel(QUEUE);
-    tokio::spawn(listen(config, origin, sender));
+    tokio::spawn(listen(config, tls, origin, sender));
     receiver
 }
 
@@ -61,13 +65,18 @@ enum Ended {
 
 /// Keeps one listening connection open until the receiver is dropped. A lost connection is
 /// logged once at warn; the attempts that follow only at debug until one succeeds.
-async fn listen(config: Arc<Config>, origin: u64, sender: mpsc::Sender<MonitorChange>) {
+async fn listen(
+    config: Arc<Config>,
+    tls: Connector,
+    origin: u64,
+    sender: mpsc::Sender<MonitorChange>,
+) {
     let mut retry = FIRST_RETRY;
     let mut lost = false;
     loop {
         let opened = tokio::select! {
             () = sender.closed() => return,
-            opened = subscribe(&config) => opened,
+            opened = subscribe(&config, tls.clone()) => opened,
         };
         let ended = match opened {
             Ok((client, connection)) => {
@@ -103,8 +112,11 @@ async fn listen(config: Arc<Config>, origin: u64, sender: mpsc::Sender<MonitorCh
 }
 
 /// Opens a connection and `LISTEN`s on it.
-async fn subscribe(config: &Config) -> Result<(Client, Connection<Socket, NoTlsStream>), String> {
-    let (client, mut connection) = config.connect(NoTls).await.map_err(|e| e.to_string())?;
+async fn subscribe(
+    config: &Config,
+    tls: Connector,
+) -> Result<(Client, Connection<Socket, Tls<Socket>>), String> {
+    let (client, mut connection) = config.connect(tls).await.map_err(|e| e.to_string())?;
     let sql = format!("LISTEN {CHANNEL}");
     {
         // The connection has to be driven for LISTEN to be answered.
@@ -130,7 +142,7 @@ async fn subscribe(config: &Config) -> Result<(Client, Connection<Socket, NoTlsS
 /// Forwards notifications until the connection fails or the receiver is dropped.
 async fn forward(
     client: Client,
-    mut connection: Connection<Socket, NoTlsStream>,
+    mut connection: Connection<Socket, Tls<Socket>>,
     origin: u64,
     sender: &mpsc::Sender<MonitorChange>,
 ) -> Ended {

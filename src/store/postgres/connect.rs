@@ -6,11 +6,12 @@ use std::time::Duration;
 use deadpool_postgres::{
     Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, tokio_postgres,
 };
+use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::FromSql;
-use tokio_postgres::{NoTls, Row};
 
-use crate::config::redact;
+use super::tls::Connector;
+use crate::config::{PostgresUrl, redact};
 use crate::store::StoreError;
 
 /// Per host tried, when the URL sets no `connect_timeout`: a dead host must not hang a start
@@ -25,11 +26,15 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 /// Connections per instance.
 const POOL_SIZE: usize = 16;
 
-/// How `url` is connected to, with the timeouts above where the URL sets none. The pool and
-/// the change listener use the same one, so both find the primary of a multi-host URL.
-pub(super) fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+/// How `url` is connected to, with the timeouts above where the URL sets none, and the TLS
+/// its libpq parameters ask for. The pool and the change listener use the same ones, so
+/// both find the primary of a multi-host URL.
+pub(super) fn config(url: &str) -> Result<(tokio_postgres::Config, Connector), StoreError> {
     let shown = redact(url);
-    let mut config = tokio_postgres::Config::from_str(url)
+    let split = PostgresUrl::parse(url)
+        .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL {shown}: {e}")))?;
+    let tls = Connector::new(&split.tls)?;
+    let mut config = tokio_postgres::Config::from_str(&split.driver)
         .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL {shown}: {e}")))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
@@ -43,11 +48,15 @@ pub(super) fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
     if config.get_application_name().is_none() {
         config.application_name("tocsin");
     }
-    Ok(config)
+    Ok((config, tls))
 }
 
-/// A pool for `config` (`url` only names it in errors); connects lazily.
-pub(super) fn pool(url: &str, config: tokio_postgres::Config) -> Result<Pool, StoreError> {
+/// A pool for `config` through `tls` (`url` only names it in errors); connects lazily.
+pub(super) fn pool(
+    url: &str,
+    config: tokio_postgres::Config,
+    tls: Connector,
+) -> Result<Pool, StoreError> {
     let shown = redact(url);
     // Every host may take the whole connect timeout before the last one answers.
     let hosts = u32::try_from(config.get_hosts().len().max(1)).unwrap_or(u32::MAX);
@@ -62,7 +71,7 @@ pub(super) fn pool(url: &str, config: tokio_postgres::Config) -> Result<Pool, St
     // other ways are dropped by `settle`.
     let manager = Manager::from_config(
         config,
-        NoTls,
+        tls,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -83,17 +92,38 @@ pub(super) fn pool_error(error: PoolError) -> StoreError {
         PoolError::Timeout(_) => {
             StoreError::Unavailable("timed out waiting for a PostgreSQL connection".into())
         }
+        PoolError::Backend(error) => StoreError::Unavailable(format!(
+            "cannot connect to PostgreSQL: {}",
+            describe(&error)
+        )),
         other => StoreError::Unavailable(format!("cannot connect to PostgreSQL: {other}")),
     }
+}
+
+/// The driver's error with its causes: its own text is only the kind ("error performing
+/// TLS handshake", "db error"), and the reason (a refused certificate, the server's
+/// message) is in the source chain.
+fn describe(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return db.to_string();
+    }
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 /// Maps a driver error: lost connections and a server that cannot serve writes now are
 /// [`StoreError::Unavailable`] (retryable), unique violations are conflicts.
 pub(super) fn pg(error: tokio_postgres::Error) -> StoreError {
-    let message = match error.as_db_error() {
-        Some(db) => db.to_string(),
-        None => error.to_string(),
-    };
+    let message = describe(&error);
     let Some(code) = error.code() else {
         let io = std::error::Error::source(&error).is_some_and(|s| s.is::<std::io::Error>());
         return if error.is_closed() || io {

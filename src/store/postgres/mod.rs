@@ -15,6 +15,7 @@ mod results;
 mod retention;
 mod rollups;
 mod scheduling;
+mod tls;
 mod users;
 
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub struct PostgresStore {
     partitions: Arc<Partitions>,
     /// How the pool connects, for the change listener's own connection.
     config: Arc<tokio_postgres::Config>,
+    tls: tls::Connector,
     /// This store's mark on the changes it announces, so its listener skips them.
     origin: u64,
 }
@@ -53,11 +55,12 @@ impl PostgresStore {
     /// Connects to the database at the libpq-style `url` (several hosts allowed); fails
     /// with [`StoreError::Unavailable`] within the connect timeout if none answers.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let config = connect::config(url)?;
+        let (config, tls) = connect::config(url)?;
         let store = Self {
-            pool: connect::pool(url, config.clone())?,
+            pool: connect::pool(url, config.clone(), tls.clone())?,
             partitions: Arc::default(),
             config: Arc::new(config),
+            tls,
             origin: rand::random(),
         };
         // One connection now, so a wrong URL fails at start rather than on the first request.
@@ -85,9 +88,18 @@ pub(super) fn millis(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at)
 }
 
-#[async_trait]
-impl LifecycleStore for PostgresStore {
-    async fn migrate(&self) -> Result<(), StoreError> {
+impl PostgresStore {
+    /// Applies the migrations up to `version` and no further: upgrade tests build a
+    /// database as an older tocsin left it, then migrate it the rest of the way.
+    pub async fn migrate_to(&self, version: u32) -> Result<(), StoreError> {
+        let version = version
+            .try_into()
+            .map_err(|_| StoreError::Backend(format!("no migration version {version}")))?;
+        self.run_migrations(refinery::Target::Version(version))
+            .await
+    }
+
+    async fn run_migrations(&self, target: refinery::Target) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let result = async {
             // A session lock, not a transaction's: refinery runs each migration in a
@@ -97,6 +109,7 @@ impl LifecycleStore for PostgresStore {
                 .await
                 .map_err(pg)?;
             let ran = embedded::migrations::runner()
+                .set_target(target)
                 .run_async(&mut **client)
                 .await
                 .map(|_| ())
@@ -106,10 +119,22 @@ impl LifecycleStore for PostgresStore {
                 .await
                 .map_err(pg)?;
             ran?;
-            self.partitions.ensure_ahead(&mut client, Utc::now()).await
+            if matches!(target, refinery::Target::Latest) {
+                self.partitions
+                    .ensure_ahead(&mut client, Utc::now())
+                    .await?;
+            }
+            Ok(())
         }
         .await;
         settle(client, result)
+    }
+}
+
+#[async_trait]
+impl LifecycleStore for PostgresStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        self.run_migrations(refinery::Target::Latest).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -135,6 +160,10 @@ impl LifecycleStore for PostgresStore {
     }
 
     fn monitor_changes(&self) -> Option<mpsc::Receiver<MonitorChange>> {
-        Some(changes::spawn(self.config.clone(), self.origin))
+        Some(changes::spawn(
+            self.config.clone(),
+            self.tls.clone(),
+            self.origin,
+        ))
     }
 }

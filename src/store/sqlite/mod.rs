@@ -4,6 +4,7 @@
 //! write fails at once with SQLITE_BUSY when another writer got there first, while an
 //! immediate one waits out `busy_timeout` like any other lock.
 
+pub(super) mod backup;
 mod cluster;
 mod health;
 mod monitors;
@@ -140,17 +141,34 @@ fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>, StoreError> {
     result.optional().map_err(backend)
 }
 
-#[async_trait]
-impl LifecycleStore for SqliteStore {
-    async fn migrate(&self) -> Result<(), StoreError> {
+impl SqliteStore {
+    /// Applies the migrations up to `version` and no further: upgrade tests build a
+    /// database as an older tocsin left it, then migrate it the rest of the way.
+    pub async fn migrate_to(&self, version: u32) -> Result<(), StoreError> {
+        let version = version
+            .try_into()
+            .map_err(|_| StoreError::Backend(format!("no migration version {version}")))?;
+        self.run_migrations(refinery::Target::Version(version))
+            .await
+    }
+
+    async fn run_migrations(&self, target: refinery::Target) -> Result<(), StoreError> {
         self.pool
-            .write(|conn| {
+            .write(move |conn| {
                 embedded::migrations::runner()
+                    .set_target(target)
                     .run(conn)
                     .map(|_| ())
                     .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
             })
             .await
+    }
+}
+
+#[async_trait]
+impl LifecycleStore for SqliteStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        self.run_migrations(refinery::Target::Latest).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
