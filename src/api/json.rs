@@ -1,6 +1,6 @@
 //! JSON request bodies: content type, size limit and errors that name the field.
 //!
-//! [`JsonBody`] is strict (exact keys, as documented). [`SeedJson`] matches keys without
+//! [`JsonBody`] is strict (exact keys, as documented). [`AnyCaseJson`] matches keys without
 //! regard to case, as the seed's Go binding did: its README sends `"Email"`, its load test
 //! `"email"`, and both must keep working.
 
@@ -19,10 +19,10 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct JsonBody<T>(pub T);
 
 /// A JSON object body whose keys are matched to `T`'s fields without regard to case.
-pub struct SeedJson<T>(pub T);
+pub struct AnyCaseJson<T>(pub T);
 
 /// A body type whose field names are listed, so keys can be matched to them in any case.
-pub trait SeedFields {
+pub trait AnyCaseFields {
     /// The field names as `T` deserializes them.
     const FIELDS: &'static [&'static str];
 }
@@ -39,7 +39,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-impl<S: Send + Sync, T: DeserializeOwned + SeedFields> FromRequest<S> for SeedJson<T> {
+impl<S: Send + Sync, T: DeserializeOwned + AnyCaseFields> FromRequest<S> for AnyCaseJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {

@@ -1,4 +1,4 @@
-//! The HTTP API: the seed's routes, `/api/v1`, health probes and the OpenAPI document.
+//! The HTTP API: the original project's unversioned routes, `/api/v1`, health probes and the OpenAPI document.
 //! Handlers parse input into domain types, call a use case in [`crate::service`], and map
 //! errors in one place ([`error::ApiError`]); no SQL and no business rule lives here.
 
@@ -8,9 +8,9 @@ mod health;
 pub mod json;
 mod metrics;
 mod openapi;
-mod seed;
 pub mod server;
 mod throttle;
+mod unversioned;
 mod v1;
 pub mod views;
 
@@ -116,7 +116,7 @@ async fn openapi_document(
 }
 
 fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
-    let throttled = seed::auth_router()
+    let throttled = unversioned::auth_router()
         .nest("/api/v1", v1::auth_router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -124,7 +124,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         ));
     let mut routes = OpenApiRouter::new()
         .merge(throttled)
-        .merge(seed::url_router())
+        .merge(unversioned::url_router())
         .nest("/api/v1", v1::monitors_router())
         .nest("/api/v1", v1::cluster_router())
         .nest("/api/v1", v1::me_router())

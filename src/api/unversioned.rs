@@ -1,6 +1,7 @@
-//! The seed's routes, exactly as its README's curl examples use them: `POST /register`,
-//! `POST /login` (answers the token as a bare JSON string) and `POST /url` (Period in
-//! minutes). Keys match in any case, as the seed's Go binding did.
+//! The routes outside `/api/v1`, which the original Go project's clients call exactly as its
+//! README's curl examples do: `POST /register`, `POST /login` (answers the token as a bare
+//! JSON string) and `POST /url` (`Period` in minutes). Their keys match in any case
+//! (`"Email"`, `"email"`), as the Go binding did.
 
 use axum::Json;
 use axum::extract::State;
@@ -14,13 +15,13 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::current_user::CurrentUser;
 use super::error::{ApiError, ErrorBody};
-use super::json::{SeedFields, SeedJson};
+use super::json::{AnyCaseFields, AnyCaseJson};
 use super::views::{MonitorView, UserView};
 use crate::monitor::MonitorDraft;
 
-/// The seed's credentials body.
+/// Credentials with `Email` and `Password` keys in any case.
 #[derive(Deserialize, ToSchema)]
-pub struct SeedCredentials {
+pub struct AnyCaseCredentials {
     /// The account's email.
     #[serde(rename = "Email")]
     #[schema(format = Email, max_length = 254)]
@@ -31,13 +32,13 @@ pub struct SeedCredentials {
     password: SecretString,
 }
 
-impl SeedFields for SeedCredentials {
+impl AnyCaseFields for AnyCaseCredentials {
     const FIELDS: &'static [&'static str] = &["Email", "Password"];
 }
 
-/// The seed's new-URL body.
+/// A URL to check every `Period` minutes, keys in any case.
 #[derive(Deserialize, ToSchema)]
-pub struct SeedUrl {
+pub struct AnyCaseUrl {
     /// The http(s) URL to check.
     #[serde(rename = "URL")]
     #[schema(format = "uri", max_length = 2048)]
@@ -48,7 +49,7 @@ pub struct SeedUrl {
     period: Option<i64>,
 }
 
-impl SeedFields for SeedUrl {
+impl AnyCaseFields for AnyCaseUrl {
     const FIELDS: &'static [&'static str] = &["URL", "Period"];
 }
 
@@ -67,39 +68,39 @@ pub fn url_router() -> OpenApiRouter<AppState> {
 }
 
 /// Creates an account (the seed's route).
-#[utoipa::path(post, path = "/register", tag = "seed", operation_id = "seed_register",
-    request_body = SeedCredentials,
+#[utoipa::path(post, path = "/register", tag = "unversioned", operation_id = "unversioned_register",
+    request_body = AnyCaseCredentials,
     responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn register(
     State(state): State<AppState>,
-    SeedJson(body): SeedJson<SeedCredentials>,
+    AnyCaseJson(body): AnyCaseJson<AnyCaseCredentials>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let user = state.accounts.register(&body.email, body.password).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 /// Logs in and answers the token as a bare JSON string, as the seed did.
-#[utoipa::path(post, path = "/login", tag = "seed", operation_id = "seed_login",
-    request_body = SeedCredentials,
+#[utoipa::path(post, path = "/login", tag = "unversioned", operation_id = "unversioned_login",
+    request_body = AnyCaseCredentials,
     responses((status = 200, description = "The token, as a JSON string",
         content_type = "application/json", body = String), (status = 401, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
-    SeedJson(body): SeedJson<SeedCredentials>,
+    AnyCaseJson(body): AnyCaseJson<AnyCaseCredentials>,
 ) -> Result<Json<String>, ApiError> {
     let issued = state.accounts.login(&body.email, body.password).await?;
     Ok(Json(issued.token))
 }
 
 /// Adds a URL to check every `Period` minutes.
-#[utoipa::path(post, path = "/url", tag = "seed", operation_id = "seed_add_url",
-    request_body = SeedUrl,
+#[utoipa::path(post, path = "/url", tag = "unversioned", operation_id = "unversioned_add_url",
+    request_body = AnyCaseUrl,
     security(("token" = [])),
     responses((status = 201, body = MonitorView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_url(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    SeedJson(body): SeedJson<SeedUrl>,
+    AnyCaseJson(body): AnyCaseJson<AnyCaseUrl>,
 ) -> Result<(StatusCode, Json<MonitorView>), ApiError> {
     let period = body.period.unwrap_or(1);
     let min_minutes = i64::from(state.monitors.rules().min_interval_secs.div_ceil(60)).max(1);
