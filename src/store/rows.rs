@@ -8,11 +8,11 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use super::values::{duration, status_code};
+use super::values::{dns_answer, duration, status_code};
 use crate::alerting::health::OpenIncident;
 use crate::alerting::{Health, IncidentId, MonitorState};
 use crate::auth::UserId;
-use crate::check::{Failure, FailureKind, LastCheck};
+use crate::check::{CheckResult, Failure, FailureKind, LastCheck, Phases, UnknownKind};
 use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorSpec, Rules};
 
 /// A `monitors` row joined with its `monitor_status`, in plain values.
@@ -242,5 +242,59 @@ impl HealthRecord {
             incident_muted: health.incident.is_some_and(|i| i.muted),
             cert_incident_id: health.cert_incident.map(|i| i.0),
         }
+    }
+}
+
+/// A `results` row in plain values, as both stores read it.
+pub(super) struct ResultRecord {
+    /// `checked_at`.
+    pub checked_at: DateTime<Utc>,
+    /// `ok`.
+    pub ok: bool,
+    /// `status_code`.
+    pub status_code: Option<i64>,
+    /// `latency_us`.
+    pub latency_us: i64,
+    /// `dns_us`, `connect_us`, `tls_us`, `ttfb_us`.
+    pub phases: [Option<i64>; 4],
+    /// `error_kind`.
+    pub error_kind: Option<String>,
+    /// `error_message`.
+    pub error_message: Option<String>,
+    /// `cert_expires_at`.
+    pub cert_expires_at: Option<DateTime<Utc>>,
+    /// `check_kind`.
+    pub kind: String,
+    /// `dns_rcode`.
+    pub dns_rcode: Option<String>,
+    /// `dns_answer`.
+    pub dns_answer: Option<String>,
+}
+
+impl ResultRecord {
+    /// The result this row keeps.
+    pub(super) fn into_result(self) -> Result<CheckResult, StoreError> {
+        let at = self.checked_at;
+        let corrupt = |e: String| StoreError::Corrupt(format!("result at {at}: {e}"));
+        let phase = |us: Option<i64>| us.map(duration).transpose();
+        let [dns, connect, tls, ttfb] = self.phases;
+        Ok(CheckResult {
+            checked_at: self.checked_at,
+            kind: self
+                .kind
+                .parse()
+                .map_err(|e: UnknownKind| corrupt(e.to_string()))?,
+            dns: dns_answer(self.dns_rcode, self.dns_answer),
+            status_code: self.status_code.map(status_code).transpose()?,
+            latency: duration(self.latency_us)?,
+            phases: Phases {
+                dns: phase(dns)?,
+                connect: phase(connect)?,
+                tls: phase(tls)?,
+                ttfb: phase(ttfb)?,
+            },
+            cert_expires_at: self.cert_expires_at,
+            failure: failure(self.ok, self.error_kind, self.error_message).map_err(corrupt)?,
+        })
     }
 }

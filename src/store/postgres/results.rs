@@ -5,7 +5,6 @@ use crate::store::ResultStore;
 use async_trait::async_trait;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Object, Transaction};
@@ -16,9 +15,10 @@ use super::connect::{bigint, get, pg};
 use super::{health, millis, retention, rollups};
 use crate::auth::UserId;
 use crate::check::stats::{Sample, Summary};
-use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases, UnknownKind};
+use crate::check::{CheckRecord, CheckResult};
 use crate::monitor::MonitorId;
-use crate::store::values::{SAMPLE_COLUMNS, dns_answer, duration, micros, sample, status_code};
+use crate::store::rows::ResultRecord;
+use crate::store::values::{SAMPLE_COLUMNS, micros, sample};
 use crate::store::{StoreError, StoredResult, WindowData, Written};
 
 /// A batch as column arrays, for one multi-row statement over `unnest`.
@@ -291,41 +291,20 @@ pub(super) fn sample_at(row: &Row, at: usize) -> Result<Sample, StoreError> {
 
 /// A `results` row read in [`RESULT_COLUMNS`] order.
 fn read_result(row: &Row) -> Result<CheckResult, StoreError> {
-    let checked_at: DateTime<Utc> = get(row, 0)?;
-    let ok: bool = get(row, 1)?;
-    let code: Option<i32> = get(row, 2)?;
-    let phase = |i: usize| get::<Option<i64>>(row, i)?.map(duration).transpose();
-    let kind: Option<String> = get(row, 8)?;
-    let failure = match (ok, kind) {
-        (true, None) => None,
-        (false, Some(kind)) => Some(Failure {
-            kind: FailureKind::from_str(&kind).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            message: get::<Option<String>>(row, 9)?.unwrap_or_default(),
-        }),
-        (ok, kind) => {
-            return Err(StoreError::Corrupt(format!(
-                "result at {checked_at}: ok = {ok} with error kind {kind:?}"
-            )));
-        }
-    };
-    let check_kind: String = get(row, 11)?;
-    Ok(CheckResult {
-        checked_at,
-        kind: check_kind
-            .parse()
-            .map_err(|e: UnknownKind| StoreError::Corrupt(e.to_string()))?,
-        dns: dns_answer(get(row, 12)?, get(row, 13)?),
-        status_code: code.map(|c| status_code(c.into())).transpose()?,
-        latency: duration(get(row, 3)?)?,
-        phases: Phases {
-            dns: phase(4)?,
-            connect: phase(5)?,
-            tls: phase(6)?,
-            ttfb: phase(7)?,
-        },
+    ResultRecord {
+        checked_at: get(row, 0)?,
+        ok: get(row, 1)?,
+        status_code: get::<Option<i32>>(row, 2)?.map(i64::from),
+        latency_us: get(row, 3)?,
+        phases: [get(row, 4)?, get(row, 5)?, get(row, 6)?, get(row, 7)?],
+        error_kind: get(row, 8)?,
+        error_message: get(row, 9)?,
         cert_expires_at: get(row, 10)?,
-        failure,
-    })
+        kind: get(row, 11)?,
+        dns_rcode: get(row, 12)?,
+        dns_answer: get(row, 13)?,
+    }
+    .into_result()
 }
 
 #[async_trait]

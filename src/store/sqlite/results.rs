@@ -4,17 +4,16 @@ use super::SqliteStore;
 use crate::store::ResultStore;
 use async_trait::async_trait;
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, Transaction};
 
 use super::{backend, health, optional, query_row, retention};
 use crate::auth::UserId;
 use crate::check::stats::{Sample, Summary};
-use crate::check::{CheckRecord, CheckResult, Failure, FailureKind, Phases, UnknownKind};
+use crate::check::{CheckRecord, CheckResult};
 use crate::monitor::MonitorId;
-use crate::store::values::{SAMPLE_COLUMNS, dns_answer, duration, micros, sample, status_code};
+use crate::store::rows::ResultRecord;
+use crate::store::values::{SAMPLE_COLUMNS, micros, sample};
 use crate::store::{StoreError, StoredResult, WindowData, Written, from_millis, to_millis};
 
 const INSERT_RESULT: &str = "\
@@ -172,73 +171,40 @@ impl SampleRow {
     }
 }
 
-/// A `results` row as stored, read in [`RESULT_COLUMNS`] order.
+/// A `results` row as SQLite keeps it (times in milliseconds), read in [`RESULT_COLUMNS`]
+/// order.
 struct ResultRow {
+    record: ResultRecord,
     checked_at: i64,
-    ok: bool,
-    status_code: Option<i64>,
-    latency_us: i64,
-    phases: [Option<i64>; 4],
-    error_kind: Option<String>,
-    error_message: Option<String>,
     cert_expires_at: Option<i64>,
-    kind: String,
-    dns_rcode: Option<String>,
-    dns_answer: Option<String>,
 }
 
 impl ResultRow {
     fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
+            record: ResultRecord {
+                checked_at: DateTime::UNIX_EPOCH,
+                ok: row.get(1)?,
+                status_code: row.get(2)?,
+                latency_us: row.get(3)?,
+                phases: [row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?],
+                error_kind: row.get(8)?,
+                error_message: row.get(9)?,
+                cert_expires_at: None,
+                kind: row.get(11)?,
+                dns_rcode: row.get(12)?,
+                dns_answer: row.get(13)?,
+            },
             checked_at: row.get(0)?,
-            ok: row.get(1)?,
-            status_code: row.get(2)?,
-            latency_us: row.get(3)?,
-            phases: [row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?],
-            error_kind: row.get(8)?,
-            error_message: row.get(9)?,
             cert_expires_at: row.get(10)?,
-            kind: row.get(11)?,
-            dns_rcode: row.get(12)?,
-            dns_answer: row.get(13)?,
         })
     }
 
     fn into_result(self) -> Result<CheckResult, StoreError> {
-        let phase = |us: Option<i64>| us.map(duration).transpose();
-        let [dns, connect, tls, ttfb] = self.phases;
-        let failure = match (self.ok, self.error_kind) {
-            (true, None) => None,
-            (false, Some(kind)) => Some(Failure {
-                kind: FailureKind::from_str(&kind)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                message: self.error_message.unwrap_or_default(),
-            }),
-            (ok, kind) => {
-                return Err(StoreError::Corrupt(format!(
-                    "result at {}: ok = {ok} with error kind {kind:?}",
-                    self.checked_at
-                )));
-            }
-        };
-        Ok(CheckResult {
-            checked_at: from_millis(self.checked_at)?,
-            kind: self
-                .kind
-                .parse()
-                .map_err(|e: UnknownKind| StoreError::Corrupt(e.to_string()))?,
-            dns: dns_answer(self.dns_rcode, self.dns_answer),
-            status_code: self.status_code.map(status_code).transpose()?,
-            latency: duration(self.latency_us)?,
-            phases: Phases {
-                dns: phase(dns)?,
-                connect: phase(connect)?,
-                tls: phase(tls)?,
-                ttfb: phase(ttfb)?,
-            },
-            cert_expires_at: self.cert_expires_at.map(from_millis).transpose()?,
-            failure,
-        })
+        let mut record = self.record;
+        record.checked_at = from_millis(self.checked_at)?;
+        record.cert_expires_at = self.cert_expires_at.map(from_millis).transpose()?;
+        record.into_result()
     }
 }
 
