@@ -13,6 +13,7 @@ mod errors;
 mod health;
 mod helpers;
 mod in_flight;
+mod incidents;
 mod kinds;
 mod limits;
 mod monitor_rules;
