@@ -18,6 +18,7 @@ use crate::auth::{PasswordHasher, TokenKeys};
 use crate::config::Settings;
 use crate::jobs::changes;
 use crate::jobs::heartbeat::{self, Instance};
+use crate::jobs::reminders;
 use crate::jobs::retention::Retention;
 use crate::monitor::Rules;
 use crate::pipeline::{
@@ -179,6 +180,12 @@ impl App {
             self.instance.id.clone(),
             stopped(),
         ));
+        let reminders = tokio::spawn(reminders::run(
+            self.store.clone(),
+            self.metrics.clone(),
+            reminders::PERIOD,
+            stopped(),
+        ));
         let heartbeat = tokio::spawn(heartbeat::run(
             self.instance.clone(),
             self.store.clone(),
@@ -224,6 +231,9 @@ impl App {
         }
         if let Err(error) = retention.await {
             tracing::error!(%error, "the retention job failed");
+        }
+        if let Err(error) = reminders.await {
+            tracing::error!(%error, "the reminder job failed");
         }
         if let Err(error) = heartbeat.await {
             tracing::error!(%error, "the heartbeat job failed");

@@ -312,6 +312,45 @@ pub async fn paused_muted_or_maintained_incidents_get_no_reminder(store: S, raw:
     );
 }
 
+pub async fn the_reminder_job_queues_due_reminders_once_and_counts_the_backlog(
+    store: S,
+    raw: &Raw,
+) {
+    let owner = user(&store, "ops@example.com").await;
+    let channel = raw.add_channel(owner, "pager").await;
+    let m = fragile(&store, owner, "j", vec![channel], Some(300)).await;
+    // Down ten minutes ago: its `down` went out then, so a reminder is due now.
+    let then = Utc::now() - seconds(600);
+    let checks = [
+        ok(then - seconds(10), 200, 20),
+        failed(then, FailureKind::Timeout, None, 900),
+    ];
+    store
+        .insert_results(&records(m.id, &checks))
+        .await
+        .expect("written");
+    let metrics = tocsin::telemetry::Metrics::new();
+    let first = tocsin::jobs::reminders::run_once(store.as_ref(), &metrics)
+        .await
+        .expect("pass");
+    assert_eq!(first.len(), 1, "{first:?}");
+    let again = tocsin::jobs::reminders::run_once(store.as_ref(), &metrics)
+        .await
+        .expect("pass");
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(
+        store.outbox_backlog().await.expect("backlog"),
+        2,
+        "down and reminder"
+    );
+    let text = metrics.encode();
+    assert!(text.contains("tocsin_alert_outbox_backlog 2"), "{text}");
+    assert!(
+        text.contains("tocsin_alert_events_total{event=\"reminder\"} 1"),
+        "{text}"
+    );
+}
+
 /// Runs a suite function that also writes rows directly, on each backend.
 macro_rules! raw_suite {
     ($backend:ident, $make:expr; $($test:ident),* $(,)?) => {
@@ -329,11 +368,13 @@ macro_rules! raw_suite {
 
 raw_suite!(sqlite_raw, crate::sqlite();
     notifications_are_listed_under_their_incident,
+    the_reminder_job_queues_due_reminders_once_and_counts_the_backlog,
     reminders_come_once_per_interval_while_the_incident_is_open,
     paused_muted_or_maintained_incidents_get_no_reminder,
 );
 raw_suite!(postgres_raw, crate::postgres();
     notifications_are_listed_under_their_incident,
+    the_reminder_job_queues_due_reminders_once_and_counts_the_backlog,
     reminders_come_once_per_interval_while_the_incident_is_open,
     paused_muted_or_maintained_incidents_get_no_reminder,
 );
