@@ -29,7 +29,7 @@ async fn first_incident(app: &TestApp, path: &str, token: &str) -> Value {
 
 /// Adds a channel of the caller straight into the app's SQLite database (the channels API
 /// is not on this branch); returns its id.
-async fn add_channel(app: &TestApp, token: &str) -> i64 {
+pub async fn add_channel(app: &TestApp, token: &str) -> i64 {
     let me = get_json(app, "/api/v1/me", token).await;
     let tocsin::config::DatabaseUrl::Sqlite { path } = &app.settings.database_url else {
         panic!("test apps use SQLite");

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod backup;
 mod binary;
+mod certificates;
 mod checks;
 mod cluster;
 #[path = "../support/dns.rs"]
@@ -18,6 +19,8 @@ mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
+#[path = "../support/pki.rs"]
+mod pki;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;

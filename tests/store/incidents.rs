@@ -351,6 +351,38 @@ pub async fn the_reminder_job_queues_due_reminders_once_and_counts_the_backlog(
     );
 }
 
+pub async fn one_batch_of_an_expiring_certificate_opens_one_incident(store: S) {
+    let owner = user(&store, "ops@example.com").await;
+    let m = fragile(&store, owner, "tls", vec![], None).await;
+    let with_expiry = |second: i64, days: i64| CheckResult {
+        cert_expires_at: Some(at(0) + TimeDelta::days(days)),
+        ..up(second)
+    };
+    let batch = [with_expiry(1, 3), with_expiry(2, 3), with_expiry(3, 3)];
+    write(&store, &m, &batch).await;
+    write(&store, &m, &batch).await;
+    write(&store, &m, &[with_expiry(4, 3)]).await;
+    let listed = store.list_incidents(owner, &all(10)).await.expect("list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].kind, IncidentKind::Certificate);
+    assert_eq!(listed[0].cert_expires_at, Some(at(0) + TimeDelta::days(3)));
+    assert_eq!(listed[0].started_at, at(1));
+    // Expiring and renewed within one batch: opened and resolved.
+    write(&store, &m, &[with_expiry(5, 3), with_expiry(6, 90)]).await;
+    let listed = store.list_incidents(owner, &all(10)).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].resolved_at, Some(at(6)));
+    let other = fragile(&store, owner, "tls2", vec![], None).await;
+    write(&store, &other, &[with_expiry(1, 3), with_expiry(2, 90)]).await;
+    let of_other = IncidentFilter {
+        monitor: Some(other.id),
+        ..all(10)
+    };
+    let listed = store.list_incidents(owner, &of_other).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].resolved_at, Some(at(2)));
+}
+
 /// Runs a suite function that also writes rows directly, on each backend.
 macro_rules! raw_suite {
     ($backend:ident, $make:expr; $($test:ident),* $(,)?) => {

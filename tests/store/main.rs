@@ -123,6 +123,7 @@ macro_rules! store_suite {
             accounts::a_password_change_moves_the_token_generation,
             accounts::deleting_an_account_removes_everything_it_owns,
             incidents::incidents_are_listed_newest_first_per_owner_and_filtered,
+            incidents::one_batch_of_an_expiring_certificate_opens_one_incident,
             maintenance::windows_are_kept_per_owner,
             maintenance::a_window_mutes_the_monitors_it_covers_while_it_lasts,
         );
