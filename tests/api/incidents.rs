@@ -310,3 +310,34 @@ async fn the_incident_and_maintenance_routes_are_documented() {
         assert!(incident[field].is_object(), "IncidentView.{field}");
     }
 }
+
+#[tokio::test]
+async fn events_created_and_the_outbox_backlog_are_metrics() {
+    let (app, target) = (engine_app().await, Target::start().await);
+    let token = app.new_user().await;
+    let channel = add_channel(&app, &token).await;
+    app.create_monitor(
+        &token,
+        json!({"url": target.url("/status/503"), "interval_seconds": 1,
+               "failure_threshold": 1, "channel_ids": [channel]}),
+    )
+    .await;
+    first_incident(&app, "/api/v1/incidents", &token).await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains("tocsin_alert_events_total{event=\"down\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE tocsin_alert_outbox_backlog gauge"),
+        "{text}"
+    );
+}
