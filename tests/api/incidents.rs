@@ -341,3 +341,35 @@ async fn events_created_and_the_outbox_backlog_are_metrics() {
         "{text}"
     );
 }
+
+#[test]
+fn the_readme_incidents_flow_runs_verbatim_against_the_binary() {
+    use crate::binary::{Server, readme_commands, same_shape, shell, shown};
+
+    let server = Server::start(&[("TOCSIN_ALLOW_PRIVATE_TARGETS", "true")]);
+    let commands = readme_commands("<!-- incidents-flow -->");
+    let script = commands
+        .iter()
+        .map(|(c, _)| c.replace("127.0.0.1:8080", &server.addr))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let output = shell(&format!("set -e\n{script}"));
+    let answers: Vec<Value> = serde_json::Deserializer::from_str(&output)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .expect("JSON answers");
+    let shown_answers: Vec<Value> = commands
+        .iter()
+        .filter(|(_, out)| !out.is_empty())
+        .map(|(_, out)| shown(out))
+        .collect();
+    assert_eq!(answers.len(), shown_answers.len(), "{output}");
+    for (i, (shown, actual)) in shown_answers.iter().zip(&answers).enumerate() {
+        same_shape(shown, actual, &format!("answer {i}"));
+    }
+    let incident = &answers[0]["incidents"][0];
+    assert_eq!(incident["kind"], "down");
+    assert_eq!(incident["cause"]["kind"], "connect");
+    assert_eq!(answers[2]["maintenance"][0]["name"], "database upgrade");
+    let _ = server.stop();
+}
