@@ -19,6 +19,7 @@ mod postgres_only;
 mod postgres_tls;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod reminders;
 mod results;
 mod retention;
 mod scheduling;
