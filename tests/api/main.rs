@@ -19,6 +19,7 @@ mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
+mod overload;
 #[path = "../support/pki.rs"]
 mod pki;
 mod production;
