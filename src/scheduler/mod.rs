@@ -3,9 +3,11 @@
 //! each claimed check fires from one local min-heap ([`timers`]) a few milliseconds after its
 //! due time, together with the others due by then, and runs in a check lane ([`runner`]).
 //!
-//! The grid is fixed: the n-th check of a monitor is due at its first check + n × interval,
-//! whatever happened to earlier checks, because the store advances the due time when it is
-//! claimed, not when a check ends. A check that cannot start within its grace (half its
+//! The grid is fixed: a monitor's first check is due at once, and every later one on the
+//! monitor's own grid, its interval apart at a phase that is a hash of its id
+//! ([`crate::monitor::phase`]), whatever happened to earlier checks, because the store
+//! advances the due time when it is claimed, not when a check ends. Monitors created in one
+//! burst thus share only their first wake-up, then spread across the interval. A check that cannot start within its grace (half its
 //! interval, at most 10 s) is skipped, never bunched with the next one.
 
 mod continuity;

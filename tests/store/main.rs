@@ -98,6 +98,7 @@ macro_rules! store_suite {
             scheduling::overdue_monitors_skip_to_the_grid_beyond_their_grace,
             scheduling::released_claims_are_due_again_unless_claimed_since,
             scheduling::two_pending_claims_of_one_monitor_are_both_given_back,
+            scheduling::monitors_created_together_check_at_once_then_spread_over_the_interval,
             scheduling::concurrent_claimers_share_every_due_time_once,
             results::results_round_trip_newest_first,
             results::a_batch_written_twice_is_stored_once,

@@ -22,10 +22,6 @@ pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_secon
     success_threshold, latency_threshold_ms, channel_ids, reminder_interval_seconds, \
     cert_expiry_days, paused, created_at, updated_at, conditions, tls_ca_pem, tls_skip_verify";
 
-/// How many columns [`COLUMNS`] and a status list make together: what a statement returns
-/// after them starts at this index.
-pub(super) const READ_WIDTH: usize = 31;
-
 /// The status columns for a SELECT from [`FROM_JOINED`], after [`COLUMNS`].
 const STATUS_JOINED: &str = "monitor_status.checked_at, monitor_status.ok, \
     monitor_status.status_code, monitor_status.latency_us, monitor_status.error_kind, \
