@@ -169,6 +169,7 @@ impl App {
             self.writer_options,
         );
         let writer = tokio::spawn(writer.run());
+        let peers = self.scheduler.peers();
         let scheduler = tokio::spawn(self.scheduler.run(stopped()));
         let changes = tokio::spawn(changes::run(
             self.store.clone(),
@@ -190,6 +191,7 @@ impl App {
             self.instance.clone(),
             self.store.clone(),
             self.metrics.clone(),
+            peers,
             stopped(),
         ));
 
