@@ -50,6 +50,7 @@ pub trait Store:
     LifecycleStore
     + AccountStore
     + MonitorStore
+    + MonitorPageStore
     + ScheduleStore
     + ResultStore
     + RetentionStore
@@ -63,6 +64,7 @@ impl<T> Store for T where
     T: LifecycleStore
         + AccountStore
         + MonitorStore
+        + MonitorPageStore
         + ScheduleStore
         + ResultStore
         + RetentionStore

@@ -20,6 +20,7 @@ mod limits;
 mod monitor_rules;
 mod monitors;
 mod overload;
+mod paging;
 #[path = "../support/pki.rs"]
 mod pki;
 mod production;

@@ -9,6 +9,7 @@ mod changes;
 mod cluster;
 mod incidents;
 mod maintenance;
+mod pages;
 #[path = "../support/pg_cluster.rs"]
 mod pg_cluster;
 #[path = "../support/pki.rs"]
@@ -81,6 +82,7 @@ macro_rules! store_suite {
             suite::credentials_are_found_by_email,
             suite::monitors_round_trip_every_field,
             suite::monitors_are_listed_per_owner_oldest_first,
+            pages::monitors_page_by_id_after_a_cursor_and_only_the_owners,
             suite::updates_replace_the_spec_and_keep_created_at,
             suite::pause_and_resume,
             suite::delete_removes_only_the_owners_monitor,

@@ -12,6 +12,7 @@ mod health;
 mod incidents;
 mod maintenance;
 mod monitors;
+mod pages;
 mod partitions;
 mod results;
 mod retention;

@@ -10,6 +10,7 @@ mod health;
 mod incidents;
 mod maintenance;
 mod monitors;
+mod pages;
 mod pool;
 mod results;
 mod retention;
