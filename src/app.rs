@@ -13,11 +13,13 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::alerting::channels::{Guard, Outbound, Smtp};
 use crate::api::{self, AppState, Throttle};
 use crate::auth::{PasswordHasher, TokenKeys};
 use crate::config::Settings;
 use crate::jobs::changes;
 use crate::jobs::heartbeat::{self, Instance};
+use crate::jobs::notify::{Sender, SenderOptions};
 use crate::jobs::retention::Retention;
 use crate::monitor::Rules;
 use crate::pipeline::{
@@ -25,7 +27,7 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, EventBus, Monitors};
+use crate::service::{Accounts, Channels, EventBus, Monitors};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -49,6 +51,7 @@ pub struct App {
     instance: Arc<Instance>,
     retention: Retention,
     limits: api::server::Limits,
+    sender: Sender,
 }
 
 impl App {
@@ -87,6 +90,29 @@ impl App {
             allow_private_targets: settings.allow_private_targets,
             private_networks: settings.allowed_private_networks.clone(),
         };
+        let guard = Guard {
+            allow_private: settings.allow_private_targets,
+            networks: settings.allowed_private_networks.clone(),
+        };
+        let smtp = match (&settings.smtp_url, &settings.smtp_from) {
+            (Some(url), Some(from)) => Some(
+                Smtp::new(url.expose_secret(), from, settings.notify_timeout)
+                    .map_err(anyhow::Error::msg)?,
+            ),
+            _ => None,
+        };
+        let outbound = Outbound::new(guard.clone(), settings.notify_timeout, smtp)
+            .map_err(anyhow::Error::msg)?;
+        let sender = Sender::new(
+            store.clone(),
+            outbound.clone(),
+            metrics.clone(),
+            SenderOptions {
+                timeout: settings.notify_timeout,
+                retry: settings.notify_retry,
+                ..SenderOptions::default()
+            },
+        );
         let state = AppState {
             accounts: Accounts::new(
                 store.clone(),
@@ -101,6 +127,7 @@ impl App {
                 rules,
                 settings.max_monitors_per_user,
             ),
+            channels: Channels::new(store.clone(), outbound, guard, settings.notify_timeout),
             events: events.clone(),
             store: store.clone(),
             throttle: Arc::new(Throttle::new(
@@ -130,6 +157,7 @@ impl App {
                 idle_timeout: settings.idle_timeout,
                 max_connections: settings.max_connections as usize,
             },
+            sender,
         })
     }
 
@@ -177,6 +205,7 @@ impl App {
             self.instance.id.clone(),
             stopped(),
         ));
+        let sender = tokio::spawn(self.sender.run(stopped()));
         let heartbeat = tokio::spawn(heartbeat::run(
             self.instance.clone(),
             self.store.clone(),
@@ -222,6 +251,9 @@ impl App {
         }
         if let Err(error) = retention.await {
             tracing::error!(%error, "the retention job failed");
+        }
+        if let Err(error) = sender.await {
+            tracing::error!(%error, "the notification sender failed");
         }
         if let Err(error) = heartbeat.await {
             tracing::error!(%error, "the heartbeat job failed");

@@ -60,6 +60,9 @@ pub enum ApiError {
     /// The email is already registered.
     #[error("an account with this email already exists")]
     EmailTaken,
+    /// A unique value other than the email is taken (a channel's name).
+    #[error("{0}")]
+    Conflict(String),
     /// The body is over the limit.
     #[error("request body is larger than {} bytes", super::json::MAX_BODY_BYTES)]
     PayloadTooLarge,
@@ -107,6 +110,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -199,6 +203,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Monitor(e) => e.into(),
             ServiceError::Store(e) => e.into(),
             ServiceError::Invalid(message) => Self::Validation(message),
+            ServiceError::Conflict(message) => Self::Conflict(message),
+            ServiceError::Blocked(message) => Self::PrivateTarget(message),
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             ServiceError::RegistrationClosed => Self::Forbidden {
                 code: "registration_closed",

@@ -30,7 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::jobs::heartbeat::Instance;
 use crate::pipeline::Buffer;
-use crate::service::{Accounts, EventBus, Monitors};
+use crate::service::{Accounts, Channels, EventBus, Monitors};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -44,6 +44,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// The monitor use cases.
     pub monitors: Monitors,
+    /// The notification channel use cases.
+    pub channels: Channels,
     /// What happens to monitors, for live views.
     pub events: EventBus,
     /// The database, for readiness and the cluster view only: use cases go through the
@@ -126,6 +128,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(throttled)
         .merge(unversioned::url_router())
         .nest("/api/v1", v1::monitors_router())
+        .nest("/api/v1", v1::channels_router())
         .nest("/api/v1", v1::cluster_router())
         .nest("/api/v1", v1::me_router())
         .merge(health::router())

@@ -48,6 +48,13 @@ pub(super) fn validate(s: &Settings, name: &Namer<'_>) -> Result<(), ConfigError
             secs(300),
         ),
         ("idle_timeout", s.idle_timeout, secs(1), secs(3600)),
+        ("notify_timeout", s.notify_timeout, secs(1), secs(120)),
+        (
+            "notify_retry",
+            s.notify_retry,
+            Duration::from_millis(100),
+            secs(3600),
+        ),
     ];
     for (key, value, min, max) in ranges {
         if value < min || value > max {
@@ -96,6 +103,33 @@ pub(super) fn validate(s: &Settings, name: &Namer<'_>) -> Result<(), ConfigError
             "redis_prefix",
             "must be 1 to 64 letters, digits or - _ . :".into(),
         );
+    }
+    match (&s.smtp_url, &s.smtp_from) {
+        (Some(url), Some(from)) => {
+            if let Err(message) =
+                crate::alerting::channels::Smtp::new(url.expose_secret(), from, s.notify_timeout)
+            {
+                let key = if message.starts_with("TOCSIN_SMTP_FROM") {
+                    "smtp_from"
+                } else {
+                    "smtp_url"
+                };
+                return fail(key, message);
+            }
+        }
+        (Some(_), None) => {
+            return fail(
+                "smtp_from",
+                "must be set with smtp_url (the sender of alert emails)".into(),
+            );
+        }
+        (None, Some(_)) => {
+            return fail(
+                "smtp_url",
+                "must be set with smtp_from (the relay alert emails go through)".into(),
+            );
+        }
+        (None, None) => {}
     }
     if let Some(ca) = &s.redis_ca {
         if s.redis_url.as_ref().is_none_or(|url| !url.tls()) {

@@ -5,4 +5,5 @@
 
 pub mod changes;
 pub mod heartbeat;
+pub mod notify;
 pub mod retention;

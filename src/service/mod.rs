@@ -5,11 +5,13 @@
 //! handler has to remember to tell anyone.
 
 mod accounts;
+pub mod channels;
 mod error;
 pub mod events;
 pub mod monitors;
 
 pub use accounts::{Accounts, Caller};
+pub use channels::{ChannelDraft, Channels, TestOutcome};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
 pub use monitors::{Monitors, ResultPage};

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod backup;
 mod binary;
+mod channels;
 mod checks;
 mod cluster;
 #[path = "../support/dns.rs"]
@@ -20,6 +21,7 @@ mod monitors;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod receiver;
 mod redis_durability;
 #[path = "../support/redis_servers.rs"]
 mod redis_servers;
