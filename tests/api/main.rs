@@ -8,8 +8,10 @@ mod binary;
 mod channels;
 mod checks;
 mod cluster;
+mod deliveries;
 #[path = "../support/dns.rs"]
 mod dns;
+mod email;
 mod errors;
 mod health;
 mod helpers;
@@ -30,4 +32,6 @@ mod seed;
 #[path = "../support/services.rs"]
 mod services;
 mod shutdown;
+#[path = "../support/smtp.rs"]
+mod smtp;
 mod target;

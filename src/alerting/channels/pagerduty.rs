@@ -97,3 +97,44 @@ impl Deliver for Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::alerting::channels::{NoticeIncident, NoticeMonitor};
+    use crate::alerting::{IncidentId, IncidentKind};
+
+    fn notice(event: EventKind) -> Notice {
+        Notice {
+            event_id: 7,
+            event,
+            at: Utc::now(),
+            monitor: Some(NoticeMonitor {
+                id: 1,
+                name: "api".into(),
+                url: "https://api.example/".into(),
+            }),
+            incident: Some(NoticeIncident {
+                id: IncidentId(42),
+                kind: IncidentKind::Down,
+                started_at: Utc::now(),
+                resolved_at: None,
+            }),
+            cause: None,
+        }
+    }
+
+    #[test]
+    fn down_triggers_and_up_resolves_the_alert_keyed_by_the_incident() {
+        let down = event("key", &notice(EventKind::Down));
+        assert_eq!(down["event_action"], "trigger");
+        assert_eq!(down["dedup_key"], "42");
+        assert_eq!(down["payload"]["severity"], "critical");
+        let up = event("key", &notice(EventKind::Up));
+        assert_eq!(up["event_action"], "resolve");
+        assert_eq!(up["dedup_key"], "42");
+        assert!(up.get("payload").is_none());
+    }
+}
