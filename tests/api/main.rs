@@ -23,6 +23,7 @@ mod monitors;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod readme_alerts;
 mod receiver;
 mod redis_durability;
 #[path = "../support/redis_servers.rs"]

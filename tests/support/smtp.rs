@@ -14,6 +14,49 @@ use tempfile::TempDir;
 
 static SKIPPED: Once = Once::new();
 
+/// Whether aiosmtpd can run; where it cannot, says so once and skips, unless required
+/// (`TOCSIN_REQUIRE_SERVICES=1`), where it fails.
+pub fn available() -> bool {
+    let present = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present {
+        let required = std::env::var("TOCSIN_REQUIRE_SERVICES")
+            .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        assert!(
+            !required,
+            "aiosmtpd is required (TOCSIN_REQUIRE_SERVICES=1) but `python3 -c 'import aiosmtpd'` \
+             fails: python3 -m pip install aiosmtpd"
+        );
+        SKIPPED.call_once(|| {
+            eprintln!(
+                "skipped: SMTP tests: aiosmtpd is not installed (python3 -m pip install aiosmtpd)"
+            );
+        });
+    }
+    present
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("address")
+        .port()
+}
+
+/// Waits until something listens on `port`.
+pub fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A running aiosmtpd; killed when dropped.
 pub struct SmtpServer {
     child: Child,
@@ -25,33 +68,12 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// Starts one, or `None` (having said why) where aiosmtpd is missing and not required.
     pub fn start() -> Option<Self> {
-        let present = Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !present {
-            let required = std::env::var("TOCSIN_REQUIRE_SERVICES")
-                .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-            assert!(
-                !required,
-                "aiosmtpd is required (TOCSIN_REQUIRE_SERVICES=1) but `python3 -c 'import aiosmtpd'` fails: \
-                 python3 -m pip install aiosmtpd"
-            );
-            SKIPPED.call_once(|| {
-                eprintln!(
-                    "skipped: SMTP tests: aiosmtpd is not installed (python3 -m pip install aiosmtpd)"
-                );
-            });
+        if !available() {
             return None;
         }
         let dir = TempDir::new().expect("temp dir");
         let maildir = dir.path().join("mail");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .expect("free port")
-            .local_addr()
-            .expect("address")
-            .port();
+        let port = free_port();
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
@@ -61,14 +83,7 @@ impl SmtpServer {
             .spawn()
             .expect("aiosmtpd starts");
         let server = Self { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_port(port);
         Some(server)
     }
 
