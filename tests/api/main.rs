@@ -20,6 +20,7 @@ mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
+mod notify_cluster;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
