@@ -20,6 +20,7 @@ use crate::config::Settings;
 use crate::jobs::changes;
 use crate::jobs::heartbeat::{self, Instance};
 use crate::jobs::notify::{Sender, SenderOptions};
+use crate::jobs::reminders;
 use crate::jobs::retention::Retention;
 use crate::monitor::Rules;
 use crate::pipeline::{
@@ -27,7 +28,7 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, Channels, EventBus, Monitors};
+use crate::service::{Accounts, Channels, EventBus, Incidents, Maintenance, Monitors};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -128,6 +129,8 @@ impl App {
                 settings.max_monitors_per_user,
             ),
             channels: Channels::new(store.clone(), outbound, guard, settings.notify_timeout),
+            incidents: Incidents::new(store.clone()),
+            maintenance: Maintenance::new(store.clone()),
             events: events.clone(),
             store: store.clone(),
             throttle: Arc::new(Throttle::new(
@@ -206,6 +209,12 @@ impl App {
             stopped(),
         ));
         let sender = tokio::spawn(self.sender.run(stopped()));
+        let reminders = tokio::spawn(reminders::run(
+            self.store.clone(),
+            self.metrics.clone(),
+            reminders::PERIOD,
+            stopped(),
+        ));
         let heartbeat = tokio::spawn(heartbeat::run(
             self.instance.clone(),
             self.store.clone(),
@@ -254,6 +263,9 @@ impl App {
         }
         if let Err(error) = sender.await {
             tracing::error!(%error, "the notification sender failed");
+        }
+        if let Err(error) = reminders.await {
+            tracing::error!(%error, "the reminder job failed");
         }
         if let Err(error) = heartbeat.await {
             tracing::error!(%error, "the heartbeat job failed");

@@ -7,7 +7,9 @@
 
 pub mod channels;
 pub mod health;
+pub mod incident;
 pub mod log;
+pub mod maintenance;
 pub mod plan;
 
 use chrono::{DateTime, Utc};
@@ -16,6 +18,8 @@ use crate::auth::UserId;
 use crate::monitor::MonitorId;
 
 pub use health::{Decision, Health, MonitorState, Thresholds, apply_all};
+pub use incident::{Incident, IncidentFilter, IncidentState, Notification, NotificationState};
+pub use maintenance::{InvalidWindow, MaintenanceId, MaintenanceWindow, WindowDraft, WindowSpec};
 pub use plan::{IncidentRef, Op, Slot};
 
 /// A notification channel's id.

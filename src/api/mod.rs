@@ -30,7 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::jobs::heartbeat::Instance;
 use crate::pipeline::Buffer;
-use crate::service::{Accounts, Channels, EventBus, Monitors};
+use crate::service::{Accounts, Channels, EventBus, Incidents, Maintenance, Monitors};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -46,6 +46,10 @@ pub struct AppState {
     pub monitors: Monitors,
     /// The notification channel use cases.
     pub channels: Channels,
+    /// The incident use cases.
+    pub incidents: Incidents,
+    /// The maintenance window use cases.
+    pub maintenance: Maintenance,
     /// What happens to monitors, for live views.
     pub events: EventBus,
     /// The database, for readiness and the cluster view only: use cases go through the
@@ -130,6 +134,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .nest("/api/v1", v1::monitors_router())
         .nest("/api/v1", v1::channels_router())
         .nest("/api/v1", v1::cluster_router())
+        .nest("/api/v1", v1::incidents_router())
         .nest("/api/v1", v1::me_router())
         .merge(health::router())
         .routes(utoipa_axum::routes!(metrics::metrics))

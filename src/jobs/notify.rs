@@ -101,7 +101,6 @@ impl Sender {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut running: JoinSet<ChannelId> = JoinSet::new();
         let mut busy: HashSet<ChannelId> = HashSet::new();
-        let mut polls = 0u64;
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
@@ -112,12 +111,6 @@ impl Sender {
                     continue;
                 }
                 _ = ticks.tick() => {}
-            }
-            polls += 1;
-            if polls % 10 == 1
-                && let Ok(pending) = self.store.outbox_backlog().await
-            {
-                self.metrics.alerts.backlog(pending);
             }
             let now = Utc::now();
             let until = now + crate::time::delta(self.options.lease());

@@ -8,10 +8,14 @@ mod accounts;
 pub mod channels;
 mod error;
 pub mod events;
+pub mod incidents;
+pub mod maintenance;
 pub mod monitors;
 
 pub use accounts::{Accounts, Caller};
 pub use channels::{ChannelDraft, Channels, TestOutcome};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
+pub use incidents::{IncidentPage, Incidents};
+pub use maintenance::Maintenance;
 pub use monitors::{Monitors, ResultPage};

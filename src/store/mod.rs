@@ -4,6 +4,7 @@
 //! types never leave this module: callers see domain types and [`StoreError`].
 
 mod channel_rows;
+mod incident_rows;
 mod postgres;
 mod roles;
 mod rows;
@@ -56,6 +57,8 @@ pub trait Store:
     + ClusterStore
     + ChannelStore
     + OutboxStore
+    + IncidentStore
+    + MaintenanceStore
 {
 }
 
@@ -69,6 +72,8 @@ impl<T> Store for T where
         + ClusterStore
         + ChannelStore
         + OutboxStore
+        + IncidentStore
+        + MaintenanceStore
 {
 }
 
@@ -76,8 +81,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
-        AccountStore, ChannelStore, ClusterStore, LifecycleStore, MonitorStore, OutboxStore,
-        ResultStore, RetentionStore, ScheduleStore,
+        AccountStore, ChannelStore, ClusterStore, IncidentStore, LifecycleStore, MaintenanceStore,
+        MonitorStore, OutboxStore, ResultStore, RetentionStore, ScheduleStore,
     };
 }
 

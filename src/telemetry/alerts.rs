@@ -77,12 +77,23 @@ impl AlertMetrics {
             "How long one delivery attempt took, by channel kind",
             metrics.latency.clone(),
         );
-        registry.register(
-            "notification_backlog",
-            "Notifications waiting in the outbox (all instances), as this instance last counted",
-            metrics.backlog.clone(),
-        );
+        metrics.register_backlog(registry);
         metrics
+    }
+
+    /// Registers the outbox backlog gauge (kept apart from the delivery metrics).
+    fn register_backlog(&self, registry: &mut Registry) {
+        registry.register(
+            "alert_outbox_backlog",
+            "Notifications waiting to be delivered (pending in the outbox, every instance's), \
+             as last counted by this instance's reminder job",
+            self.backlog.clone(),
+        );
+    }
+
+    /// Records the outbox backlog just counted.
+    pub fn set_outbox_backlog(&self, pending: u64) {
+        self.backlog.set(i64::try_from(pending).unwrap_or(i64::MAX));
     }
 
     /// Counts an event queued by a transition this process decided.
@@ -104,10 +115,5 @@ impl AlertMetrics {
         self.latency
             .get_or_create(&KindLabels { kind })
             .observe(took.as_secs_f64());
-    }
-
-    /// Sets the outbox backlog.
-    pub fn backlog(&self, pending: u64) {
-        self.backlog.set(i64::try_from(pending).unwrap_or(i64::MAX));
     }
 }

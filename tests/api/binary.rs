@@ -102,7 +102,7 @@ fn free_address() -> String {
 
 /// The commands of the README block that follows `marker`, continuation lines joined and the
 /// `$ ` prompt removed, each with the output the README shows for it (empty when none).
-fn readme_commands(marker: &str) -> Vec<(String, String)> {
+pub(crate) fn readme_commands(marker: &str) -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
         .expect("README.md");
     let after = readme

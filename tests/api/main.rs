@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod backup;
 mod binary;
+mod certificates;
 mod channels;
 mod checks;
 mod cluster;
@@ -16,11 +17,14 @@ mod errors;
 mod health;
 mod helpers;
 mod in_flight;
+mod incidents;
 mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
 mod notify_cluster;
+#[path = "../support/pki.rs"]
+mod pki;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;

@@ -3,6 +3,8 @@
 mod auth;
 mod channels;
 mod cluster;
+mod incidents;
+mod maintenance;
 mod me;
 mod monitors;
 mod results;
@@ -33,6 +35,11 @@ pub fn monitors_router() -> OpenApiRouter<AppState> {
 /// The notification channels.
 pub fn channels_router() -> OpenApiRouter<AppState> {
     channels::router()
+}
+
+/// Incidents and maintenance windows.
+pub fn incidents_router() -> OpenApiRouter<AppState> {
+    incidents::router().merge(maintenance::router())
 }
 
 /// The instances sharing this database.

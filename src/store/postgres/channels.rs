@@ -264,20 +264,4 @@ impl OutboxStore for PostgresStore {
         .await;
         settle(client, result)
     }
-
-    async fn outbox_backlog(&self) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        let result = async {
-            let row = client
-                .query_one(
-                    "SELECT count(*) FROM notifications WHERE state = 'pending'",
-                    &[],
-                )
-                .await
-                .map_err(pg)?;
-            Ok(get::<i64>(&row, 0)?.max(0) as u64)
-        }
-        .await;
-        settle(client, result)
-    }
 }

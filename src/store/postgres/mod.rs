@@ -10,6 +10,8 @@ mod channels;
 mod cluster;
 mod connect;
 mod health;
+mod incidents;
+mod maintenance;
 mod monitors;
 mod partitions;
 mod results;

@@ -106,7 +106,4 @@ pub trait OutboxStore: Send + Sync + 'static {
 
     /// Records how attempts ended, counting each one, and releases their claims.
     async fn settle_notifications(&self, outcomes: &[(i64, Outcome)]) -> Result<(), StoreError>;
-
-    /// Pending notifications, due or not.
-    async fn outbox_backlog(&self) -> Result<u64, StoreError>;
 }

@@ -347,18 +347,4 @@ impl OutboxStore for SqliteStore {
         })
         .await
     }
-
-    async fn outbox_backlog(&self) -> Result<u64, StoreError> {
-        self.run(|conn| {
-            query_row(
-                conn,
-                "SELECT count(*) FROM notifications WHERE state = 'pending'",
-                [],
-                |row| row.get::<_, i64>(0),
-            )
-            .map(|n| n.max(0) as u64)
-            .map_err(backend)
-        })
-        .await
-    }
 }

@@ -8,6 +8,8 @@ pub(super) mod backup;
 mod channels;
 mod cluster;
 mod health;
+mod incidents;
+mod maintenance;
 mod monitors;
 mod pool;
 mod results;
