@@ -69,6 +69,31 @@ impl SenderOptions {
     }
 }
 
+impl SenderOptions {
+    /// What becomes of a notification queued at `queued` whose attempt failed with `error`
+    /// after `attempts` earlier ones: retried later, or `failed` once it has been failing
+    /// for [`SenderOptions::give_up_after`].
+    pub fn after_failure(
+        &self,
+        error: &str,
+        queued: DateTime<Utc>,
+        attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Outcome {
+        let age = (now - queued).to_std().unwrap_or_default();
+        if age >= self.give_up_after {
+            Outcome::Failed {
+                error: error.to_owned(),
+            }
+        } else {
+            Outcome::Retry {
+                error: error.to_owned(),
+                next: self.next_attempt(now, attempts + 1),
+            }
+        }
+    }
+}
+
 /// The outbox sender of one instance.
 pub struct Sender {
     store: Arc<dyn Store>,
@@ -190,19 +215,7 @@ async fn deliver(
         for claim in &batch {
             let outcome = match &result {
                 Ok(()) => Outcome::Delivered { at: now },
-                Err(error) => {
-                    let age = (now - claim.created_at).to_std().unwrap_or_default();
-                    if age >= options.give_up_after {
-                        Outcome::Failed {
-                            error: error.clone(),
-                        }
-                    } else {
-                        Outcome::Retry {
-                            error: error.clone(),
-                            next: options.next_attempt(now, claim.attempts + 1),
-                        }
-                    }
-                }
+                Err(error) => options.after_failure(error, claim.created_at, claim.attempts, now),
             };
             outcomes.push((claim.id, outcome));
         }
@@ -241,5 +254,22 @@ mod tests {
         assert!((8_000..=12_000).contains(&wait(1)), "{}", wait(1));
         assert!((16_000..=24_000).contains(&wait(2)), "{}", wait(2));
         assert!((48_000..=72_000).contains(&wait(10)), "{}", wait(10));
+    }
+
+    #[test]
+    fn failures_are_retried_for_a_day_then_given_up() {
+        let options = SenderOptions::default();
+        let now = Utc::now();
+        let hour = chrono::Duration::hours(1);
+        assert!(matches!(
+            options.after_failure("boom", now - hour * 23, 30, now),
+            Outcome::Retry { next, .. } if next > now && next <= now + hour + hour / 5
+        ));
+        assert_eq!(
+            options.after_failure("boom", now - hour * 24, 31, now),
+            Outcome::Failed {
+                error: "boom".into()
+            }
+        );
     }
 }

@@ -190,6 +190,30 @@ pub async fn notifications_are_claimed_once_retried_and_settled(store: S) {
         .await
         .expect("settle");
     assert_eq!(store.outbox_backlog().await.expect("backlog"), 0);
+    // A notification given up is `failed`: no longer pending, never claimed again.
+    let m2 = monitor_with(&store, owner, "ob2", &[hook.id]).await;
+    store
+        .insert_results(&records(
+            m2.id,
+            &[failed(at(0), FailureKind::Timeout, None, 1000)],
+        ))
+        .await
+        .expect("written");
+    let given_up = store
+        .claim_notifications(next, next + Duration::seconds(30), 10, &[])
+        .await
+        .expect("claim");
+    assert_eq!(given_up.len(), 1);
+    store
+        .settle_notifications(&[(
+            given_up[0].id,
+            Outcome::Failed {
+                error: "gone".into(),
+            },
+        )])
+        .await
+        .expect("settle");
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 0);
     let much_later = now + Duration::hours(1);
     assert!(
         store
