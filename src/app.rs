@@ -113,7 +113,8 @@ impl App {
                 retry: settings.notify_retry,
                 ..SenderOptions::default()
             },
-        );
+        )
+        .wake_on(events.subscribe());
         let state = AppState {
             accounts: Accounts::new(
                 store.clone(),

@@ -16,10 +16,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
+use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 
 use crate::alerting::ChannelId;
 use crate::alerting::channels::Outbound;
+use crate::service::Event;
 use crate::store::{Claimed, Outcome, Store};
 use crate::telemetry::Metrics;
 
@@ -100,6 +102,9 @@ pub struct Sender {
     outbound: Outbound,
     metrics: Arc<Metrics>,
     options: SenderOptions,
+    /// This instance's transitions: one that queued an event starts a claim at once
+    /// rather than at the next poll.
+    wake: Option<broadcast::Receiver<Event>>,
 }
 
 impl Sender {
@@ -115,12 +120,19 @@ impl Sender {
             outbound,
             metrics,
             options,
+            wake: None,
         }
+    }
+
+    /// Also claims as soon as a transition decided here queues an event.
+    pub fn wake_on(mut self, events: broadcast::Receiver<Event>) -> Self {
+        self.wake = Some(events);
+        self
     }
 
     /// Claims and delivers until `shutdown` completes, then waits for the deliveries under
     /// way (each bounded by the timeout) so their outcomes are recorded.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut ticks = tokio::time::interval(self.options.poll);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -136,6 +148,11 @@ impl Sender {
                     continue;
                 }
                 _ = ticks.tick() => {}
+                woken = queued(&mut self.wake) => {
+                    if !woken {
+                        continue;
+                    }
+                }
             }
             let now = Utc::now();
             let until = now + crate::time::delta(self.options.lease());
@@ -170,8 +187,40 @@ impl Sender {
                 });
             }
         }
-        while running.join_next().await.is_some() {}
+        // Deliveries under way get one timeout to finish and record; any still running
+        // then is dropped, and its notifications are delivered again (same event ids) once
+        // their leases lapse, by whichever instance is left.
+        let drained = tokio::time::timeout(self.options.timeout, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            running.abort_all();
+        }
     }
+}
+
+/// Waits for a transition that queued an event, taking every other one already waiting
+/// with it so a burst makes one claim; `false` for one that queued nothing. Never completes
+/// without a bus.
+async fn queued(wake: &mut Option<broadcast::Receiver<Event>>) -> bool {
+    let Some(events) = wake else {
+        return std::future::pending().await;
+    };
+    let mut any = match events.recv().await {
+        Ok(Event::Transition(t)) => t.event.is_some(),
+        Ok(_) => false,
+        // Missed some: claim to be sure.
+        Err(broadcast::error::RecvError::Lagged(_)) => true,
+        Err(broadcast::error::RecvError::Closed) => {
+            *wake = None;
+            return false;
+        }
+    };
+    while let Ok(event) = events.try_recv() {
+        any |= matches!(event, Event::Transition(t) if t.event.is_some());
+    }
+    any
 }
 
 /// Delivers one channel's claims: all in one message when the kind groups, else one by one
