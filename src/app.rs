@@ -97,8 +97,13 @@ impl App {
         };
         let smtp = match (&settings.smtp_url, &settings.smtp_from) {
             (Some(url), Some(from)) => Some(
-                Smtp::new(url.expose_secret(), from, settings.notify_timeout)
-                    .map_err(anyhow::Error::msg)?,
+                Smtp::new(
+                    url.expose_secret(),
+                    from,
+                    settings.notify_timeout,
+                    settings.smtp_ca.as_deref(),
+                )
+                .map_err(anyhow::Error::msg)?,
             ),
             _ => None,
         };

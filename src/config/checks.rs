@@ -106,11 +106,16 @@ pub(super) fn validate(s: &Settings, name: &Namer<'_>) -> Result<(), ConfigError
     }
     match (&s.smtp_url, &s.smtp_from) {
         (Some(url), Some(from)) => {
-            if let Err(message) =
-                crate::alerting::channels::Smtp::new(url.expose_secret(), from, s.notify_timeout)
-            {
+            if let Err(message) = crate::alerting::channels::Smtp::new(
+                url.expose_secret(),
+                from,
+                s.notify_timeout,
+                s.smtp_ca.as_deref(),
+            ) {
                 let key = if message.starts_with("TOCSIN_SMTP_FROM") {
                     "smtp_from"
+                } else if message.starts_with("TOCSIN_SMTP_CA") {
+                    "smtp_ca"
                 } else {
                     "smtp_url"
                 };
@@ -130,6 +135,12 @@ pub(super) fn validate(s: &Settings, name: &Namer<'_>) -> Result<(), ConfigError
             );
         }
         (None, None) => {}
+    }
+    if s.smtp_ca.is_some() && s.smtp_url.is_none() {
+        return fail(
+            "smtp_ca",
+            "is only used with smtp_url (the relay it verifies)".into(),
+        );
     }
     if let Some(ca) = &s.redis_ca {
         if s.redis_url.as_ref().is_none_or(|url| !url.tls()) {

@@ -62,6 +62,7 @@ pub const KEYS: &[&str] = &[
     "metrics_per_monitor",
     "smtp_url",
     "smtp_from",
+    "smtp_ca",
     "notify_timeout",
     "notify_retry",
     "log",
@@ -192,6 +193,10 @@ pub struct Settings {
     /// The sender of alert emails (`TOCSIN_SMTP_FROM`).
     #[serde(default)]
     pub smtp_from: Option<String>,
+    /// A PEM file of CA certificates to trust for the SMTP relay (`TOCSIN_SMTP_CA`), for a
+    /// relay whose certificate a private CA signed; unset trusts the public web roots.
+    #[serde(default)]
+    pub smtp_ca: Option<PathBuf>,
     /// How long one delivery to a channel may take (`TOCSIN_NOTIFY_TIMEOUT`).
     #[serde(
         default = "defaults::notify_timeout",
@@ -305,6 +310,7 @@ impl Default for Settings {
             metrics_per_monitor: false,
             smtp_url: None,
             smtp_from: None,
+            smtp_ca: None,
             notify_timeout: defaults::notify_timeout(),
             notify_retry: defaults::notify_retry(),
             log: defaults::log(),

@@ -260,6 +260,7 @@ async fn an_outage_is_one_email_listing_every_monitor() {
         &format!("smtp://127.0.0.1:{}?tls=none", server.port),
         "tocsin <tocsin@example.com>",
         Duration::from_secs(5),
+        None,
     )
     .expect("relay");
     let setup = outage(

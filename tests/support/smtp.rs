@@ -68,6 +68,12 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// Starts one, or `None` (having said why) where aiosmtpd is missing and not required.
     pub fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    /// [`SmtpServer::start`] with more aiosmtpd arguments (`--tlscert`, `--tlskey`: STARTTLS
+    /// offered, and required before anything is sent).
+    pub fn start_with(extra: &[&str]) -> Option<Self> {
         if !available() {
             return None;
         }
@@ -76,6 +82,7 @@ impl SmtpServer {
         let port = free_port();
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .stdout(Stdio::null())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
@@ -66,8 +66,15 @@ impl std::fmt::Debug for Smtp {
 
 impl Smtp {
     /// The relay `url` names (see the module), sending as `from`, each session bounded by
-    /// `timeout`. The error names the setting at fault, never the password.
-    pub fn new(url: &str, from: &str, timeout: Duration) -> Result<Self, String> {
+    /// `timeout`; its certificate must chain to the web's roots, or to the PEM CA
+    /// certificates in `ca` (`TOCSIN_SMTP_CA`) when given. The error names the setting at
+    /// fault, never the password.
+    pub fn new(
+        url: &str,
+        from: &str,
+        timeout: Duration,
+        ca: Option<&std::path::Path>,
+    ) -> Result<Self, String> {
         let parsed =
             url::Url::parse(url).map_err(|e| format!("TOCSIN_SMTP_URL is not a URL ({e})"))?;
         let host = parsed
@@ -76,8 +83,26 @@ impl Smtp {
             .trim_matches(['[', ']'])
             .to_owned();
         let plain = parsed.query_pairs().any(|(k, v)| k == "tls" && v == "none");
+        let ca = match ca {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| format!("TOCSIN_SMTP_CA: cannot read {}: {e}", path.display()))?;
+                Some(Certificate::from_pem(&pem).map_err(|e| {
+                    format!(
+                        "TOCSIN_SMTP_CA: {} holds no PEM certificate: {e}",
+                        path.display()
+                    )
+                })?)
+            }
+            None => None,
+        };
         let tls = || {
-            TlsParameters::new(host.clone())
+            let mut builder = TlsParameters::builder(host.clone());
+            if let Some(ca) = &ca {
+                builder = builder.add_root_certificate(ca.clone());
+            }
+            builder
+                .build_rustls()
                 .map_err(|e| format!("TOCSIN_SMTP_URL: cannot set up TLS for {host}: {e}"))
         };
         let (tls, default_port) = match parsed.scheme() {
