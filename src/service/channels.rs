@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 /// The longest channel name.
 pub const MAX_NAME: usize = 100;
+/// The most channels one account may have.
+pub const MAX_PER_ACCOUNT: usize = 100;
 
 /// A client's channel, as the API receives it: `name`, `kind` and the kind's settings.
 #[derive(Debug, Clone)]
@@ -127,6 +129,11 @@ impl Channels {
             ServiceError::Invalid(format!("kind: `{kind}` is not one of {}", kinds()))
         })?;
         let config = ChannelConfig::parse(kind, Value::Object(draft.settings), &self.guard)?;
+        if self.store.list_channels(owner).await?.len() >= MAX_PER_ACCOUNT {
+            return Err(ServiceError::Invalid(format!(
+                "an account may have at most {MAX_PER_ACCOUNT} channels; delete one first"
+            )));
+        }
         if kind == ChannelKind::Email && self.outbound.smtp.is_none() {
             return Err(ServiceError::Invalid(
                 "kind: email channels need the server's SMTP relay (TOCSIN_SMTP_URL and \

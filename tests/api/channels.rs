@@ -360,3 +360,36 @@ async fn down_and_up_are_delivered_once_each_retried_with_the_same_event_id() {
     // The hanging channel was tried too, and held nothing else up.
     assert!(!receiver.received("/hang/hook").is_empty());
 }
+
+#[tokio::test]
+async fn a_pagerduty_test_triggers_and_resolves_at_once() {
+    let app = notify_app().await;
+    let receiver = Receiver::start().await;
+    let token = app.new_user().await;
+    let pd = create_channel(
+        &app,
+        &token,
+        json!({"name": "pd", "kind": "pagerduty", "routing_key": "R0UT1NG",
+               "base_url": receiver.url("/pd")}),
+    )
+    .await;
+    assert_eq!(pd["settings"]["routing_key"], true, "the key is not shown");
+    let answer: Value = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/channels/{}/test", pd["id"]),
+            &token,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(answer["delivered"], true, "{answer}");
+    let actions: Vec<Value> = receiver
+        .received("/pd/v2/enqueue")
+        .iter()
+        .map(|r| r.json()["event_action"].clone())
+        .collect();
+    assert_eq!(actions, vec![json!("trigger"), json!("resolve")]);
+}

@@ -93,6 +93,16 @@ impl Deliver for Config {
             let body =
                 serde_json::to_vec(&event(&self.routing_key, notice)).map_err(|e| e.to_string())?;
             out.post_json(&url, &[], body).await?;
+            if notice.event == EventKind::Test {
+                // A test pages nobody for long: the alert it opened is closed at once.
+                let resolve = json!({
+                    "routing_key": self.routing_key,
+                    "event_action": "resolve",
+                    "dedup_key": "tocsin-test",
+                });
+                let body = serde_json::to_vec(&resolve).map_err(|e| e.to_string())?;
+                out.post_json(&url, &[], body).await?;
+            }
         }
         Ok(())
     }
