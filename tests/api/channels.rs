@@ -359,6 +359,24 @@ async fn down_and_up_are_delivered_once_each_retried_with_the_same_event_id() {
     );
     // The hanging channel was tried too, and held nothing else up.
     assert!(!receiver.received("/hang/hook").is_empty());
+
+    // Counted by kind and outcome, with their latency.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "tocsin_notification_deliveries_total{kind=\"webhook\",outcome=\"delivered\"} 2",
+        "tocsin_notification_deliveries_total{kind=\"webhook\",outcome=\"retry\"}",
+        "tocsin_notification_delivery_seconds_count{kind=\"webhook\"}",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
 }
 
 #[tokio::test]
