@@ -47,6 +47,16 @@ struct Setup {
 /// A store whose account has one channel of each `(kind, settings)`, [`MONITORS`] monitors
 /// told to all of them, all down in one batch; and a sender running on it.
 async fn outage(channels: &[(ChannelKind, Value)], smtp: Option<Smtp>) -> Setup {
+    outage_corrupting(channels, smtp, None).await
+}
+
+/// [`outage`], the channel named `corrupt` (if any) given settings no kind reads before
+/// the outage, as a row written by another version might hold.
+async fn outage_corrupting(
+    channels: &[(ChannelKind, Value)],
+    smtp: Option<Smtp>,
+    corrupt: Option<&str>,
+) -> Setup {
     let dir = TempDir::new().expect("temp dir");
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&dir.path().join("tocsin.db"))
@@ -68,6 +78,15 @@ async fn outage(channels: &[(ChannelKind, Value)], smtp: Option<Smtp>) -> Setup 
             .await
             .expect("channel");
         ids.push(channel.id.0);
+    }
+    if let Some(name) = corrupt {
+        let conn = rusqlite::Connection::open(dir.path().join("tocsin.db")).expect("opens");
+        conn.busy_timeout(Duration::from_secs(5)).expect("timeout");
+        conn.execute(
+            "UPDATE channels SET config = '{\"unheard_of\": 1}' WHERE name = ?1",
+            [name],
+        )
+        .expect("corrupted");
     }
     let at = Utc::now();
     let mut batch = Vec::new();
@@ -290,5 +309,31 @@ async fn an_outage_is_one_email_listing_every_monitor() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(server.messages().len(), 1, "one email for the outage");
     assert_eq!(setup.store.outbox_backlog().await.expect("backlog"), 0);
+    let _ = setup.stop.send(());
+}
+
+#[tokio::test]
+async fn an_unreadable_channel_is_given_up_and_holds_up_no_other() {
+    let rx = Receiver::start().await;
+    let setup = outage_corrupting(
+        &[
+            (ChannelKind::Webhook, json!({"url": rx.url("/hook")})),
+            (ChannelKind::Webhook, json!({"url": rx.url("/never")})),
+        ],
+        None,
+        Some("c1"),
+    )
+    .await;
+    eventually(
+        Duration::from_secs(10),
+        "the readable channel's deliveries",
+        || async { (rx.received("/hook").len() >= MONITORS).then_some(()) },
+    )
+    .await;
+    eventually(Duration::from_secs(10), "an empty backlog", || async {
+        (setup.store.outbox_backlog().await.ok()? == 0).then_some(())
+    })
+    .await;
+    assert!(rx.received("/never").is_empty());
     let _ = setup.stop.send(());
 }

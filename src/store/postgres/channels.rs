@@ -227,7 +227,27 @@ impl OutboxStore for PostgresStore {
                 .query(&stmt, &[&now, &until, &bigint(limit), &busy])
                 .await
                 .map_err(pg)?;
-            rows.iter().map(to_claimed).collect()
+            let mut claimed = Vec::with_capacity(rows.len());
+            for row in &rows {
+                match to_claimed(row) {
+                    Ok(claim) => claimed.push(claim),
+                    // A row that cannot be read would be claimed and fail forever, and hold
+                    // up the rest of every batch: it is given up at once, saying why.
+                    Err(error) => {
+                        let id: i64 = get(row, 0)?;
+                        client
+                            .execute(
+                                "UPDATE notifications SET state = 'failed', \
+                                     attempts = attempts + 1, last_error = $2, \
+                                     claimed_until = NULL WHERE id = $1",
+                                &[&id, &error.to_string()],
+                            )
+                            .await
+                            .map_err(pg)?;
+                    }
+                }
+            }
+            Ok(claimed)
         }
         .await;
         settle(client, result)

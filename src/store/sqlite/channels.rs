@@ -285,36 +285,52 @@ impl OutboxStore for SqliteStore {
         busy: &[ChannelId],
     ) -> Result<Vec<Claimed>, StoreError> {
         let (now, until, busy) = (to_millis(now), to_millis(until), ids_json(busy));
-        let rows = self
-            .write(move |tx| {
-                let ids: Vec<i64> = tx
-                    .prepare_cached(
-                        "UPDATE notifications SET claimed_until = ?2 WHERE id IN ( \
+        self.write(move |tx| {
+            let ids: Vec<i64> = tx
+                .prepare_cached(
+                    "UPDATE notifications SET claimed_until = ?2 WHERE id IN ( \
                              SELECT id FROM notifications \
                              WHERE state = 'pending' AND next_attempt_at <= ?1 \
                                AND (claimed_until IS NULL OR claimed_until <= ?1) \
                                AND channel_id NOT IN (SELECT value FROM json_each(?4)) \
                              ORDER BY next_attempt_at, id LIMIT ?3) \
                          RETURNING id",
-                    )
-                    .and_then(|mut stmt| {
-                        stmt.query_map((now, until, limit, &busy), |row| row.get(0))?
-                            .collect()
-                    })
-                    .map_err(backend)?;
-                if ids.is_empty() {
-                    return Ok(Vec::new());
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_map((now, until, limit, &busy), |row| row.get(0))?
+                        .collect()
+                })
+                .map_err(backend)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let ids =
+                serde_json::to_string(&ids).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let rows: Vec<ClaimRaw> = tx
+                .prepare_cached(CLAIMED)
+                .and_then(|mut stmt| stmt.query_map([&ids], read_claim)?.collect())
+                .map_err(backend)?;
+            let mut claimed = Vec::with_capacity(rows.len());
+            for raw in rows {
+                let id = raw.0.0;
+                match to_claimed(raw) {
+                    Ok(claim) => claimed.push(claim),
+                    // A row that cannot be read would be claimed and fail forever, and
+                    // hold up the rest of every batch: it is given up at once, saying why.
+                    Err(error) => {
+                        tx.execute(
+                            "UPDATE notifications SET state = 'failed', \
+                                     attempts = attempts + 1, last_error = ?2, \
+                                     claimed_until = NULL WHERE id = ?1",
+                            (id, error.to_string()),
+                        )
+                        .map_err(backend)?;
+                    }
                 }
-                let ids =
-                    serde_json::to_string(&ids).map_err(|e| StoreError::Backend(e.to_string()))?;
-                tx.prepare_cached(CLAIMED)
-                    .and_then(|mut stmt| stmt.query_map([&ids], read_claim)?.collect())
-                    .map_err(backend)
-            })
-            .await?;
-        rows.into_iter()
-            .map(to_claimed)
-            .collect::<Result<Vec<_>, _>>()
+            }
+            Ok(claimed)
+        })
+        .await
     }
 
     async fn settle_notifications(&self, outcomes: &[(i64, Outcome)]) -> Result<(), StoreError> {
