@@ -25,7 +25,7 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, EventBus, Monitors};
+use crate::service::{Accounts, EventBus, Monitors, StatusPages};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -101,6 +101,7 @@ impl App {
                 rules,
                 settings.max_monitors_per_user,
             ),
+            status_pages: StatusPages::new(store.clone()),
             events: events.clone(),
             store: store.clone(),
             throttle: Arc::new(Throttle::new(

@@ -8,8 +8,10 @@ mod accounts;
 mod error;
 pub mod events;
 pub mod monitors;
+mod status_pages;
 
 pub use accounts::{Accounts, Caller};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
 pub use monitors::{Monitors, ResultPage};
+pub use status_pages::StatusPages;

@@ -22,6 +22,7 @@ mod retention;
 mod scheduling;
 #[path = "../support/services.rs"]
 mod services;
+mod status_pages;
 mod suite;
 mod upgrade;
 
@@ -115,6 +116,8 @@ macro_rules! store_suite {
             accounts::closed_registration_makes_only_the_first_account,
             accounts::a_password_change_moves_the_token_generation,
             accounts::deleting_an_account_removes_everything_it_owns,
+            status_pages::status_pages_round_trip_and_slugs_are_unique_across_owners,
+            status_pages::public_pages_show_listed_monitors_with_daily_counts,
         );
     };
     (@each $backend:ident, $make:expr; $($file:ident :: $test:ident),* $(,)?) => {

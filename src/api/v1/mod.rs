@@ -5,6 +5,7 @@ mod cluster;
 mod me;
 mod monitors;
 mod results;
+mod status_pages;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -27,6 +28,11 @@ pub fn me_router() -> OpenApiRouter<AppState> {
 /// The monitor routes, with their results and statistics.
 pub fn monitors_router() -> OpenApiRouter<AppState> {
     monitors::router().merge(results::router())
+}
+
+/// The caller's public status pages.
+pub fn status_pages_router() -> OpenApiRouter<AppState> {
+    status_pages::router()
 }
 
 /// The instances sharing this database.
