@@ -70,7 +70,7 @@ fn answer(body: String, content_type: &'static str, csp: &str) -> Response {
 /// A public status page as HTML (no login): a banner, each listed monitor's state and 90
 /// days of daily uptime, the incidents of the last 14 days. `{slug}.json` answers the same
 /// as JSON.
-#[utoipa::path(get, path = "/status/{slug}", tag = "status pages",
+#[utoipa::path(get, path = "/status/{slug}", tag = "status pages", operation_id = "status_page",
     params(("slug" = String, Path, description = "The page's slug")),
     responses((status = 200, description = "The page", content_type = "text/html"),
         (status = 404, body = ErrorBody, description = "No page has this slug (`not_found`)")))]
@@ -99,7 +99,7 @@ async fn page(
 }
 
 /// A public status page as JSON: the same figures as the HTML page.
-#[utoipa::path(get, path = "/status/{slug}.json", tag = "status pages",
+#[utoipa::path(get, path = "/status/{slug}.json", tag = "status pages", operation_id = "status_page_json",
     params(("slug" = String, Path, description = "The page's slug")),
     responses((status = 200, body = PublicPageView),
         (status = 404, body = ErrorBody, description = "No page has this slug (`not_found`)")))]
@@ -107,7 +107,7 @@ async fn page(
 async fn page_json() {}
 
 /// The incidents of a status page's monitors in the last 14 days, as an Atom feed.
-#[utoipa::path(get, path = "/status/{slug}/feed.atom", tag = "status pages",
+#[utoipa::path(get, path = "/status/{slug}/feed.atom", tag = "status pages", operation_id = "status_page_feed",
     params(("slug" = String, Path, description = "The page's slug")),
     responses((status = 200, description = "An Atom 1.0 feed", content_type = "application/atom+xml"),
         (status = 404, body = ErrorBody, description = "No page has this slug (`not_found`)")))]

@@ -28,4 +28,5 @@ mod seed;
 #[path = "../support/services.rs"]
 mod services;
 mod shutdown;
+mod status_pages;
 mod target;

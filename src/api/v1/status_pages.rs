@@ -89,7 +89,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Makes a public status page of some of the caller's monitors.
-#[utoipa::path(post, path = "/status-pages", tag = "status pages",
+#[utoipa::path(post, path = "/status-pages", tag = "status pages", operation_id = "create_status_page",
     request_body = StatusPageDraft, security(("token" = [])),
     responses((status = 201, body = StatusPageView),
         (status = 409, body = ErrorBody, description = "Another page has this slug (`slug_taken`)")))]
@@ -107,7 +107,7 @@ async fn create(
 }
 
 /// Lists the caller's status pages.
-#[utoipa::path(get, path = "/status-pages", tag = "status pages", security(("token" = [])),
+#[utoipa::path(get, path = "/status-pages", tag = "status pages", operation_id = "list_status_pages", security(("token" = [])),
     responses((status = 200, body = StatusPageList)))]
 async fn list(
     State(state): State<AppState>,
@@ -120,7 +120,7 @@ async fn list(
 }
 
 /// One of the caller's status pages.
-#[utoipa::path(get, path = "/status-pages/{id}", tag = "status pages", security(("token" = [])),
+#[utoipa::path(get, path = "/status-pages/{id}", tag = "status pages", operation_id = "get_status_page", security(("token" = [])),
     params(("id" = i64, Path, description = "Status page id")),
     responses((status = 200, body = StatusPageView),
         (status = 404, body = ErrorBody, description = "No such status page of yours (`not_found`)")))]
@@ -133,7 +133,7 @@ async fn get(
 }
 
 /// Changes a status page; absent fields stay.
-#[utoipa::path(patch, path = "/status-pages/{id}", tag = "status pages",
+#[utoipa::path(patch, path = "/status-pages/{id}", tag = "status pages", operation_id = "update_status_page",
     request_body = StatusPagePatch, security(("token" = [])),
     params(("id" = i64, Path, description = "Status page id")),
     responses((status = 200, body = StatusPageView),
@@ -151,7 +151,7 @@ async fn update(
 }
 
 /// Deletes a status page; its address answers 404 from then on.
-#[utoipa::path(delete, path = "/status-pages/{id}", tag = "status pages", security(("token" = [])),
+#[utoipa::path(delete, path = "/status-pages/{id}", tag = "status pages", operation_id = "delete_status_page", security(("token" = [])),
     params(("id" = i64, Path, description = "Status page id")),
     responses((status = 204),
         (status = 404, body = ErrorBody, description = "No such status page of yours (`not_found`)")))]
