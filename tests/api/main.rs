@@ -20,6 +20,7 @@ mod monitors;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod readme_status;
 mod redis_durability;
 #[path = "../support/redis_servers.rs"]
 mod redis_servers;
