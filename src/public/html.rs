@@ -60,6 +60,12 @@ pub fn render(page: &PublicPage) -> String {
                             (monitor_item(page, monitor))
                         }
                     }
+                    @if !page.monitors.is_empty() {
+                        p.muted {
+                            "Each bar is a UTC day: green at 99.9 % uptime or more, yellow at \
+                             95 % or more, red below, grey without checks."
+                        }
+                    }
                     h2 { "Incidents in the last 14 days" }
                     @if page.incidents.is_empty() {
                         p.muted { "No incidents." }
@@ -111,8 +117,14 @@ fn bar(page: &PublicPage, monitor: &PublicMonitor, uptime: &str) -> Markup {
         svg.bar viewBox={ "0 0 " (DAYS * 6) " 28" } preserveAspectRatio="none" role="img"
             aria-label=(label) {
             @for (i, day) in monitor.days.iter().enumerate() {
-                rect x=(i * 6) width="4.5" height="28" rx="1" class=(day_class(*day)) {
-                    title { (day_title(page, i, *day)) }
+                // Days without checks are grey and untitled: a tooltip each would make a
+                // new page's bars most of its weight.
+                @if day.checks == 0 {
+                    rect x=(i * 6) width="4.5" height="28" class="n" {}
+                } @else {
+                    rect x=(i * 6) width="4.5" height="28" class=(day_class(*day)) {
+                        title { (day_title(page, i, *day)) }
+                    }
                 }
             }
         }
@@ -132,7 +144,7 @@ fn day_title(page: &PublicPage, index: usize, day: Day) -> String {
     let date = page.first_day + Duration::days(index as i64);
     match day.uptime() {
         None => format!("{date}: no data"),
-        Some(u) => format!("{date}: {} ({} checks)", percent(u), day.checks),
+        Some(u) => format!("{date}: {} of {} checks", percent(u), day.checks),
     }
 }
 

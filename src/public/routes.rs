@@ -16,8 +16,12 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::check::stats::Window;
 use crate::monitor::MonitorId;
 
-/// How long caches may keep a page or a badge, in seconds.
+/// How long caches may keep a badge, in seconds.
 pub const MAX_AGE_SECONDS: u32 = 60;
+
+/// How long caches may keep a page (HTML, JSON, feed), in seconds: half its refresh
+/// period, so a reload never shows a page more than a refresh late.
+pub const PAGE_MAX_AGE_SECONDS: u32 = 30;
 
 /// The windows an uptime badge accepts (every stats window but the hour).
 const BADGE_WINDOWS: &str = "24h, 7d, 30d, 90d, 365d";
@@ -40,12 +44,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[openapi(paths(page_json))]
 struct JsonDocument;
 
-fn headers(response: &mut Response, content_type: &'static str, csp: &str) {
+fn headers(response: &mut Response, content_type: &'static str, csp: &str, max_age: u32) {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECONDS}"))
+        HeaderValue::from_str(&format!("public, max-age={max_age}"))
             .unwrap_or(HeaderValue::from_static("no-cache")),
     );
     headers.insert(
@@ -61,9 +65,9 @@ fn headers(response: &mut Response, content_type: &'static str, csp: &str) {
     }
 }
 
-fn answer(body: String, content_type: &'static str, csp: &str) -> Response {
+fn answer(body: String, content_type: &'static str, csp: &str, max_age: u32) -> Response {
     let mut response = body.into_response();
-    headers(&mut response, content_type, csp);
+    headers(&mut response, content_type, csp, max_age);
     response
 }
 
@@ -80,9 +84,14 @@ async fn page(
 ) -> Result<Response, ApiError> {
     if let Some(slug) = slug.strip_suffix(".json") {
         let page = state.status_pages.public(slug).await?;
-        let body = serde_json::to_string(&PublicPageView::from(&page))
+        let body = serde_json::to_string(&PublicPageView::from(page.as_ref()))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut response = answer(body, "application/json", "default-src 'none'");
+        let mut response = answer(
+            body,
+            "application/json",
+            "default-src 'none'",
+            PAGE_MAX_AGE_SECONDS,
+        );
         // Public data, for widgets on other sites.
         response.headers_mut().insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -95,6 +104,7 @@ async fn page(
         html::render(&page),
         "text/html; charset=utf-8",
         &html::CSP,
+        PAGE_MAX_AGE_SECONDS,
     ))
 }
 
@@ -120,6 +130,7 @@ async fn atom_feed(
         feed::render(&page),
         "application/atom+xml; charset=utf-8",
         "default-src 'none'",
+        PAGE_MAX_AGE_SECONDS,
     ))
 }
 
@@ -133,7 +144,7 @@ fn monitor_id(raw: &str) -> Result<MonitorId, ApiError> {
 }
 
 fn svg(body: String) -> Response {
-    answer(body, "image/svg+xml", "default-src 'none'")
+    answer(body, "image/svg+xml", "default-src 'none'", MAX_AGE_SECONDS)
 }
 
 /// A monitor's state as a badge: up, down, degraded, paused or pending. Only for a monitor

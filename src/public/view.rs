@@ -1,6 +1,8 @@
 //! What a public page shows, computed once from a store snapshot and presented three ways
 //! (HTML, JSON, Atom) so the three always agree.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::monitor::{Monitor, MonitorId};
@@ -181,18 +183,29 @@ impl PublicPage {
         let first_index = first
             .signed_duration_since(DateTime::UNIX_EPOCH.date_naive())
             .num_days();
+        // One pass over the day counts, whatever the number of monitors.
+        let position: HashMap<MonitorId, usize> = snapshot
+            .monitors
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id, i))
+            .collect();
+        let mut days = vec![vec![Day::default(); DAYS as usize]; snapshot.monitors.len()];
+        for counts in &snapshot.days {
+            let Some(&monitor) = position.get(&counts.monitor) else {
+                continue;
+            };
+            let index = usize::try_from(counts.day - first_index).ok();
+            if let Some(day) = index.and_then(|i| days[monitor].get_mut(i)) {
+                day.checks += counts.checks;
+                day.failures += counts.failures;
+            }
+        }
         let monitors: Vec<PublicMonitor> = snapshot
             .monitors
             .iter()
-            .map(|monitor| {
-                let mut days = vec![Day::default(); DAYS as usize];
-                for counts in snapshot.days.iter().filter(|d| d.monitor == monitor.id) {
-                    let index = counts.day - first_index;
-                    if let Some(day) = usize::try_from(index).ok().and_then(|i| days.get_mut(i)) {
-                        day.checks += counts.checks;
-                        day.failures += counts.failures;
-                    }
-                }
+            .zip(days)
+            .map(|(monitor, days)| {
                 let total = days.iter().fold(Day::default(), |sum, d| Day {
                     checks: sum.checks + d.checks,
                     failures: sum.failures + d.failures,

@@ -1,7 +1,9 @@
 //! Status pages: their owners make and change them; anyone reads them by slug, and a
 //! monitor not on a page reveals nothing.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use chrono::{Duration, Utc};
 
@@ -14,10 +16,23 @@ use crate::public::{Slug, StatusPage, StatusPageDraft, StatusPageId, StatusPageP
 use crate::public::{StatusPageError, StatusPageSpec};
 use crate::store::Store;
 
+/// How long a public view is served from memory before it is read again. A page reloads
+/// itself every minute and may be cached for half that, so a few seconds change nothing a
+/// visitor sees, while a page opened by many at once (an outage) is read once per period:
+/// reading 90 days of 50 monitors touches a quarter of a million rows.
+pub const PUBLIC_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The most pages kept in memory at once; past it, the expired ones are dropped.
+const PUBLIC_CACHE_PAGES: usize = 1024;
+
+/// Public views by slug, with when each was read.
+type PublicCache = Mutex<HashMap<String, (Instant, Arc<PublicPage>)>>;
+
 /// The status page use cases. Cheap to clone.
 #[derive(Clone)]
 pub struct StatusPages {
     store: Arc<dyn Store>,
+    cache: Arc<PublicCache>,
 }
 
 const NOT_FOUND: ServiceError = ServiceError::NotFound("status page");
@@ -25,7 +40,10 @@ const NOT_FOUND: ServiceError = ServiceError::NotFound("status page");
 impl StatusPages {
     /// Status pages kept in `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            cache: Arc::default(),
+        }
     }
 
     /// Makes a page of the owner's monitors; its slug must be free.
@@ -35,7 +53,9 @@ impl StatusPages {
         draft: StatusPageDraft,
     ) -> Result<StatusPage, ServiceError> {
         let spec = self.checked(owner, draft).await?;
-        Ok(self.store.create_status_page(owner, &spec).await?)
+        let page = self.store.create_status_page(owner, &spec).await?;
+        self.forget(page.spec.slug.as_str());
+        Ok(page)
     }
 
     /// The owner's pages, oldest first.
@@ -60,24 +80,35 @@ impl StatusPages {
     ) -> Result<StatusPage, ServiceError> {
         let current = self.get(owner, id).await?;
         let spec = self.checked(owner, patch.apply(&current.spec)).await?;
-        self.store
+        let page = self
+            .store
             .update_status_page(owner, id, &spec)
             .await?
-            .ok_or(NOT_FOUND)
+            .ok_or(NOT_FOUND)?;
+        self.forget(current.spec.slug.as_str());
+        self.forget(page.spec.slug.as_str());
+        Ok(page)
     }
 
     /// Deletes one of the owner's pages.
     pub async fn delete(&self, owner: UserId, id: StatusPageId) -> Result<(), ServiceError> {
-        if self.store.delete_status_page(owner, id).await? {
-            Ok(())
-        } else {
-            Err(NOT_FOUND)
+        let page = self.get(owner, id).await?;
+        if !self.store.delete_status_page(owner, id).await? {
+            return Err(NOT_FOUND);
         }
+        self.forget(page.spec.slug.as_str());
+        Ok(())
     }
 
-    /// The public view of the page at `slug`, for anyone. A malformed slug is no page.
-    pub async fn public(&self, slug: &str) -> Result<PublicPage, ServiceError> {
+    /// The public view of the page at `slug`, for anyone, at most [`PUBLIC_CACHE_TTL`] old
+    /// (this process forgets a page at once when its owner changes it here; other
+    /// instances within the period). A malformed slug is no page.
+    pub async fn public(&self, slug: &str) -> Result<Arc<PublicPage>, ServiceError> {
         let slug = Slug::parse(slug).map_err(|_| NOT_FOUND)?;
+        if let Some(page) = self.cached(slug.as_str()) {
+            return Ok(page);
+        }
+        let read_at = Instant::now();
         let now = Utc::now();
         let days_from = first_day(now)
             .and_hms_opt(0, 0, 0)
@@ -88,7 +119,32 @@ impl StatusPages {
             .public_page(&slug, days_from, incidents_from)
             .await?
             .ok_or(NOT_FOUND)?;
-        Ok(PublicPage::build(snapshot, now))
+        let page = Arc::new(PublicPage::build(snapshot, now));
+        self.remember(slug.as_str(), read_at, page.clone());
+        Ok(page)
+    }
+
+    fn cached(&self, slug: &str) -> Option<Arc<PublicPage>> {
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(slug)
+            .filter(|(at, _)| at.elapsed() < PUBLIC_CACHE_TTL)
+            .map(|(_, page)| page.clone())
+    }
+
+    fn remember(&self, slug: &str, read_at: Instant, page: Arc<PublicPage>) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= PUBLIC_CACHE_PAGES {
+            cache.retain(|_, (at, _)| at.elapsed() < PUBLIC_CACHE_TTL);
+        }
+        if cache.len() < PUBLIC_CACHE_PAGES {
+            cache.insert(slug.to_owned(), (read_at, page));
+        }
+    }
+
+    fn forget(&self, slug: &str) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.remove(slug);
     }
 
     /// Monitor `id` if the page at `slug` shows it; the same 404 whether the page or the

@@ -144,11 +144,31 @@ async fn owners_make_change_and_delete_pages_with_unique_slugs_of_their_own_moni
         .expect("list");
     assert_eq!(listed["status_pages"], json!([patched]));
 
+    // A page read (and kept in memory) is forgotten at once when it moves or goes.
     assert_eq!(public(&app, "/status/acme").await.status(), StatusCode::OK);
+    let moved = app
+        .send(
+            Method::PATCH,
+            &location,
+            &alice,
+            Some(json!({"slug": "acme-prod"})),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    expect_error(
+        public(&app, "/status/acme").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        public(&app, "/status/acme-prod").await.status(),
+        StatusCode::OK
+    );
     let deleted = app.send(Method::DELETE, &location, &alice, None).await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     expect_error(
-        public(&app, "/status/acme").await,
+        public(&app, "/status/acme-prod").await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -187,6 +207,7 @@ async fn the_public_page_shows_only_listed_monitors_with_every_user_string_escap
     let headers = response.headers().clone();
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
     assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["cache-control"], "public, max-age=30");
     let csp = headers["content-security-policy"].to_str().expect("ascii");
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert!(
