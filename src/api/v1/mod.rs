@@ -2,6 +2,8 @@
 
 mod auth;
 mod cluster;
+mod incidents;
+mod maintenance;
 mod me;
 mod monitors;
 mod results;
@@ -33,6 +35,11 @@ pub fn monitors_router() -> OpenApiRouter<AppState> {
 /// The caller's public status pages.
 pub fn status_pages_router() -> OpenApiRouter<AppState> {
     status_pages::router()
+}
+
+/// Incidents and maintenance windows.
+pub fn incidents_router() -> OpenApiRouter<AppState> {
+    incidents::router().merge(maintenance::router())
 }
 
 /// The instances sharing this database.
