@@ -171,29 +171,49 @@ fn page_monitors(conn: &Connection, page: &StatusPage) -> Result<Vec<Monitor>, S
     Ok(found)
 }
 
-fn days(conn: &Connection, ids: &str, from: i64) -> Result<Vec<DayCounts>, StoreError> {
-    // Raw results and rollups never overlap (retention moves rows from one to the other in
-    // one transaction), so a day's figures are the sum of both.
-    let sql = "SELECT monitor_id, day, SUM(checks), SUM(failures) FROM ( \
-          SELECT monitor_id, hour_start / ?3 AS day, checks, failures FROM rollups \
-          WHERE monitor_id IN (SELECT value FROM json_each(?1)) AND hour_start >= ?2 \
-          UNION ALL \
-          SELECT monitor_id, checked_at / ?3, COUNT(*), SUM(1 - ok) FROM results \
-          WHERE monitor_id IN (SELECT value FROM json_each(?1)) AND checked_at >= ?2 \
-          GROUP BY 1, 2 \
-        ) GROUP BY monitor_id, day";
+/// Checks and failures packed in one integer, so one index range read sums both: a day
+/// holds at most 86,400 checks of a monitor (one a second), far below 2^31.
+const PACK: u32 = 32;
+
+fn days(conn: &Connection, ids: &str, from: i64, until: i64) -> Result<Vec<DayCounts>, StoreError> {
+    // One short range read per monitor and day, through each table's primary key: grouping
+    // the quarter of a million rows of 50 monitors' 90 days by an expression sorted them
+    // all and took three times as long. Raw results and rollups never overlap (retention
+    // moves rows from one to the other in one transaction), so a day is the sum of both.
+    let sql = "WITH RECURSIVE days(d) AS (SELECT ?2 UNION ALL SELECT d + ?3 FROM days \
+                                          WHERE d + ?3 <= ?4) \
+        SELECT m.value, d / ?3, \
+          (SELECT sum((checks << ?5) + failures) FROM rollups \
+           WHERE monitor_id = m.value AND hour_start >= d AND hour_start < d + ?3), \
+          (SELECT sum((1 << ?5) + 1 - ok) FROM results \
+           WHERE monitor_id = m.value AND checked_at >= d AND checked_at < d + ?3) \
+        FROM json_each(?1) m, days";
     let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
     let rows = stmt
-        .query_map((ids, from, DAY_MS), |row| {
-            Ok(DayCounts {
-                monitor: MonitorId(row.get(0)?),
-                day: row.get(1)?,
-                checks: row.get::<_, i64>(2)?.max(0) as u64,
-                failures: row.get::<_, i64>(3)?.max(0) as u64,
-            })
+        .query_map((ids, from, DAY_MS, until, PACK), |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+            ))
         })
         .map_err(backend)?;
-    rows.map(|row| row.map_err(backend)).collect()
+    let mut found = Vec::new();
+    for row in rows {
+        let (monitor, day, rolled, raw) = row.map_err(backend)?;
+        let packed = rolled.unwrap_or(0).max(0) as u64 + raw.unwrap_or(0).max(0) as u64;
+        if packed == 0 {
+            continue;
+        }
+        found.push(DayCounts {
+            monitor: MonitorId(monitor),
+            day,
+            checks: packed >> PACK,
+            failures: packed & ((1 << PACK) - 1),
+        });
+    }
+    Ok(found)
 }
 
 fn incidents(conn: &Connection, ids: &str, from: i64) -> Result<Vec<PublicIncident>, StoreError> {
@@ -243,7 +263,8 @@ fn public_page(
     let monitors = page_monitors(&tx, &page)?;
     let ids: Vec<MonitorId> = monitors.iter().map(|m| m.id).collect();
     let ids = ids_json(&ids);
-    let days = days(&tx, &ids, days_from - days_from.rem_euclid(DAY_MS))?;
+    let until = to_millis(Utc::now());
+    let days = days(&tx, &ids, days_from - days_from.rem_euclid(DAY_MS), until)?;
     let incidents = incidents(&tx, &ids, incidents_from)?;
     Ok(Some(PublicSnapshot {
         page,
