@@ -186,4 +186,14 @@ pub async fn public_pages_show_listed_monitors_with_daily_counts(store: S) {
             .expect("read"),
         None
     );
+
+    // A deleted monitor leaves the page; the others keep their order.
+    assert!(
+        store
+            .delete_monitor(shown.owner, hidden.id)
+            .await
+            .expect("deleted")
+    );
+    let pages = store.list_status_pages(shown.owner).await.expect("list");
+    assert_eq!(pages[0].spec.monitor_ids, vec![shown.id, foreign.id]);
 }

@@ -38,6 +38,23 @@ fn ids(ids: &[MonitorId]) -> Vec<i64> {
     ids.iter().map(|m| m.0).collect()
 }
 
+/// Takes a deleted monitor off its owner's pages, in the transaction that deletes it.
+pub(super) async fn forget_monitor(
+    tx: &deadpool_postgres::Transaction<'_>,
+    owner: UserId,
+    id: MonitorId,
+) -> Result<(), StoreError> {
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE status_pages SET monitor_ids = array_remove(monitor_ids, $2) \
+             WHERE user_id = $1 AND $2 = ANY(monitor_ids)",
+        )
+        .await
+        .map_err(pg)?;
+    tx.execute(&stmt, &[&owner.0, &id.0]).await.map_err(pg)?;
+    Ok(())
+}
+
 async fn insert(
     client: &Object,
     owner: UserId,

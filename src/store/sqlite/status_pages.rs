@@ -69,6 +69,22 @@ fn slug_conflict(error: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Takes a deleted monitor off its owner's pages, in the transaction that deletes it.
+pub(super) fn forget_monitor(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    id: MonitorId,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE status_pages SET monitor_ids = (SELECT json_group_array(value) FROM \
+           (SELECT value FROM json_each(monitor_ids) WHERE value != ?2 ORDER BY key)) \
+         WHERE user_id = ?1 AND EXISTS (SELECT 1 FROM json_each(monitor_ids) WHERE value = ?2)",
+    )
+    .and_then(|mut stmt| stmt.execute((owner.0, id.0)))
+    .map_err(backend)?;
+    Ok(())
+}
+
 fn insert(
     tx: &Transaction<'_>,
     owner: UserId,
