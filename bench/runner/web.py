@@ -4,6 +4,7 @@ loopback with one connection is the server's time per page, plus the bytes each 
 sends; and the first, cold read (the server keeps a page's view for ten seconds). Then the dashboard's monitor list at 1,000 and 10,000 monitors, when this build
 serves one at /app (logged in through its form)."""
 
+import html
 import http.cookiejar
 import re
 import tempfile
@@ -92,8 +93,11 @@ def dashboard(sizes, seconds, connections):
                         return {"skipped": "this build serves no /app"}
                     raise
                 # The login form's hidden fields (its CSRF token) go back with the credentials.
-                fields = dict(re.findall(
-                    r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+                fields = {}
+                for tag in re.findall(r"<input\b[^>]*>", form):
+                    attrs = dict(re.findall(r'([a-zA-Z_-]+)="([^"]*)"', tag))
+                    if attrs.get("type") == "hidden" and "name" in attrs:
+                        fields[attrs["name"]] = html.unescape(attrs.get("value", ""))
                 fields.update(email=seeded["email"], password=seeded["password"])
                 opener.open(server.base + "/app/login",
                             urllib.parse.urlencode(fields).encode(), timeout=30).read()
