@@ -88,6 +88,29 @@ pub fn render(page: &PublicPage) -> String {
     markup.into_string()
 }
 
+/// The page a person gets for an address with no status page behind it.
+pub fn not_found() -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                title { "No such status page" }
+                style { (maud::PreEscaped(CSS)) }
+            }
+            body {
+                main {
+                    h1 { "No such status page" }
+                    p { "Check the address: no status page has it, or it was taken down." }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
 fn monitor_item(page: &PublicPage, monitor: &PublicMonitor) -> Markup {
     let uptime = monitor.uptime.map_or_else(
         || "no data".to_owned(),

@@ -2,7 +2,7 @@
 //! not list, short cache lifetimes so proxies and READMEs stay close to the truth.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::OpenApi;
@@ -15,6 +15,7 @@ use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::check::stats::Window;
 use crate::monitor::MonitorId;
+use crate::service::ServiceError;
 
 /// How long caches may keep a badge, in seconds.
 pub const MAX_AGE_SECONDS: u32 = 60;
@@ -81,6 +82,7 @@ fn answer(body: String, content_type: &'static str, csp: &str, max_age: u32) -> 
 async fn page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(slug) = slug.strip_suffix(".json") {
         let page = state.status_pages.public(slug).await?;
@@ -99,13 +101,34 @@ async fn page(
         );
         return Ok(response);
     }
-    let page = state.status_pages.public(&slug).await?;
-    Ok(answer(
-        html::render(&page),
-        "text/html; charset=utf-8",
-        &html::CSP,
-        PAGE_MAX_AGE_SECONDS,
-    ))
+    match state.status_pages.public(&slug).await {
+        Ok(page) => Ok(answer(
+            html::render(&page),
+            "text/html; charset=utf-8",
+            &html::CSP,
+            PAGE_MAX_AGE_SECONDS,
+        )),
+        // A person who mistyped an address gets a page, not JSON; programs still get JSON.
+        Err(ServiceError::NotFound(_)) if wants_html(&request_headers) => {
+            let mut response = answer(
+                html::not_found(),
+                "text/html; charset=utf-8",
+                &html::CSP,
+                PAGE_MAX_AGE_SECONDS,
+            );
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            Ok(response)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Whether the client asked for HTML by name (browsers do; `*/*` alone is not asking).
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// A public status page as JSON: the same figures as the HTML page.

@@ -310,6 +310,22 @@ async fn the_public_page_shows_only_listed_monitors_with_every_user_string_escap
         )
         .await;
     }
+    // A browser that mistyped the address gets a page.
+    let typo = app
+        .client
+        .get(app.url("/status/typo"))
+        .header("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(typo.status(), StatusCode::NOT_FOUND);
+    assert_eq!(typo.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(
+        typo.text()
+            .await
+            .expect("html")
+            .contains("No such status page")
+    );
     expect_error(
         public(&app, "/status/xss/badges/abc/status.svg").await,
         StatusCode::BAD_REQUEST,
