@@ -33,5 +33,6 @@ mod seed;
 #[path = "../support/services.rs"]
 mod services;
 mod shutdown;
+mod status_incidents;
 mod status_pages;
 mod target;
