@@ -28,7 +28,7 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, Channels, EventBus, Incidents, Maintenance, Monitors};
+use crate::service::{Accounts, Channels, EventBus, Incidents, Maintenance, Monitors, StatusPages};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -135,6 +135,7 @@ impl App {
                 settings.max_monitors_per_user,
             ),
             channels: Channels::new(store.clone(), outbound, guard, settings.notify_timeout),
+            status_pages: StatusPages::new(store.clone()),
             incidents: Incidents::new(store.clone()),
             maintenance: Maintenance::new(store.clone()),
             events: events.clone(),

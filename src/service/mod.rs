@@ -11,6 +11,7 @@ pub mod events;
 pub mod incidents;
 pub mod maintenance;
 pub mod monitors;
+mod status_pages;
 
 pub use accounts::{Accounts, Caller};
 pub use channels::{ChannelDraft, Channels, TestOutcome};
@@ -19,3 +20,4 @@ pub use events::{Event, EventBus};
 pub use incidents::{IncidentPage, Incidents};
 pub use maintenance::Maintenance;
 pub use monitors::{Monitors, ResultPage};
+pub use status_pages::StatusPages;

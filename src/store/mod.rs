@@ -1,5 +1,5 @@
 //! Persistence behind narrow role traits ([`roles`]: accounts, monitors, claims, results,
-//! retention, cluster), each implemented by SQLite and PostgreSQL in the backend's file of
+//! retention, cluster, status pages), each implemented by SQLite and PostgreSQL in the backend's file of
 //! the same name, so the two are interchangeable and pass one shared test suite. Driver
 //! types never leave this module: callers see domain types and [`StoreError`].
 
@@ -57,6 +57,7 @@ pub trait Store:
     + ClusterStore
     + ChannelStore
     + OutboxStore
+    + StatusPageStore
     + IncidentStore
     + MaintenanceStore
 {
@@ -72,6 +73,7 @@ impl<T> Store for T where
         + ClusterStore
         + ChannelStore
         + OutboxStore
+        + StatusPageStore
         + IncidentStore
         + MaintenanceStore
 {
@@ -82,7 +84,7 @@ pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
         AccountStore, ChannelStore, ClusterStore, IncidentStore, LifecycleStore, MaintenanceStore,
-        MonitorStore, OutboxStore, ResultStore, RetentionStore, ScheduleStore,
+        MonitorStore, OutboxStore, ResultStore, RetentionStore, ScheduleStore, StatusPageStore,
     };
 }
 

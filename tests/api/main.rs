@@ -29,6 +29,7 @@ mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
 mod readme_alerts;
+mod readme_status;
 mod receiver;
 mod redis_durability;
 #[path = "../support/redis_servers.rs"]
@@ -40,4 +41,6 @@ mod services;
 mod shutdown;
 #[path = "../support/smtp.rs"]
 mod smtp;
+mod status_incidents;
+mod status_pages;
 mod target;

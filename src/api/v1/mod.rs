@@ -8,6 +8,7 @@ mod maintenance;
 mod me;
 mod monitors;
 mod results;
+mod status_pages;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -35,6 +36,11 @@ pub fn monitors_router() -> OpenApiRouter<AppState> {
 /// The notification channels.
 pub fn channels_router() -> OpenApiRouter<AppState> {
     channels::router()
+}
+
+/// The caller's public status pages.
+pub fn status_pages_router() -> OpenApiRouter<AppState> {
+    status_pages::router()
 }
 
 /// Incidents and maintenance windows.

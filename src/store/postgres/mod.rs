@@ -18,6 +18,7 @@ mod results;
 mod retention;
 mod rollups;
 mod scheduling;
+mod status_pages;
 mod tls;
 mod users;
 

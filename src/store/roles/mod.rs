@@ -12,6 +12,7 @@ mod monitors;
 mod results;
 mod retention;
 mod scheduling;
+mod status_pages;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
 pub use channels::{ChannelStore, Claimed, OutboxStore, Outcome};
@@ -23,3 +24,6 @@ pub use monitors::MonitorStore;
 pub use results::{ResultStore, StoredResult, WindowData, Written};
 pub use retention::RetentionStore;
 pub use scheduling::{Claim, ScheduleStore};
+pub use status_pages::{
+    DayCounts, PUBLIC_INCIDENTS, PublicIncident, PublicSnapshot, StatusPageStore,
+};
