@@ -245,5 +245,8 @@ async fn the_readme_alerts_walkthrough_sends_an_email_and_a_webhook_for_down_and
     })
     .await;
     drop(smtp);
-    drop(server);
+    let (output, _dir) = tokio::task::spawn_blocking(move || server.stop())
+        .await
+        .expect("stopped");
+    assert!(output.status.success(), "SIGTERM exits 0: {output:?}");
 }
