@@ -2,6 +2,7 @@
 
 use crate::auth::AuthError;
 use crate::monitor::MonitorError;
+use crate::public::StatusPageError;
 use crate::store::StoreError;
 
 /// Why a use case did not happen.
@@ -13,6 +14,9 @@ pub enum ServiceError {
     /// A monitor description breaks a rule.
     #[error(transparent)]
     Monitor(#[from] MonitorError),
+    /// A status page description breaks a rule.
+    #[error(transparent)]
+    StatusPage(#[from] StatusPageError),
     /// A value other than a monitor's fields breaks a rule; the message names it.
     #[error("{0}")]
     Invalid(String),
@@ -25,6 +29,12 @@ pub enum ServiceError {
     /// The caller may not do this (an administrator's use case).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A unique value is taken; the message names it.
+    #[error("{0}")]
+    Conflict(String),
+    /// A URL names an internal address while private targets are refused.
+    #[error("{0}")]
+    Blocked(String),
     /// The store failed or refused (a conflict, a limit).
     #[error(transparent)]
     Store(#[from] StoreError),

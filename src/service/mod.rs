@@ -5,15 +5,19 @@
 //! handler has to remember to tell anyone.
 
 mod accounts;
+pub mod channels;
 mod error;
 pub mod events;
 pub mod incidents;
 pub mod maintenance;
 pub mod monitors;
+mod status_pages;
 
 pub use accounts::{Accounts, Caller};
+pub use channels::{ChannelDraft, Channels, TestOutcome};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
 pub use incidents::{IncidentPage, Incidents};
 pub use maintenance::Maintenance;
 pub use monitors::{Monitors, ResultPage};
+pub use status_pages::StatusPages;

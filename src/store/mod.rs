@@ -1,8 +1,9 @@
 //! Persistence behind narrow role traits ([`roles`]: accounts, monitors, claims, results,
-//! retention, cluster), each implemented by SQLite and PostgreSQL in the backend's file of
+//! retention, cluster, status pages), each implemented by SQLite and PostgreSQL in the backend's file of
 //! the same name, so the two are interchangeable and pass one shared test suite. Driver
 //! types never leave this module: callers see domain types and [`StoreError`].
 
+mod channel_rows;
 mod incident_rows;
 mod postgres;
 mod roles;
@@ -55,6 +56,9 @@ pub trait Store:
     + ResultStore
     + RetentionStore
     + ClusterStore
+    + ChannelStore
+    + OutboxStore
+    + StatusPageStore
     + IncidentStore
     + MaintenanceStore
 {
@@ -69,6 +73,9 @@ impl<T> Store for T where
         + ResultStore
         + RetentionStore
         + ClusterStore
+        + ChannelStore
+        + OutboxStore
+        + StatusPageStore
         + IncidentStore
         + MaintenanceStore
 {
@@ -78,8 +85,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
-        AccountStore, ClusterStore, IncidentStore, LifecycleStore, MaintenanceStore, MonitorStore,
-        ResultStore, RetentionStore, ScheduleStore,
+        AccountStore, ChannelStore, ClusterStore, IncidentStore, LifecycleStore, MaintenanceStore,
+        MonitorStore, OutboxStore, ResultStore, RetentionStore, ScheduleStore, StatusPageStore,
     };
 }
 

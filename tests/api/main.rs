@@ -6,10 +6,13 @@ mod auth;
 mod backup;
 mod binary;
 mod certificates;
+mod channels;
 mod checks;
 mod cluster;
+mod deliveries;
 #[path = "../support/dns.rs"]
 mod dns;
+mod email;
 mod errors;
 mod health;
 mod helpers;
@@ -19,6 +22,7 @@ mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
+mod notify_cluster;
 mod overload;
 mod paging;
 #[path = "../support/pki.rs"]
@@ -26,6 +30,9 @@ mod pki;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod readme_alerts;
+mod readme_status;
+mod receiver;
 mod redis_durability;
 #[path = "../support/redis_servers.rs"]
 mod redis_servers;
@@ -34,4 +41,8 @@ mod seed;
 #[path = "../support/services.rs"]
 mod services;
 mod shutdown;
+#[path = "../support/smtp.rs"]
+mod smtp;
+mod status_incidents;
+mod status_pages;
 mod target;

@@ -6,6 +6,7 @@ mod accounts;
 mod alerting;
 mod backup;
 mod changes;
+mod channels;
 mod cluster;
 mod incidents;
 mod maintenance;
@@ -26,6 +27,7 @@ mod retention;
 mod scheduling;
 #[path = "../support/services.rs"]
 mod services;
+mod status_pages;
 mod suite;
 mod upgrade;
 
@@ -122,10 +124,15 @@ macro_rules! store_suite {
             cluster::heartbeats_replace_the_last_and_silent_instances_are_forgotten,
             cluster::a_lease_has_one_holder_until_it_runs_out,
             cluster::concurrent_takers_of_a_lease_have_one_winner,
+            channels::channels_belong_to_their_account_and_leave_monitors_when_deleted,
+            channels::notifications_are_claimed_once_retried_and_settled,
+            channels::concurrent_claimers_never_share_a_notification,
             accounts::the_first_account_is_the_administrator,
             accounts::closed_registration_makes_only_the_first_account,
             accounts::a_password_change_moves_the_token_generation,
             accounts::deleting_an_account_removes_everything_it_owns,
+            status_pages::status_pages_round_trip_and_slugs_are_unique_across_owners,
+            status_pages::public_pages_show_listed_monitors_with_daily_counts,
             incidents::incidents_are_listed_newest_first_per_owner_and_filtered,
             incidents::one_batch_of_an_expiring_certificate_opens_one_incident,
             maintenance::windows_are_kept_per_owner,

@@ -6,6 +6,7 @@
 //! partition is dropped whole once the mark has passed its end.
 
 mod changes;
+mod channels;
 mod cluster;
 mod connect;
 mod health;
@@ -18,6 +19,7 @@ mod results;
 mod retention;
 mod rollups;
 mod scheduling;
+mod status_pages;
 mod tls;
 mod users;
 

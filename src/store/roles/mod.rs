@@ -3,6 +3,7 @@
 //! rather than growing one long one. [`super::Store`] is every role at once.
 
 mod accounts;
+mod channels;
 mod cluster;
 mod incidents;
 mod lifecycle;
@@ -12,8 +13,10 @@ mod pages;
 mod results;
 mod retention;
 mod scheduling;
+mod status_pages;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
+pub use channels::{ChannelStore, Claimed, OutboxStore, Outcome};
 pub use cluster::{ClusterStore, Heartbeat};
 pub use incidents::{IncidentStore, Reminder};
 pub use lifecycle::{LifecycleStore, MonitorChange};
@@ -23,3 +26,6 @@ pub use pages::MonitorPageStore;
 pub use results::{ResultStore, StoredResult, WindowData, Written};
 pub use retention::RetentionStore;
 pub use scheduling::{Claim, ScheduleStore};
+pub use status_pages::{
+    DayCounts, PUBLIC_INCIDENTS, PublicIncident, PublicSnapshot, StatusPageStore,
+};

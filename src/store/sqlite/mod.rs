@@ -5,6 +5,7 @@
 //! immediate one waits out `busy_timeout` like any other lock.
 
 pub(super) mod backup;
+mod channels;
 mod cluster;
 mod health;
 mod incidents;
@@ -15,6 +16,7 @@ mod pool;
 mod results;
 mod retention;
 mod scheduling;
+mod status_pages;
 mod users;
 
 use std::path::Path;
