@@ -1,5 +1,6 @@
 //! Where on its interval a monitor's checks fall. A monitor's first check is due at once
-//! (when it is created or resumed); every later one falls on its own grid: the instants, in
+//! (when it is created or resumed), the second on its own grid between half an interval and
+//! one and a half after it, and every later one an interval on, on that grid: the instants, in
 //! milliseconds since the Unix epoch, that leave the monitor's phase as remainder when divided
 //! by its interval. The phase is a hash of the monitor's id spread over the interval, so
 //! monitors created together (an `apply`, an import of thousands) check at once and then fall
@@ -39,13 +40,30 @@ pub fn phase_ms(id: i64, interval_ms: i64) -> i64 {
     hash * interval_ms / HASH_RANGE
 }
 
-/// The first point of the monitor's grid strictly after `due_ms` (both in milliseconds since
-/// the epoch): one interval on when `due_ms` is on the grid, sooner when it is not (a first
-/// check, or the first after an edit of the interval).
+/// The monitor's next due time after `due_ms` (both in milliseconds since the epoch): one
+/// interval on when `due_ms` is on the grid; when it is not (a first check, or the first
+/// after an edit of the interval), the first grid point at least half an interval on, so a
+/// second check never follows the first within moments.
 pub fn next_after_ms(id: i64, interval_ms: i64, due_ms: i64) -> i64 {
     let interval_ms = interval_ms.max(1);
     let off = (due_ms - phase_ms(id, interval_ms)).rem_euclid(interval_ms);
-    due_ms + interval_ms - off
+    let next = due_ms + interval_ms - off;
+    if off != 0 && 2 * (interval_ms - off) < interval_ms {
+        next + interval_ms
+    } else {
+        next
+    }
+}
+
+/// [`next_after_ms`] in SQL, over SQL expressions for the due time and the interval in
+/// milliseconds, and the monitor's id (the same integer arithmetic in both dialects).
+pub fn next_after_sql(id: &str, interval_ms: &str, due_ms: &str) -> String {
+    let phase = phase_sql(id, interval_ms);
+    let off = format!("((({due_ms} - {phase}) % {interval_ms} + {interval_ms}) % {interval_ms})");
+    format!(
+        "({due_ms} + {interval_ms} - {off} + CASE WHEN {off} <> 0 \
+         AND 2 * ({interval_ms} - {off}) < {interval_ms} THEN {interval_ms} ELSE 0 END)"
+    )
 }
 
 /// [`next_after_ms`] over times, for a monitor with an interval of `interval_secs`.
@@ -63,7 +81,13 @@ mod tests {
         let (id, interval) = (42, 60_000);
         let on = 1_000 * interval + phase_ms(id, interval);
         assert_eq!(next_after_ms(id, interval, on), on + interval);
-        assert_eq!(next_after_ms(id, interval, on - 1), on);
+        // Off the grid: the first point at least half an interval on.
+        assert_eq!(next_after_ms(id, interval, on - 1), on + interval);
+        assert_eq!(next_after_ms(id, interval, on - interval / 2), on);
+        assert_eq!(
+            next_after_ms(id, interval, on - interval / 2 + 1),
+            on + interval
+        );
         assert_eq!(next_after_ms(id, interval, on - interval + 1), on);
     }
 

@@ -4,9 +4,11 @@
 //! whole machine) did not serve the check for a while, so the target did not get its full
 //! timeout of attention. Such a check gets the time it was owed (its answer may already wait
 //! on the socket); if it then answers, it answered, but its timing is ours, not the
-//! target's; if this process keeps serving it late, it cannot be judged at all. The
-//! scheduler skips both kinds and counts them, rather than store them: overload must never
-//! turn into failures of healthy targets.
+//! target's; if it does not answer, or this process keeps serving it late, it cannot be
+//! judged at all: once a check has been served late, a later timer on time says nothing of
+//! the stalls in between. The scheduler skips both kinds and counts them, rather than store
+//! them: overload must never turn into failures of healthy targets (under sustained overload
+//! a dead target is then seen by the checks that are served on time).
 
 use std::future::Future;
 use std::time::Duration;
@@ -21,9 +23,11 @@ pub enum Timed<T> {
     /// It finished only within the time this process owed it after serving it late: the
     /// value is real, its timing is not the target's.
     FinishedLate(T),
-    /// Its timer fired on time and it had not finished: the target was too slow.
+    /// Its timer fired on time, it had never been served late, and it had not finished: the
+    /// target was too slow.
     Slow,
-    /// This process kept serving it far late, so whether the target was slow is unknown.
+    /// This process served it far late and it did not finish within the time owed, so
+    /// whether the target was slow is unknown.
     Starved,
 }
 
@@ -46,7 +50,13 @@ pub async fn run<F: Future>(limit: Duration, future: F) -> Timed<F::Output> {
             Err(_) => {
                 let late = Instant::now().saturating_duration_since(deadline);
                 if late <= margin(limit) {
-                    return Timed::Slow;
+                    // A timer on time says nothing of the stalls before it: once this check
+                    // has been served late, its target is not blamed for it.
+                    return if owed.is_zero() {
+                        Timed::Slow
+                    } else {
+                        Timed::Starved
+                    };
                 }
                 // More time than the timeout itself: this process is too busy to judge.
                 if owed >= limit {

@@ -153,12 +153,12 @@ pub async fn claims_respect_the_limit_earliest_due_first(store: S) {
         dues(&claim(&store, a.created_at, a.created_at, 1).await),
         vec![(a.id, a.created_at)]
     );
-    let until = a.created_at + MINUTE;
+    let until = a.created_at + MINUTE * 2;
     assert_eq!(
         dues(&claim(&store, now, until, 2).await),
         vec![(b.id, b.created_at), (c.id, c.created_at)]
     );
-    // Each one's next due time is on its own grid within the minute: earliest first.
+    // Each one's next due time is on its own grid within 1.5 intervals: earliest first.
     let mut next: Vec<_> = [a, b, c]
         .iter()
         .map(|m| (after(m, m.created_at), m.id))
@@ -166,7 +166,9 @@ pub async fn claims_respect_the_limit_earliest_due_first(store: S) {
         .collect();
     next.sort();
     let next: Vec<_> = next.into_iter().map(|(due, id)| (id, due)).collect();
-    assert_eq!(next.len(), 3, "every next due time is within the interval");
+    assert_eq!(next.len(), 3, "every next due time is within 1.5 intervals");
+    // Up to the latest of them: the due times after those are an interval further on.
+    let until = next[2].1;
     assert_eq!(dues(&claim(&store, now, until, 2).await), next[..2]);
     assert_eq!(dues(&claim(&store, now, until, 2).await), next[2..]);
     assert_eq!(claim(&store, now, until, 2).await, vec![]);
@@ -230,7 +232,7 @@ pub async fn two_pending_claims_of_one_monitor_are_both_given_back(store: S) {
     let m = monitor(&store, owner, "https://b.example", 60).await;
     let first = m.created_at;
     let mut pending = claim(&store, first, first, 10).await;
-    pending.extend(claim(&store, first, first + MINUTE, 10).await);
+    pending.extend(claim(&store, first, first + MINUTE * 2, 10).await);
     assert_eq!(
         dues(&pending),
         vec![(m.id, first), (m.id, after(&m, first))]
@@ -315,14 +317,15 @@ pub async fn monitors_created_together_check_at_once_then_spread_over_the_interv
     let (start, end) = (made[0].created_at, made[59].created_at);
     let firsts = claim(&store, end, end, 100).await;
     assert_eq!(firsts.len(), 60, "every first check is due at once");
-    let until = end + MINUTE;
+    let until = end + MINUTE + MINUTE / 2;
     let seconds = claim(&store, end, until, 100).await;
     assert_eq!(
         seconds.len(),
         60,
-        "every second check is due within the interval"
+        "every second check is due within 1.5 intervals"
     );
-    // Ten slices of six seconds: 6 each when evenly spread, never the 60 of one instant.
+    // Ten slices of six seconds from half an interval on: 6 each when evenly spread, never
+    // the 60 of one instant.
     let mut slices = [0u32; 10];
     for second in &seconds {
         let m = made
@@ -334,8 +337,9 @@ pub async fn monitors_created_together_check_at_once_then_spread_over_the_interv
             after(m, m.created_at),
             "the store's grid is the phase's"
         );
-        assert!(second.due > m.created_at && second.due <= m.created_at + MINUTE);
-        let slice = (second.due - start).num_milliseconds() * 10 / 60_000;
+        assert!(second.due >= m.created_at + MINUTE / 2);
+        assert!(second.due < m.created_at + MINUTE + MINUTE / 2);
+        let slice = (second.due - start - MINUTE / 2).num_milliseconds() * 10 / 60_000;
         slices[usize::try_from(slice).expect("after creation").min(9)] += 1;
     }
     assert!(slices.iter().all(|&n| n <= 12), "bunched: {slices:?}");

@@ -11,7 +11,7 @@ use deadpool_postgres::Object;
 use super::connect::{bigint, get, pg};
 use super::monitors::{COLUMNS, READ_WIDTH, STATUS, read_row};
 use crate::monitor::grace::{GRACE_DIVISOR, MAX_GRACE};
-use crate::monitor::phase::{next_due, phase_sql};
+use crate::monitor::phase::{next_after_sql, next_due};
 use crate::store::{Claim, StoreError};
 
 /// Claims in one statement. The inner SELECT computes each due monitor's due time: a check
@@ -40,16 +40,13 @@ const CLAIM: &str = "\
     ) c LEFT JOIN monitor_status s ON s.monitor_id = c.claimed_id \
     WHERE monitors.id = c.claimed_id";
 
-/// [`CLAIM`] with the grid rule filled in: the due time plus one interval, less how far the
-/// due time is past the monitor's phase; whole milliseconds, exact in `interval` arithmetic.
+/// [`CLAIM`] with the grid rule filled in ([`next_after_sql`]): the due time plus whole
+/// milliseconds, exact in `interval` arithmetic.
 fn claim_sql() -> String {
     let interval = "(monitors.interval_seconds::bigint * 1000)";
     let due_ms = "(extract(epoch FROM c.due) * 1000)::bigint";
-    let phase = phase_sql("monitors.id", interval);
-    let next = format!(
-        "c.due + ({interval} - mod(mod({due_ms} - {phase}, {interval}) + {interval}, {interval})) \
-         * interval '1 millisecond'"
-    );
+    let next_ms = next_after_sql("monitors.id", interval, due_ms);
+    let next = format!("c.due + ({next_ms} - {due_ms}) * interval '1 millisecond'");
     CLAIM.replace("{next}", &next)
 }
 

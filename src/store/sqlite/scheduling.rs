@@ -12,7 +12,7 @@ use rusqlite::Transaction;
 use super::backend;
 use super::monitors::{COLUMNS, STATUS_RETURNED, read_row};
 use crate::monitor::grace::{GRACE_DIVISOR, MAX_GRACE};
-use crate::monitor::phase::{next_due, phase_sql};
+use crate::monitor::phase::{next_after_sql, next_due};
 use crate::store::{Claim, StoreError, from_millis, to_millis};
 
 /// One interval in milliseconds, as SQL over the row's own column.
@@ -57,10 +57,9 @@ pub(super) fn claim_due(
     }
     // Moving next_check_at on to the monitor's next grid point inside the write transaction
     // is the claim: no other caller can see the same due time again.
-    let phase = phase_sql("id", INTERVAL);
+    let next = next_after_sql("id", INTERVAL, "next_check_at");
     let claim = format!(
-        "UPDATE monitors SET next_check_at = next_check_at + {INTERVAL} \
-             - ((next_check_at - {phase}) % {INTERVAL} + {INTERVAL}) % {INTERVAL} \
+        "UPDATE monitors SET next_check_at = {next} \
          WHERE id IN ({DUE_IDS}) \
          RETURNING {COLUMNS}, {STATUS_RETURNED}"
     );
