@@ -37,7 +37,8 @@ pub struct MonitorsArgs {
     /// Each monitor's interval in seconds.
     #[arg(long)]
     interval_secs: u32,
-    /// The URL every monitor checks.
+    /// The URL every monitor checks; `{n}` in it is replaced by the monitor's number, so
+    /// each monitor can check a name of its own (`http://m{n}.bench.test:8080/`).
     #[arg(long)]
     url: String,
     /// Create as fast as possible instead of pacing creations over one interval.
@@ -131,7 +132,8 @@ pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
     };
     let (mut owner, email) = user(store.as_ref()).await?;
     let mut users = 1;
-    let spec = spec(&args.url, args.interval_secs)?;
+    let shared = spec(&args.url.replace("{n}", "0"), args.interval_secs)?;
+    let per_monitor = args.url.contains("{n}");
     let started = Instant::now();
     let spread = u64::from(args.interval_secs) * u64::from(args.spread_intervals.max(1));
     let step = Duration::from_secs(spread) / args.count.max(1);
@@ -148,7 +150,14 @@ pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
                 None => max_lag = max_lag.max(due.elapsed()),
             }
         }
-        let monitor = store.create_monitor(owner, &spec, u32::MAX).await?;
+        let own;
+        let spec = if per_monitor {
+            own = spec(&args.url.replace("{n}", &i.to_string()), args.interval_secs)?;
+            &own
+        } else {
+            &shared
+        };
+        let monitor = store.create_monitor(owner, spec, u32::MAX).await?;
         first.get_or_insert(monitor.id.0);
         last = Some(monitor.id.0);
     }
