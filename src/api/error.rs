@@ -57,6 +57,9 @@ pub enum ApiError {
     /// The route exists but not with this method.
     #[error("method not allowed on this route")]
     MethodNotAllowed,
+    /// A monitor of this name exists in the account; the message names it.
+    #[error("{0}")]
+    NameTaken(String),
     /// The email is already registered.
     #[error("an account with this email already exists")]
     EmailTaken,
@@ -107,6 +110,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+            Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -175,6 +179,9 @@ impl From<AuthError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
+            StoreError::Conflict("name") => {
+                Self::NameTaken("a monitor of this name already exists in the account".into())
+            }
             StoreError::Conflict(_) => Self::EmailTaken,
             StoreError::LimitReached { limit } => Self::MonitorLimit(limit),
             StoreError::Unavailable(detail) => Self::Unavailable(detail),
@@ -200,6 +207,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(e) => e.into(),
             ServiceError::Invalid(message) => Self::Validation(message),
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            ServiceError::NameTaken(_) => Self::NameTaken(error.to_string()),
             ServiceError::RegistrationClosed => Self::Forbidden {
                 code: "registration_closed",
                 message: error.to_string(),

@@ -22,6 +22,9 @@ pub enum ServiceError {
     /// Registration is closed and the instance already has its first account.
     #[error("registration is closed: ask the administrator for an account")]
     RegistrationClosed,
+    /// Another of the account's monitors already has this name (names key documents).
+    #[error("a monitor named `{0}` already exists: monitor names are unique in an account")]
+    NameTaken(String),
     /// The caller may not do this (an administrator's use case).
     #[error("{0}")]
     Forbidden(&'static str),

@@ -5,6 +5,7 @@
 //! handler has to remember to tell anyone.
 
 mod accounts;
+pub mod api_keys;
 mod error;
 pub mod events;
 pub mod monitors;

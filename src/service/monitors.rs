@@ -8,11 +8,23 @@ use chrono::{DateTime, Utc};
 use super::{Event, EventBus, ServiceError};
 use crate::auth::UserId;
 use crate::check::stats::{Stats, Window};
+use crate::monitor::MAX_NAME_CHARS;
 use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorPatch, MonitorSpec, Rules};
-use crate::store::{Store, StoredResult};
+use crate::store::{Store, StoreError, StoredResult};
 
 /// The most results one page may hold.
 pub const MAX_RESULTS_PAGE: u32 = 1000;
+
+/// How many `name (n)` a defaulted name tries before a random suffix.
+const RENAME_ATTEMPTS: u32 = 5;
+
+/// A store error, with a taken name worded for the client.
+fn named(error: StoreError, name: &str) -> ServiceError {
+    match error {
+        StoreError::Conflict("name") => ServiceError::NameTaken(name.to_owned()),
+        other => other.into(),
+    }
+}
 
 /// One page of a monitor's results, newest first.
 #[derive(Debug, Clone)]
@@ -55,11 +67,18 @@ impl Monitors {
         owner: UserId,
         draft: MonitorDraft,
     ) -> Result<Monitor, ServiceError> {
+        let defaulted = draft.name.is_none();
         let spec = MonitorSpec::parse(draft, &self.rules)?;
-        let monitor = self
+        let monitor = match self
             .store
             .create_monitor(owner, &spec, self.max_per_user)
-            .await?;
+            .await
+        {
+            Err(StoreError::Conflict("name")) if defaulted => {
+                self.create_renamed(owner, spec).await?
+            }
+            other => other.map_err(|e| named(e, spec.name()))?,
+        };
         self.events
             .publish(Event::MonitorCreated(Arc::new(monitor.clone())));
         Ok(monitor)
@@ -91,7 +110,8 @@ impl Monitors {
         let monitor = self
             .store
             .update_monitor(owner, id, &spec)
-            .await?
+            .await
+            .map_err(|e| named(e, spec.name()))?
             .ok_or(ServiceError::NotFound("monitor"))?;
         self.changed(&monitor);
         Ok(monitor)
@@ -165,6 +185,36 @@ impl Monitors {
             .await?
             .ok_or(ServiceError::NotFound("monitor"))?;
         Ok(Stats::compute(window, &data.raw, &data.rollups))
+    }
+
+    /// A monitor whose name was left to its default (its host), which another monitor of
+    /// the account already has: it becomes `host (2)`, `host (3)`… or, after a few taken,
+    /// `host #` and a random number, so creating many monitors of one host stays cheap.
+    async fn create_renamed(
+        &self,
+        owner: UserId,
+        spec: MonitorSpec,
+    ) -> Result<Monitor, ServiceError> {
+        let base: String = spec.name().chars().take(MAX_NAME_CHARS - 12).collect();
+        for attempt in 2..=(RENAME_ATTEMPTS + 2) {
+            let name = if attempt <= RENAME_ATTEMPTS {
+                format!("{base} ({attempt})")
+            } else {
+                format!("{base} #{}", rand::random::<u32>())
+            };
+            let mut draft = spec.to_draft();
+            draft.name = Some(name.clone());
+            let renamed = MonitorSpec::parse(draft, &self.rules)?;
+            match self
+                .store
+                .create_monitor(owner, &renamed, self.max_per_user)
+                .await
+            {
+                Err(StoreError::Conflict("name")) => continue,
+                other => return other.map_err(|e| named(e, &name)),
+            }
+        }
+        Err(ServiceError::NameTaken(base))
     }
 
     fn changed(&self, monitor: &Monitor) {

@@ -23,7 +23,7 @@ pub use sqlite::backup::{BackupSummary, backup as backup_sqlite};
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique value is taken; the payload names it (`"email"`).
+    /// A unique value is taken; the payload names it (`"email"`, a monitor's `"name"`).
     #[error("{0} already exists")]
     Conflict(&'static str),
     /// The owner already has the most monitors allowed.
@@ -53,6 +53,7 @@ pub trait Store:
     + ResultStore
     + RetentionStore
     + ClusterStore
+    + ApiKeyStore
 {
 }
 
@@ -64,6 +65,7 @@ impl<T> Store for T where
         + ResultStore
         + RetentionStore
         + ClusterStore
+        + ApiKeyStore
 {
 }
 
@@ -71,8 +73,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
-        AccountStore, ClusterStore, LifecycleStore, MonitorStore, ResultStore, RetentionStore,
-        ScheduleStore,
+        AccountStore, ApiKeyStore, ClusterStore, LifecycleStore, MonitorStore, ResultStore,
+        RetentionStore, ScheduleStore,
     };
 }
 

@@ -2,6 +2,7 @@
 //! SQLite database and drives it over real HTTP. Compiled as one binary, so it links once.
 
 mod accounts;
+mod api_keys;
 mod auth;
 mod backup;
 mod binary;
@@ -17,6 +18,7 @@ mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
+mod names;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;

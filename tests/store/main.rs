@@ -4,6 +4,7 @@
 
 mod accounts;
 mod alerting;
+mod api_keys;
 mod backup;
 mod changes;
 mod cluster;
@@ -23,6 +24,7 @@ mod scheduling;
 #[path = "../support/services.rs"]
 mod services;
 mod suite;
+mod unique_names;
 mod upgrade;
 
 use std::sync::Arc;
@@ -115,6 +117,8 @@ macro_rules! store_suite {
             accounts::closed_registration_makes_only_the_first_account,
             accounts::a_password_change_moves_the_token_generation,
             accounts::deleting_an_account_removes_everything_it_owns,
+            api_keys::api_keys_are_found_by_hash_listed_per_owner_and_revoked,
+            api_keys::monitor_names_are_unique_per_account,
         );
     };
     (@each $backend:ident, $make:expr; $($file:ident :: $test:ident),* $(,)?) => {

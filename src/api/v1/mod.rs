@@ -1,5 +1,6 @@
 //! The versioned API under `/api/v1`.
 
+mod api_keys;
 mod auth;
 mod cluster;
 mod me;
@@ -19,9 +20,9 @@ pub fn auth_router() -> OpenApiRouter<AppState> {
     auth::router().merge(me::password_router())
 }
 
-/// The caller's own account.
+/// The caller's own account and its API keys.
 pub fn me_router() -> OpenApiRouter<AppState> {
-    me::router()
+    me::router().merge(api_keys::router())
 }
 
 /// The monitor routes, with their results and statistics.

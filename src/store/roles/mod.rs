@@ -3,6 +3,7 @@
 //! rather than growing one long one. [`super::Store`] is every role at once.
 
 mod accounts;
+mod api_keys;
 mod cluster;
 mod lifecycle;
 mod monitors;
@@ -11,6 +12,7 @@ mod retention;
 mod scheduling;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
+pub use api_keys::{ApiKey, ApiKeyStore, NewApiKey};
 pub use cluster::{ClusterStore, Heartbeat};
 pub use lifecycle::{LifecycleStore, MonitorChange};
 pub use monitors::MonitorStore;

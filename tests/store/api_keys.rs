@@ -1,0 +1,164 @@
+//! API keys and unique monitor names, on both stores.
+
+use chrono::{Duration, Utc};
+use tocsin::auth::api_key::Scope;
+use tocsin::monitor::{MonitorDraft, MonitorSpec, Rules};
+use tocsin::store::{NewApiKey, StoreError};
+
+use crate::suite::{S, user};
+
+fn key<'a>(name: &'a str, hash: &'a str, scope: Scope) -> NewApiKey<'a> {
+    NewApiKey {
+        name,
+        scope,
+        hash,
+        expires_at: None,
+    }
+}
+
+pub async fn api_keys_are_found_by_hash_listed_per_owner_and_revoked(store: S) {
+    let alice = user(&store, "alice@keys.test").await;
+    let bob = user(&store, "bob@keys.test").await;
+    let expires = Utc::now() + Duration::days(3);
+    let made = store
+        .create_api_key(
+            alice,
+            &NewApiKey {
+                expires_at: Some(expires),
+                ..key("ci", "aa11", Scope::Read)
+            },
+            10,
+        )
+        .await
+        .expect("made");
+    assert_eq!(
+        (made.name.as_str(), made.scope, made.owner),
+        ("ci", Scope::Read, alice)
+    );
+    assert_eq!(
+        made.expires_at.map(|at| at.timestamp_millis()),
+        Some(expires.timestamp_millis())
+    );
+    assert_eq!(made.last_used_at, None);
+    store
+        .create_api_key(bob, &key("deploy", "bb22", Scope::Write), 10)
+        .await
+        .expect("made");
+
+    let (found, account) = store
+        .api_key_by_hash("aa11")
+        .await
+        .expect("query")
+        .expect("found");
+    assert_eq!(found, made);
+    assert_eq!(account.user.id, alice);
+    assert!(
+        store
+            .api_key_by_hash("cc33")
+            .await
+            .expect("query")
+            .is_none()
+    );
+
+    let listed = store.list_api_keys(alice).await.expect("list");
+    assert_eq!(listed, vec![made.clone()]);
+
+    let used = Utc::now();
+    store.touch_api_key(made.id, used).await.expect("touched");
+    let (found, _) = store.api_key_by_hash("aa11").await.expect("q").expect("f");
+    assert_eq!(
+        found.last_used_at.map(|at| at.timestamp_millis()),
+        Some(used.timestamp_millis())
+    );
+
+    assert!(
+        !store.delete_api_key(bob, made.id).await.expect("query"),
+        "not bob's"
+    );
+    assert!(store.delete_api_key(alice, made.id).await.expect("deleted"));
+    assert!(
+        store
+            .api_key_by_hash("aa11")
+            .await
+            .expect("query")
+            .is_none()
+    );
+    assert!(store.list_api_keys(alice).await.expect("list").is_empty());
+    assert_eq!(store.list_api_keys(bob).await.expect("list").len(), 1);
+
+    // A hash is unique, and the per-account limit holds.
+    for i in 0..2 {
+        store
+            .create_api_key(alice, &key("k", &format!("dd{i}"), Scope::Write), 2)
+            .await
+            .expect("under the limit");
+    }
+    let full = store
+        .create_api_key(alice, &key("k", "ee", Scope::Write), 2)
+        .await;
+    assert!(
+        matches!(full, Err(StoreError::LimitReached { limit: 2 })),
+        "{full:?}"
+    );
+
+    // Keys go with their account.
+    store.delete_user(bob).await.expect("deleted");
+    assert!(
+        store
+            .api_key_by_hash("bb22")
+            .await
+            .expect("query")
+            .is_none()
+    );
+}
+
+fn named(name: &str, url: &str) -> MonitorSpec {
+    MonitorSpec::parse(
+        MonitorDraft {
+            name: Some(name.to_owned()),
+            url: url.to_owned(),
+            ..MonitorDraft::default()
+        },
+        &Rules::STORED,
+    )
+    .expect("valid spec")
+}
+
+pub async fn monitor_names_are_unique_per_account(store: S) {
+    let alice = user(&store, "alice@names.test").await;
+    let bob = user(&store, "bob@names.test").await;
+    let first = store
+        .create_monitor(alice, &named("api", "https://a.example/"), 10)
+        .await
+        .expect("made");
+    let again = store
+        .create_monitor(alice, &named("api", "https://b.example/"), 10)
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict("name"))),
+        "{again:?}"
+    );
+    // Another account may use the name.
+    store
+        .create_monitor(bob, &named("api", "https://a.example/"), 10)
+        .await
+        .expect("bob's own");
+    // A refused creation took no place under the limit.
+    let other = store
+        .create_monitor(alice, &named("web", "https://c.example/"), 2)
+        .await
+        .expect("second of two");
+    let renamed = store
+        .update_monitor(alice, other.id, &named("api", "https://c.example/"))
+        .await;
+    assert!(
+        matches!(renamed, Err(StoreError::Conflict("name"))),
+        "{renamed:?}"
+    );
+    // Keeping its own name is no conflict.
+    store
+        .update_monitor(alice, first.id, &named("api", "https://d.example/"))
+        .await
+        .expect("updated")
+        .expect("found");
+}
