@@ -24,6 +24,19 @@ pub struct CurrentUser(pub UserId);
 #[derive(Debug, Clone, Copy)]
 pub struct Administrator(pub UserId);
 
+/// Like [`CurrentUser`] but with the credential's scope, for a route that decides itself
+/// what a read-only key may do there (a dry run of `apply` only reads).
+#[derive(Debug, Clone, Copy)]
+pub struct AnyScope(pub Caller);
+
+impl FromRequestParts<AppState> for AnyScope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self(caller(parts, state).await?))
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 

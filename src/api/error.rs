@@ -60,6 +60,12 @@ pub enum ApiError {
     /// A monitor of this name exists in the account; the message names it.
     #[error("{0}")]
     NameTaken(String),
+    /// A document (apply) was refused; the message names the monitor, field and line.
+    #[error("{0}")]
+    InvalidDocument(String),
+    /// Something changed meanwhile; the request may be sent again.
+    #[error("{0}")]
+    Concurrent(String),
     /// The email is already registered.
     #[error("an account with this email already exists")]
     EmailTaken,
@@ -111,6 +117,8 @@ impl ApiError {
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
             Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
+            Self::InvalidDocument(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_document"),
+            Self::Concurrent(_) => (StatusCode::CONFLICT, "changed_meanwhile"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -208,6 +216,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(message) => Self::Validation(message),
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             ServiceError::NameTaken(_) => Self::NameTaken(error.to_string()),
+            ServiceError::Document(e) => Self::InvalidDocument(e.to_string()),
+            ServiceError::Concurrent(message) => Self::Concurrent(message),
             ServiceError::RegistrationClosed => Self::Forbidden {
                 code: "registration_closed",
                 message: error.to_string(),

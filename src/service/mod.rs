@@ -6,6 +6,7 @@
 
 mod accounts;
 pub mod api_keys;
+pub mod documents;
 mod error;
 pub mod events;
 pub mod monitors;

@@ -38,10 +38,10 @@ pub struct ResultPage {
 /// The monitor use cases. Cheap to clone.
 #[derive(Clone)]
 pub struct Monitors {
-    store: Arc<dyn Store>,
-    events: EventBus,
-    rules: Rules,
-    max_per_user: u32,
+    pub(super) store: Arc<dyn Store>,
+    pub(super) events: EventBus,
+    pub(super) rules: Rules,
+    pub(super) max_per_user: u32,
 }
 
 impl Monitors {

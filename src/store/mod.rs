@@ -54,6 +54,7 @@ pub trait Store:
     + RetentionStore
     + ClusterStore
     + ApiKeyStore
+    + ApplyStore
 {
 }
 
@@ -66,6 +67,7 @@ impl<T> Store for T where
         + RetentionStore
         + ClusterStore
         + ApiKeyStore
+        + ApplyStore
 {
 }
 
@@ -73,8 +75,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
-        AccountStore, ApiKeyStore, ClusterStore, LifecycleStore, MonitorStore, ResultStore,
-        RetentionStore, ScheduleStore,
+        AccountStore, ApiKeyStore, ApplyStore, ClusterStore, LifecycleStore, MonitorStore,
+        ResultStore, RetentionStore, ScheduleStore,
     };
 }
 

@@ -10,6 +10,7 @@ mod checks;
 mod cluster;
 #[path = "../support/dns.rs"]
 mod dns;
+mod documents;
 mod errors;
 mod health;
 mod helpers;

@@ -162,3 +162,102 @@ pub async fn monitor_names_are_unique_per_account(store: S) {
         .expect("updated")
         .expect("found");
 }
+
+pub async fn applying_changes_is_all_or_nothing(store: S) {
+    use tocsin::store::Changes;
+    let owner = user(&store, "apply@names.test").await;
+    let old = store
+        .create_monitor(owner, &named("old", "https://old.example/"), 10)
+        .await
+        .expect("made");
+    let kept = store
+        .create_monitor(owner, &named("kept", "https://kept.example/"), 10)
+        .await
+        .expect("made");
+
+    // The second creation takes a name the first took: nothing at all happens.
+    let clash = Changes {
+        delete: vec![old.id],
+        update: vec![(kept.id, named("kept", "https://kept2.example/"), true)],
+        create: vec![
+            (named("new", "https://new.example/"), false),
+            (named("new", "https://other.example/"), false),
+        ],
+    };
+    let refused = store.apply_changes(owner, &clash, 10).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict("name"))),
+        "{refused:?}"
+    );
+    let names = |monitors: Vec<tocsin::monitor::Monitor>| {
+        monitors
+            .into_iter()
+            .map(|m| {
+                (
+                    m.spec.name().to_owned(),
+                    m.spec.target().as_str().to_owned(),
+                    m.paused,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = vec![
+        ("old".to_owned(), "https://old.example/".to_owned(), false),
+        ("kept".to_owned(), "https://kept.example/".to_owned(), false),
+    ];
+    assert_eq!(
+        names(store.list_monitors(owner).await.expect("list")),
+        before
+    );
+
+    // Past the limit: nothing either.
+    let full = Changes {
+        create: vec![(named("new", "https://new.example/"), false)],
+        ..Changes::default()
+    };
+    let refused = store.apply_changes(owner, &full, 2).await;
+    assert!(
+        matches!(refused, Err(StoreError::LimitReached { limit: 2 })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        names(store.list_monitors(owner).await.expect("list")),
+        before
+    );
+
+    // A monitor gone meanwhile: nothing either.
+    let gone = Changes {
+        delete: vec![old.id, tocsin::monitor::MonitorId(old.id.0 + 1000)],
+        ..Changes::default()
+    };
+    let refused = store.apply_changes(owner, &gone, 10).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict("monitor"))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        names(store.list_monitors(owner).await.expect("list")),
+        before
+    );
+
+    // All of it: the deleted monitor's name is free for a new one, and the limit counts
+    // the deletion first.
+    let good = Changes {
+        delete: vec![old.id],
+        update: vec![(kept.id, named("kept", "https://kept2.example/"), true)],
+        create: vec![(named("old", "https://new.example/"), true)],
+    };
+    let applied = store.apply_changes(owner, &good, 2).await.expect("applied");
+    assert_eq!(applied.deleted, vec![old.id]);
+    assert_eq!(applied.updated.len(), 1);
+    assert!(applied.updated[0].paused);
+    assert_eq!(applied.created.len(), 1);
+    assert!(applied.created[0].paused);
+    assert_eq!(
+        names(store.list_monitors(owner).await.expect("list")),
+        vec![
+            ("kept".to_owned(), "https://kept2.example/".to_owned(), true),
+            ("old".to_owned(), "https://new.example/".to_owned(), true),
+        ]
+    );
+}

@@ -119,6 +119,7 @@ macro_rules! store_suite {
             accounts::deleting_an_account_removes_everything_it_owns,
             api_keys::api_keys_are_found_by_hash_listed_per_owner_and_revoked,
             api_keys::monitor_names_are_unique_per_account,
+            api_keys::applying_changes_is_all_or_nothing,
         );
     };
     (@each $backend:ident, $make:expr; $($file:ident :: $test:ident),* $(,)?) => {

@@ -3,6 +3,7 @@
 mod api_keys;
 mod auth;
 mod cluster;
+mod documents;
 mod me;
 mod monitors;
 mod results;
@@ -25,9 +26,12 @@ pub fn me_router() -> OpenApiRouter<AppState> {
     me::router().merge(api_keys::router())
 }
 
-/// The monitor routes, with their results and statistics.
+/// The monitor routes, with their results and statistics, and the account's monitors as
+/// one document (apply, export).
 pub fn monitors_router() -> OpenApiRouter<AppState> {
-    monitors::router().merge(results::router())
+    monitors::router()
+        .merge(results::router())
+        .merge(documents::router())
 }
 
 /// The instances sharing this database.

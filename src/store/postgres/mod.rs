@@ -6,6 +6,7 @@
 //! partition is dropped whole once the mark has passed its end.
 
 mod api_keys;
+mod apply;
 mod changes;
 mod cluster;
 mod connect;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_keys;
+mod apply;
 mod cluster;
 mod lifecycle;
 mod monitors;
@@ -13,6 +14,7 @@ mod scheduling;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
 pub use api_keys::{ApiKey, ApiKeyStore, NewApiKey};
+pub use apply::{Applied, ApplyStore, Changes};
 pub use cluster::{ClusterStore, Heartbeat};
 pub use lifecycle::{LifecycleStore, MonitorChange};
 pub use monitors::MonitorStore;

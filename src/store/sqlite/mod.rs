@@ -5,6 +5,7 @@
 //! immediate one waits out `busy_timeout` like any other lock.
 
 mod api_keys;
+mod apply;
 pub(super) mod backup;
 mod cluster;
 mod health;
