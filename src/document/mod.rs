@@ -4,6 +4,7 @@
 //! checked later, by [`MonitorSpec`](crate::monitor::MonitorSpec), and [`Document::locate`]
 //! finds their line.
 
+pub mod import;
 mod lines;
 mod monitor;
 

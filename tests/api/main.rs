@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api_keys;
+mod as_code;
 mod auth;
 mod backup;
 mod binary;
