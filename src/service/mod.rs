@@ -6,6 +6,7 @@
 
 mod accounts;
 pub mod api_keys;
+mod default_names;
 pub mod documents;
 mod error;
 pub mod events;

@@ -5,21 +5,18 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::default_names::Suffixes;
 use super::{Event, EventBus, ServiceError};
 use crate::auth::UserId;
 use crate::check::stats::{Stats, Window};
-use crate::monitor::MAX_NAME_CHARS;
 use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorPatch, MonitorSpec, Rules};
 use crate::store::{Store, StoreError, StoredResult};
 
 /// The most results one page may hold.
 pub const MAX_RESULTS_PAGE: u32 = 1000;
 
-/// How many `name (n)` a defaulted name tries before a random suffix.
-const RENAME_ATTEMPTS: u32 = 5;
-
 /// A store error, with a taken name worded for the client.
-fn named(error: StoreError, name: &str) -> ServiceError {
+pub(super) fn named(error: StoreError, name: &str) -> ServiceError {
     match error {
         StoreError::Conflict("name") => ServiceError::NameTaken(name.to_owned()),
         other => other.into(),
@@ -42,6 +39,8 @@ pub struct Monitors {
     pub(super) events: EventBus,
     pub(super) rules: Rules,
     pub(super) max_per_user: u32,
+    /// The numbers given to default names, per account (see `default_names`).
+    pub(super) suffixes: Arc<Suffixes>,
 }
 
 impl Monitors {
@@ -53,6 +52,7 @@ impl Monitors {
             events,
             rules,
             max_per_user,
+            suffixes: Arc::default(),
         }
     }
 
@@ -69,15 +69,13 @@ impl Monitors {
     ) -> Result<Monitor, ServiceError> {
         let defaulted = draft.name.is_none();
         let spec = MonitorSpec::parse(draft, &self.rules)?;
-        let monitor = match self
-            .store
-            .create_monitor(owner, &spec, self.max_per_user)
-            .await
-        {
-            Err(StoreError::Conflict("name")) if defaulted => {
-                self.create_renamed(owner, spec).await?
-            }
-            other => other.map_err(|e| named(e, spec.name()))?,
+        let monitor = if defaulted {
+            self.create_defaulted(owner, spec).await?
+        } else {
+            self.store
+                .create_monitor(owner, &spec, self.max_per_user)
+                .await
+                .map_err(|e| named(e, spec.name()))?
         };
         self.events
             .publish(Event::MonitorCreated(Arc::new(monitor.clone())));
@@ -185,36 +183,6 @@ impl Monitors {
             .await?
             .ok_or(ServiceError::NotFound("monitor"))?;
         Ok(Stats::compute(window, &data.raw, &data.rollups))
-    }
-
-    /// A monitor whose name was left to its default (its host), which another monitor of
-    /// the account already has: it becomes `host (2)`, `host (3)`… or, after a few taken,
-    /// `host #` and a random number, so creating many monitors of one host stays cheap.
-    async fn create_renamed(
-        &self,
-        owner: UserId,
-        spec: MonitorSpec,
-    ) -> Result<Monitor, ServiceError> {
-        let base: String = spec.name().chars().take(MAX_NAME_CHARS - 12).collect();
-        for attempt in 2..=(RENAME_ATTEMPTS + 2) {
-            let name = if attempt <= RENAME_ATTEMPTS {
-                format!("{base} ({attempt})")
-            } else {
-                format!("{base} #{}", rand::random::<u32>())
-            };
-            let mut draft = spec.to_draft();
-            draft.name = Some(name.clone());
-            let renamed = MonitorSpec::parse(draft, &self.rules)?;
-            match self
-                .store
-                .create_monitor(owner, &renamed, self.max_per_user)
-                .await
-            {
-                Err(StoreError::Conflict("name")) => continue,
-                other => return other.map_err(|e| named(e, &name)),
-            }
-        }
-        Err(ServiceError::NameTaken(base))
     }
 
     fn changed(&self, monitor: &Monitor) {

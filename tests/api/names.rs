@@ -62,5 +62,15 @@ async fn default_names_are_made_unique() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), names.len(), "{names:?}");
-    assert!(names[7].starts_with("same.example #"), "{names:?}");
+    assert_eq!(names[7], "same.example (8)");
+    // A number taken by hand is skipped.
+    app.create_monitor(
+        &token,
+        json!({"url": "https://same.example/", "name": "same.example (9)"}),
+    )
+    .await;
+    let next = app
+        .create_monitor(&token, json!({"url": "https://same.example/"}))
+        .await;
+    assert_eq!(next["name"], "same.example (10)");
 }
