@@ -10,9 +10,13 @@ mod default_names;
 pub mod documents;
 mod error;
 pub mod events;
+pub mod incidents;
+pub mod maintenance;
 pub mod monitors;
 
 pub use accounts::{Accounts, Caller};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
+pub use incidents::{IncidentPage, Incidents};
+pub use maintenance::Maintenance;
 pub use monitors::{Monitors, ResultPage};

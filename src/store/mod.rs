@@ -3,6 +3,7 @@
 //! the same name, so the two are interchangeable and pass one shared test suite. Driver
 //! types never leave this module: callers see domain types and [`StoreError`].
 
+mod incident_rows;
 mod postgres;
 mod roles;
 mod rows;
@@ -55,6 +56,8 @@ pub trait Store:
     + ClusterStore
     + ApiKeyStore
     + ApplyStore
+    + IncidentStore
+    + MaintenanceStore
 {
 }
 
@@ -68,6 +71,8 @@ impl<T> Store for T where
         + ClusterStore
         + ApiKeyStore
         + ApplyStore
+        + IncidentStore
+        + MaintenanceStore
 {
 }
 
@@ -75,8 +80,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
-        AccountStore, ApiKeyStore, ApplyStore, ClusterStore, LifecycleStore, MonitorStore,
-        ResultStore, RetentionStore, ScheduleStore,
+        AccountStore, ApiKeyStore, ApplyStore, ClusterStore, IncidentStore, LifecycleStore,
+        MaintenanceStore, MonitorStore, ResultStore, RetentionStore, ScheduleStore,
     };
 }
 

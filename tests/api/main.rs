@@ -7,6 +7,7 @@ mod as_code;
 mod auth;
 mod backup;
 mod binary;
+mod certificates;
 mod checks;
 mod cluster;
 #[path = "../support/dns.rs"]
@@ -16,11 +17,14 @@ mod errors;
 mod health;
 mod helpers;
 mod in_flight;
+mod incidents;
 mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
 mod names;
+#[path = "../support/pki.rs"]
+mod pki;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;

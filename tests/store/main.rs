@@ -8,6 +8,8 @@ mod api_keys;
 mod backup;
 mod changes;
 mod cluster;
+mod incidents;
+mod maintenance;
 #[path = "../support/pg_cluster.rs"]
 mod pg_cluster;
 #[path = "../support/pki.rs"]
@@ -18,6 +20,7 @@ mod postgres_only;
 mod postgres_tls;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod reminders;
 mod results;
 mod retention;
 mod scheduling;
@@ -37,17 +40,21 @@ use tocsin::store::{PostgresStore, SqliteStore, Store};
 pub struct Backend {
     /// The store under test; dropped before the guard, so its connections close first.
     pub store: Arc<dyn Store>,
+    /// Where the database is, for tests that write rows no store role writes yet.
+    pub raw: incidents::Raw,
     _guard: Box<dyn Send>,
 }
 
 async fn sqlite() -> Option<Backend> {
     let dir = TempDir::new().expect("temp dir");
+    let raw = incidents::Raw::Sqlite(dir.path().join("tocsin.db"));
     let store = SqliteStore::open(&dir.path().join("tocsin.db"))
         .await
         .expect("opens");
     store.migrate().await.expect("migrates");
     Some(Backend {
         store: Arc::new(store),
+        raw,
         _guard: Box::new(dir),
     })
 }
@@ -59,6 +66,7 @@ async fn postgres() -> Option<Backend> {
     store.migrate().await.expect("migrates");
     Some(Backend {
         store: Arc::new(store),
+        raw: incidents::Raw::Postgres(db.url.clone()),
         _guard: Box::new(db),
     })
 }
@@ -120,6 +128,11 @@ macro_rules! store_suite {
             api_keys::api_keys_are_found_by_hash_listed_per_owner_and_revoked,
             api_keys::monitor_names_are_unique_per_account,
             api_keys::applying_changes_is_all_or_nothing,
+            incidents::incidents_are_listed_newest_first_per_owner_and_filtered,
+            incidents::one_batch_of_an_expiring_certificate_opens_one_incident,
+            maintenance::windows_are_kept_per_owner,
+            maintenance::a_window_mutes_the_monitors_it_covers_while_it_lasts,
+            maintenance::one_batch_of_several_owners_is_muted_monitor_by_monitor,
         );
     };
     (@each $backend:ident, $make:expr; $($file:ident :: $test:ident),* $(,)?) => {

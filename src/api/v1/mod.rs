@@ -4,6 +4,8 @@ mod api_keys;
 mod auth;
 mod cluster;
 mod documents;
+mod incidents;
+mod maintenance;
 mod me;
 mod monitors;
 mod results;
@@ -32,6 +34,11 @@ pub fn monitors_router() -> OpenApiRouter<AppState> {
     monitors::router()
         .merge(results::router())
         .merge(documents::router())
+}
+
+/// Incidents and maintenance windows.
+pub fn incidents_router() -> OpenApiRouter<AppState> {
+    incidents::router().merge(maintenance::router())
 }
 
 /// The instances sharing this database.

@@ -9,6 +9,8 @@ mod apply;
 pub(super) mod backup;
 mod cluster;
 mod health;
+mod incidents;
+mod maintenance;
 mod monitors;
 mod pool;
 mod results;
