@@ -69,8 +69,23 @@ fn on(line: Option<usize>) -> String {
 }
 
 impl Document {
-    /// Parses a YAML (or JSON) text.
+    /// Parses a YAML or JSON text (JSON when it starts with `{`: YAML readers refuse some
+    /// characters that JSON carries as they are).
     pub fn from_yaml(text: &str) -> Result<Self, DocumentError> {
+        if text.trim_start().starts_with('{') {
+            let mut deserializer = serde_json::Deserializer::from_str(text);
+            let document: Self =
+                serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                    let message = strip_location(&e.inner().to_string());
+                    refused(e.path(), Some(e.inner().line()), message)
+                })?;
+            deserializer.end().map_err(|e| DocumentError::Syntax {
+                line: Some(e.line()),
+                message: strip_location(&e.to_string()),
+            })?;
+            document.check_names()?;
+            return Ok(document);
+        }
         let deserializer = serde_norway::Deserializer::from_str(text);
         let mut document: Self = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let line = e.inner().location().map(|l| l.line());
@@ -140,7 +155,8 @@ impl Document {
     }
 }
 
-/// serde_norway ends its messages with ` at line L column C`; the line is given apart.
+/// serde_norway and serde_json end their messages with ` at line L column C`; the line
+/// is given apart.
 fn strip_location(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(cut) => message[..cut].to_owned(),

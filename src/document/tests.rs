@@ -81,6 +81,19 @@ fn json_reads_too_and_documents_round_trip() {
         .expect_err("refused")
         .to_string();
     assert!(text.starts_with("monitor `api`, field `url`: "), "{text}");
+    let text = Document::from_yaml("{\"monitors\": {\"api\": {\"url\": 5}}}")
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        text.starts_with("monitor `api`, field `url` (line 1): "),
+        "{text}"
+    );
+    assert!(!text.contains("column"), "{text}");
+    let trailing = Document::from_yaml("{\"monitors\": {}} x").expect_err("refused");
+    assert!(
+        matches!(trailing, DocumentError::Syntax { line: Some(1), .. }),
+        "{trailing}"
+    );
     let parsed = Document::from_yaml(GOOD).expect("parses");
     for format in [Format::Yaml, Format::Json] {
         let text = parsed.render(format).expect("renders");

@@ -169,7 +169,7 @@ fn convert(imported: &mut Imported, index: usize, fields: &Map<String, Value>) {
         monitor.timeout_ms = Some((timeout * 1000.0).round() as u32);
     }
     if let Some(retries) = number(fields, "maxretries").filter(|r| *r > 0.0) {
-        monitor.failure_threshold = Some((retries.round() as u32 + 1).min(20));
+        monitor.failure_threshold = Some((retries.round() as u32).saturating_add(1).min(20));
     }
     if flag(fields, "active") == Some(false) {
         monitor.paused = Some(true);
