@@ -138,6 +138,12 @@ pub async fn export(args: ExportArgs) -> ExitCode {
 /// Prints a refusal; a document the server found invalid exits 2, anything else 1.
 fn refused(what: &str, answer: &Answer) -> ExitCode {
     eprintln!("tocsin: {what}: {}", answer.error_message());
+    if answer.status == StatusCode::UNAUTHORIZED {
+        eprintln!(
+            "tocsin: send an API key in TOCSIN_API_KEY (or --api-key): make one with \
+             POST /api/v1/api-keys"
+        );
+    }
     if answer.status == StatusCode::UNPROCESSABLE_ENTITY {
         ExitCode::from(INVALID)
     } else {

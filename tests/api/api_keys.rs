@@ -221,3 +221,45 @@ async fn a_revoked_key_stops_working_at_once_on_every_instance() {
         assert!(message.contains("revoked"), "{message}");
     }
 }
+
+#[tokio::test]
+async fn an_expired_key_is_refused_saying_so() {
+    use tocsin::auth::api_key::{Scope, hash};
+    use tocsin::store::prelude::*;
+    use tocsin::store::{NewApiKey, SqliteStore};
+
+    let app = spawn_app().await;
+    let token = app.new_user().await;
+    let me: Value = app
+        .get("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .expect("me");
+    let DatabaseUrl::Sqlite { path } = &app.settings.database_url else {
+        panic!("test apps use SQLite");
+    };
+    // A key made with a lifetime that has run out (the API only makes future ones).
+    let store = SqliteStore::open(path).await.expect("the app's database");
+    let key = "tcn_ExpiredExpiredExpiredExpiredExpiredExpired1";
+    store
+        .create_api_key(
+            tocsin::auth::UserId(me["id"].as_i64().expect("id")),
+            &NewApiKey {
+                name: "old",
+                scope: Scope::Write,
+                hash: &hash(key),
+                expires_at: Some(chrono::Utc::now() - chrono::Duration::minutes(1)),
+            },
+            10,
+        )
+        .await
+        .expect("stored");
+    let message = expect_error(
+        app.get("/api/v1/monitors", key).await,
+        StatusCode::UNAUTHORIZED,
+        "token_revoked",
+    )
+    .await;
+    assert!(message.contains("expired"), "{message}");
+}

@@ -75,7 +75,12 @@ fn convert(imported: &mut Imported, index: usize, fields: &Map<String, Value>) {
             monitor.url = with_basic_auth(&url, fields, &mut notes);
             monitor.method = string(fields, "method").filter(|m| m != "GET");
             monitor.body = string(fields, "body");
-            if let Some(headers) = string(fields, "headers") {
+            // Kept as a JSON text in the backup (an object in some versions).
+            let headers = match fields.get("headers") {
+                Some(Value::Object(map)) => Some(Value::Object(map.clone()).to_string()),
+                _ => string(fields, "headers"),
+            };
+            if let Some(headers) = headers {
                 match serde_json::from_str::<BTreeMap<String, Value>>(&headers) {
                     Ok(map) => {
                         let map: BTreeMap<String, String> = map
