@@ -26,7 +26,7 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors};
+use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, StatusPages};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -102,6 +102,7 @@ impl App {
                 rules,
                 settings.max_monitors_per_user,
             ),
+            status_pages: StatusPages::new(store.clone()),
             incidents: Incidents::new(store.clone()),
             maintenance: Maintenance::new(store.clone()),
             events: events.clone(),

@@ -69,6 +69,9 @@ pub enum ApiError {
     /// The email is already registered.
     #[error("an account with this email already exists")]
     EmailTaken,
+    /// A unique value other than an email is taken; the payload names it (`slug`).
+    #[error("this {0} is already taken: choose another")]
+    Taken(&'static str),
     /// The body is over the limit.
     #[error("request body is larger than {} bytes", super::json::MAX_BODY_BYTES)]
     PayloadTooLarge,
@@ -119,6 +122,8 @@ impl ApiError {
             Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
             Self::InvalidDocument(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_document"),
             Self::Concurrent(_) => (StatusCode::CONFLICT, "changed_meanwhile"),
+            Self::Taken("slug") => (StatusCode::CONFLICT, "slug_taken"),
+            Self::Taken(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -190,7 +195,8 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict("name") => {
                 Self::NameTaken("a monitor of this name already exists in the account".into())
             }
-            StoreError::Conflict(_) => Self::EmailTaken,
+            StoreError::Conflict("email") => Self::EmailTaken,
+            StoreError::Conflict(what) => Self::Taken(what),
             StoreError::LimitReached { limit } => Self::MonitorLimit(limit),
             StoreError::Unavailable(detail) => Self::Unavailable(detail),
             StoreError::Backend(_) | StoreError::Corrupt(_) => Self::Internal(error.to_string()),
@@ -214,6 +220,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Monitor(e) => e.into(),
             ServiceError::Store(e) => e.into(),
             ServiceError::Invalid(message) => Self::Validation(message),
+            ServiceError::StatusPage(e) => Self::Validation(e.to_string()),
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             ServiceError::NameTaken(_) => Self::NameTaken(error.to_string()),
             ServiceError::Document(e) => Self::InvalidDocument(e.to_string()),

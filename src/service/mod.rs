@@ -13,6 +13,7 @@ pub mod events;
 pub mod incidents;
 pub mod maintenance;
 pub mod monitors;
+mod status_pages;
 
 pub use accounts::{Accounts, Caller};
 pub use error::ServiceError;
@@ -20,3 +21,4 @@ pub use events::{Event, EventBus};
 pub use incidents::{IncidentPage, Incidents};
 pub use maintenance::Maintenance;
 pub use monitors::{Monitors, ResultPage};
+pub use status_pages::StatusPages;

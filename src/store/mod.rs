@@ -1,5 +1,5 @@
 //! Persistence behind narrow role traits ([`roles`]: accounts, monitors, claims, results,
-//! retention, cluster), each implemented by SQLite and PostgreSQL in the backend's file of
+//! retention, cluster, status pages), each implemented by SQLite and PostgreSQL in the backend's file of
 //! the same name, so the two are interchangeable and pass one shared test suite. Driver
 //! types never leave this module: callers see domain types and [`StoreError`].
 
@@ -56,6 +56,7 @@ pub trait Store:
     + ClusterStore
     + ApiKeyStore
     + ApplyStore
+    + StatusPageStore
     + IncidentStore
     + MaintenanceStore
 {
@@ -71,6 +72,7 @@ impl<T> Store for T where
         + ClusterStore
         + ApiKeyStore
         + ApplyStore
+        + StatusPageStore
         + IncidentStore
         + MaintenanceStore
 {
@@ -82,6 +84,7 @@ pub mod prelude {
     pub use super::roles::{
         AccountStore, ApiKeyStore, ApplyStore, ClusterStore, IncidentStore, LifecycleStore,
         MaintenanceStore, MonitorStore, ResultStore, RetentionStore, ScheduleStore,
+        StatusPageStore,
     };
 }
 

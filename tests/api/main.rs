@@ -28,6 +28,7 @@ mod pki;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod readme_status;
 mod redis_durability;
 #[path = "../support/redis_servers.rs"]
 mod redis_servers;
@@ -36,4 +37,6 @@ mod seed;
 #[path = "../support/services.rs"]
 mod services;
 mod shutdown;
+mod status_incidents;
+mod status_pages;
 mod target;

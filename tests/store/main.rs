@@ -26,6 +26,7 @@ mod retention;
 mod scheduling;
 #[path = "../support/services.rs"]
 mod services;
+mod status_pages;
 mod suite;
 mod unique_names;
 mod upgrade;
@@ -128,6 +129,8 @@ macro_rules! store_suite {
             api_keys::api_keys_are_found_by_hash_listed_per_owner_and_revoked,
             api_keys::monitor_names_are_unique_per_account,
             api_keys::applying_changes_is_all_or_nothing,
+            status_pages::status_pages_round_trip_and_slugs_are_unique_across_owners,
+            status_pages::public_pages_show_listed_monitors_with_daily_counts,
             incidents::incidents_are_listed_newest_first_per_owner_and_filtered,
             incidents::one_batch_of_an_expiring_certificate_opens_one_incident,
             maintenance::windows_are_kept_per_owner,

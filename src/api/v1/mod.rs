@@ -9,6 +9,7 @@ mod maintenance;
 mod me;
 mod monitors;
 mod results;
+mod status_pages;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -34,6 +35,11 @@ pub fn monitors_router() -> OpenApiRouter<AppState> {
     monitors::router()
         .merge(results::router())
         .merge(documents::router())
+}
+
+/// The caller's public status pages.
+pub fn status_pages_router() -> OpenApiRouter<AppState> {
+    status_pages::router()
 }
 
 /// Incidents and maintenance windows.

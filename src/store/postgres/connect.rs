@@ -137,6 +137,7 @@ pub(super) fn pg(error: tokio_postgres::Error) -> StoreError {
         return StoreError::Conflict(match constraint {
             Some("users_email_key") => "email",
             Some("monitors_user_id_name_key") => "name",
+            Some("status_pages_slug_key") => "slug",
             _ => "row",
         });
     }

@@ -19,6 +19,7 @@ mod results;
 mod retention;
 mod rollups;
 mod scheduling;
+mod status_pages;
 mod tls;
 mod users;
 

@@ -13,6 +13,7 @@ mod monitors;
 mod results;
 mod retention;
 mod scheduling;
+mod status_pages;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
 pub use api_keys::{ApiKey, ApiKeyStore, NewApiKey};
@@ -25,3 +26,6 @@ pub use monitors::MonitorStore;
 pub use results::{ResultStore, StoredResult, WindowData, Written};
 pub use retention::RetentionStore;
 pub use scheduling::{Claim, ScheduleStore};
+pub use status_pages::{
+    DayCounts, PUBLIC_INCIDENTS, PublicIncident, PublicSnapshot, StatusPageStore,
+};

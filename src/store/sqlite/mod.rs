@@ -16,6 +16,7 @@ mod pool;
 mod results;
 mod retention;
 mod scheduling;
+mod status_pages;
 mod users;
 
 use std::path::Path;
