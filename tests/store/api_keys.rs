@@ -240,6 +240,16 @@ pub async fn applying_changes_is_all_or_nothing(store: S) {
         before
     );
 
+    // A page listing both, to see the deleted one leave it with the rest.
+    let page = tocsin::public::StatusPageSpec::parse(tocsin::public::StatusPageDraft {
+        slug: "apply-page".into(),
+        title: "Apply".into(),
+        description: None,
+        monitor_ids: Some(vec![old.id.0, kept.id.0]),
+    })
+    .expect("valid page");
+    store.create_status_page(owner, &page).await.expect("page");
+
     // All of it: the deleted monitor's name is free for a new one, and the limit counts
     // the deletion first.
     let good = Changes {
@@ -259,5 +269,11 @@ pub async fn applying_changes_is_all_or_nothing(store: S) {
             ("kept".to_owned(), "https://kept2.example/".to_owned(), true),
             ("old".to_owned(), "https://new.example/".to_owned(), true),
         ]
+    );
+    let pages = store.list_status_pages(owner).await.expect("pages");
+    assert_eq!(
+        pages[0].spec.monitor_ids,
+        vec![kept.id],
+        "the deleted monitor left its page"
     );
 }
