@@ -69,6 +69,9 @@ pub enum ApiError {
     /// The email is already registered.
     #[error("an account with this email already exists")]
     EmailTaken,
+    /// A unique value other than the email is taken (a channel's name).
+    #[error("{0}")]
+    Conflict(String),
     /// A unique value other than an email is taken; the payload names it (`slug`).
     #[error("this {0} is already taken: choose another")]
     Taken(&'static str),
@@ -122,6 +125,7 @@ impl ApiError {
             Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
             Self::InvalidDocument(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_document"),
             Self::Concurrent(_) => (StatusCode::CONFLICT, "changed_meanwhile"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Taken("slug") => (StatusCode::CONFLICT, "slug_taken"),
             Self::Taken(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -220,6 +224,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Monitor(e) => e.into(),
             ServiceError::Store(e) => e.into(),
             ServiceError::Invalid(message) => Self::Validation(message),
+            ServiceError::Conflict(message) => Self::Conflict(message),
+            ServiceError::Blocked(message) => Self::PrivateTarget(message),
             ServiceError::StatusPage(e) => Self::Validation(e.to_string()),
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             ServiceError::NameTaken(_) => Self::NameTaken(error.to_string()),

@@ -77,6 +77,16 @@ impl Monitors {
                 };
                 document.error(name, Some(e.field()), message)
             })?;
+            // A document may name only the account's own channels.
+            super::channels::check_owned(self.store.as_ref(), owner, spec.alerts().channels())
+                .await
+                .map_err(|e| match e {
+                    ServiceError::Invalid(why) => {
+                        let why = why.strip_prefix("channel_ids: ").unwrap_or(&why).to_owned();
+                        document.error(name, Some("channel_ids"), why).into()
+                    }
+                    other => other,
+                })?;
             wanted.insert(name.clone(), (spec, entry.paused.unwrap_or(false)));
         }
         let current: BTreeMap<String, Monitor> = self

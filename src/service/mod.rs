@@ -6,6 +6,7 @@
 
 mod accounts;
 pub mod api_keys;
+pub mod channels;
 mod default_names;
 pub mod documents;
 mod error;
@@ -16,6 +17,7 @@ pub mod monitors;
 mod status_pages;
 
 pub use accounts::{Accounts, Caller};
+pub use channels::{ChannelDraft, Channels, TestOutcome};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
 pub use incidents::{IncidentPage, Incidents};

@@ -69,6 +69,7 @@ impl Monitors {
     ) -> Result<Monitor, ServiceError> {
         let defaulted = draft.name.is_none();
         let spec = MonitorSpec::parse(draft, &self.rules)?;
+        super::channels::check_owned(self.store.as_ref(), owner, spec.alerts().channels()).await?;
         let monitor = if defaulted {
             self.create_defaulted(owner, spec).await?
         } else {
@@ -105,6 +106,7 @@ impl Monitors {
     ) -> Result<Monitor, ServiceError> {
         let current = self.get(owner, id).await?;
         let spec = MonitorSpec::parse(patch.apply(current.spec.to_draft())?, &self.rules)?;
+        super::channels::check_owned(self.store.as_ref(), owner, spec.alerts().channels()).await?;
         let monitor = self
             .store
             .update_monitor(owner, id, &spec)

@@ -3,6 +3,7 @@
 //! the same name, so the two are interchangeable and pass one shared test suite. Driver
 //! types never leave this module: callers see domain types and [`StoreError`].
 
+mod channel_rows;
 mod incident_rows;
 mod postgres;
 mod roles;
@@ -56,6 +57,8 @@ pub trait Store:
     + ClusterStore
     + ApiKeyStore
     + ApplyStore
+    + ChannelStore
+    + OutboxStore
     + StatusPageStore
     + IncidentStore
     + MaintenanceStore
@@ -72,6 +75,8 @@ impl<T> Store for T where
         + ClusterStore
         + ApiKeyStore
         + ApplyStore
+        + ChannelStore
+        + OutboxStore
         + StatusPageStore
         + IncidentStore
         + MaintenanceStore
@@ -82,9 +87,9 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
-        AccountStore, ApiKeyStore, ApplyStore, ClusterStore, IncidentStore, LifecycleStore,
-        MaintenanceStore, MonitorStore, ResultStore, RetentionStore, ScheduleStore,
-        StatusPageStore,
+        AccountStore, ApiKeyStore, ApplyStore, ChannelStore, ClusterStore, IncidentStore,
+        LifecycleStore, MaintenanceStore, MonitorStore, OutboxStore, ResultStore, RetentionStore,
+        ScheduleStore, StatusPageStore,
     };
 }
 

@@ -194,6 +194,22 @@ async fn errors_name_the_monitor_the_field_and_the_line() {
         .await;
         assert!(message.starts_with(expected), "{message}");
     }
+    // Only the account's own channels may be named.
+    let foreign = FIRST.replace(
+        "    interval_seconds: 30\n",
+        "    interval_seconds: 30\n    channel_ids: [999999]\n",
+    );
+    let response = apply(&app, &token, json!({"document": foreign})).await;
+    let message = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_document",
+    )
+    .await;
+    assert!(
+        message.starts_with("monitor `api`, field `channel_ids` (line 5): 999999"),
+        "{message}"
+    );
     let response = apply(&app, &token, json!({"document": 5})).await;
     expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_json").await;
     // Nothing was made by any of them.

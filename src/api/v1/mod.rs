@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod auth;
+mod channels;
 mod cluster;
 mod documents;
 mod incidents;
@@ -35,6 +36,11 @@ pub fn monitors_router() -> OpenApiRouter<AppState> {
     monitors::router()
         .merge(results::router())
         .merge(documents::router())
+}
+
+/// The notification channels.
+pub fn channels_router() -> OpenApiRouter<AppState> {
+    channels::router()
 }
 
 /// The caller's public status pages.

@@ -8,6 +8,7 @@
 mod api_keys;
 mod apply;
 mod changes;
+mod channels;
 mod cluster;
 mod connect;
 mod health;

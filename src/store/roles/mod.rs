@@ -5,6 +5,7 @@
 mod accounts;
 mod api_keys;
 mod apply;
+mod channels;
 mod cluster;
 mod incidents;
 mod lifecycle;
@@ -18,6 +19,7 @@ mod status_pages;
 pub use accounts::{Account, AccountStore, User, UserCredentials};
 pub use api_keys::{ApiKey, ApiKeyStore, NewApiKey};
 pub use apply::{Applied, ApplyStore, Changes};
+pub use channels::{ChannelStore, Claimed, OutboxStore, Outcome};
 pub use cluster::{ClusterStore, Heartbeat};
 pub use incidents::{IncidentStore, Reminder};
 pub use lifecycle::{LifecycleStore, MonitorChange};

@@ -7,6 +7,7 @@
 mod api_keys;
 mod apply;
 pub(super) mod backup;
+mod channels;
 mod cluster;
 mod health;
 mod incidents;
