@@ -57,6 +57,9 @@ pub struct DocMonitor {
     /// A successful check slower than this is slow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_threshold_ms: Option<u32>,
+    /// The account's channels told of incidents, by name (resolved when applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
     /// The account's channels told of incidents, by id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_ids: Option<Vec<i64>>,
@@ -72,7 +75,8 @@ pub struct DocMonitor {
 }
 
 impl DocMonitor {
-    /// The draft of the monitor named `name`.
+    /// The draft of the monitor named `name` (`channels` by name are for the caller to
+    /// resolve into `channel_ids`).
     pub fn to_draft(&self, name: &str) -> MonitorDraft {
         MonitorDraft {
             name: Some(name.to_owned()),
@@ -116,6 +120,7 @@ impl DocMonitor {
             failure_threshold: draft.failure_threshold,
             success_threshold: draft.success_threshold,
             latency_threshold_ms: draft.latency_threshold_ms,
+            channels: None,
             channel_ids: draft.channel_ids,
             reminder_interval_seconds: draft.reminder_interval_seconds,
             cert_expiry_days: draft.cert_expiry_days,

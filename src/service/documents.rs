@@ -68,8 +68,33 @@ impl Monitors {
         dry_run: bool,
     ) -> Result<Plan, ServiceError> {
         let mut wanted = BTreeMap::new();
+        let channels = self.channel_ids(owner, document).await?;
         for (name, entry) in &document.monitors {
-            let spec = MonitorSpec::parse(entry.to_draft(name), &self.rules).map_err(|e| {
+            let mut draft = entry.to_draft(name);
+            if let Some(names) = &entry.channels {
+                if entry.channel_ids.is_some() {
+                    return Err(document
+                        .error(
+                            name,
+                            Some("channels"),
+                            "give `channels` (by name) or `channel_ids`, not both".into(),
+                        )
+                        .into());
+                }
+                let mut ids = Vec::new();
+                for channel in names {
+                    let id = channels.get(channel).ok_or_else(|| {
+                        document.error(
+                            name,
+                            Some("channels"),
+                            format!("the account has no channel named `{channel}`"),
+                        )
+                    })?;
+                    ids.push(*id);
+                }
+                draft.channel_ids = Some(ids);
+            }
+            let spec = MonitorSpec::parse(draft, &self.rules).map_err(|e| {
                 let message = match &e {
                     MonitorError::Invalid { message, .. } | MonitorError::Blocked { message } => {
                         message.clone()
@@ -159,15 +184,50 @@ impl Monitors {
         Ok(plan)
     }
 
-    /// The owner's monitors as a document, each with only what differs from its defaults.
+    /// The owner's monitors as a document, each with only what differs from its defaults,
+    /// and its channels by name.
     pub async fn export(&self, owner: UserId) -> Result<Document, ServiceError> {
+        let names: BTreeMap<i64, String> = self
+            .store
+            .list_channels(owner)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.0, c.name))
+            .collect();
         let mut document = Document::default();
         for monitor in self.store.list_monitors(owner).await? {
+            let mut entry = DocMonitor::export(&monitor);
+            if let Some(ids) = &entry.channel_ids {
+                let named: Option<Vec<String>> =
+                    ids.iter().map(|id| names.get(id).cloned()).collect();
+                if let Some(named) = named {
+                    entry.channels = Some(named);
+                    entry.channel_ids = None;
+                }
+            }
             document
                 .monitors
-                .insert(monitor.spec.name().to_owned(), DocMonitor::export(&monitor));
+                .insert(monitor.spec.name().to_owned(), entry);
         }
         Ok(document)
+    }
+
+    /// The account's channel ids by name, read only when the document names channels.
+    async fn channel_ids(
+        &self,
+        owner: UserId,
+        document: &Document,
+    ) -> Result<BTreeMap<String, i64>, ServiceError> {
+        if document.monitors.values().all(|m| m.channels.is_none()) {
+            return Ok(BTreeMap::new());
+        }
+        Ok(self
+            .store
+            .list_channels(owner)
+            .await?
+            .into_iter()
+            .map(|c| (c.name, c.id.0))
+            .collect())
     }
 }
 

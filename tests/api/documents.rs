@@ -272,3 +272,60 @@ async fn a_read_key_may_plan_but_not_apply() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn channels_are_named_in_documents() {
+    let app = spawn_app().await;
+    let token = app.new_user().await;
+    let channel: Value = app
+        .send(
+            Method::POST,
+            "/api/v1/channels",
+            &token,
+            Some(json!({"name": "ops hook", "kind": "webhook", "url": "https://hooks.example.com/x"})),
+        )
+        .await
+        .json()
+        .await
+        .expect("channel");
+    let id = channel["id"].as_i64().expect("id");
+    let document =
+        "monitors:\n  web:\n    url: https://web.example.com/\n    channels: [ops hook]\n";
+    let first = plan(&app, &token, json!({"document": document})).await;
+    assert_eq!(names(&first, "created"), ["web"]);
+    let listed: Value = app
+        .get("/api/v1/monitors", &token)
+        .await
+        .json()
+        .await
+        .expect("list");
+    assert_eq!(listed["monitors"][0]["channel_ids"], json!([id]));
+    // Exported by name, and applying the export changes nothing.
+    let exported: Value = app
+        .get("/api/v1/export", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(exported["monitors"]["web"]["channels"], json!(["ops hook"]));
+    assert!(
+        exported["monitors"]["web"].get("channel_ids").is_none(),
+        "{exported}"
+    );
+    let same = plan(&app, &token, json!({"document": exported})).await;
+    assert_eq!(names(&same, "unchanged"), ["web"]);
+    let unknown = document.replace("ops hook", "pager");
+    let response = apply(&app, &token, json!({"document": unknown})).await;
+    let message = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_document",
+    )
+    .await;
+    assert!(
+        message.starts_with(
+            "monitor `web`, field `channels` (line 4): the account has no channel named `pager`"
+        ),
+        "{message}"
+    );
+}
