@@ -25,7 +25,7 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, EventBus, Monitors};
+use crate::service::{Accounts, EventBus, Monitors, Sessions};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -87,14 +87,17 @@ impl App {
             allow_private_targets: settings.allow_private_targets,
             private_networks: settings.allowed_private_networks.clone(),
         };
+        let accounts = Accounts::new(
+            store.clone(),
+            PasswordHasher::default(),
+            Arc::new(TokenKeys::new(&secret, settings.jwt_ttl)),
+            settings.registration,
+            events.clone(),
+        );
         let state = AppState {
-            accounts: Accounts::new(
-                store.clone(),
-                PasswordHasher::default(),
-                Arc::new(TokenKeys::new(&secret, settings.jwt_ttl)),
-                settings.registration,
-                events.clone(),
-            ),
+            sessions: Sessions::new(store.clone(), accounts.clone(), &secret),
+            accounts,
+            public_url: settings.public_url.clone(),
             monitors: Monitors::new(
                 store.clone(),
                 events.clone(),

@@ -30,7 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::jobs::heartbeat::Instance;
 use crate::pipeline::Buffer;
-use crate::service::{Accounts, EventBus, Monitors};
+use crate::service::{Accounts, EventBus, Monitors, Sessions};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -42,6 +42,10 @@ pub use throttle::Throttle;
 pub struct AppState {
     /// The account use cases: register, login, who a token speaks for.
     pub accounts: Accounts,
+    /// The web pages' sessions.
+    pub sessions: Sessions,
+    /// The address people reach tocsin at (`TOCSIN_PUBLIC_URL`), if set.
+    pub public_url: Option<url::Url>,
     /// The monitor use cases.
     pub monitors: Monitors,
     /// What happens to monitors, for live views.
@@ -75,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(axum::Extension(document))
         .merge(reference)
+        .merge(crate::web::router(state.clone()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(

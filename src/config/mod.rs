@@ -60,6 +60,7 @@ pub const KEYS: &[&str] = &[
     "idle_timeout",
     "max_connections",
     "metrics_per_monitor",
+    "public_url",
     "log",
 ];
 
@@ -181,6 +182,10 @@ pub struct Settings {
     /// off by default, since every monitor adds three series.
     #[serde(default, deserialize_with = "values::flag")]
     pub metrics_per_monitor: bool,
+    /// The address people reach tocsin at (`TOCSIN_PUBLIC_URL`, e.g. `https://status.example`),
+    /// for links and cookies: with `https`, the session cookie is marked `Secure`.
+    #[serde(default, deserialize_with = "values::public_url")]
+    pub public_url: Option<url::Url>,
     /// Log filter, in `tracing` directive syntax (`info`, `tocsin=debug,tower_http=info`).
     #[serde(default = "defaults::log")]
     pub log: String,
@@ -279,6 +284,7 @@ impl Default for Settings {
             idle_timeout: defaults::idle_timeout(),
             max_connections: defaults::max_connections(),
             metrics_per_monitor: false,
+            public_url: None,
             log: defaults::log(),
         }
     }

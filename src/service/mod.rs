@@ -8,8 +8,10 @@ mod accounts;
 mod error;
 pub mod events;
 pub mod monitors;
+pub mod sessions;
 
 pub use accounts::{Accounts, Caller};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
 pub use monitors::{Monitors, ResultPage};
+pub use sessions::{OpenedSession, Sessions};

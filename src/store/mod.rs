@@ -53,6 +53,7 @@ pub trait Store:
     + ResultStore
     + RetentionStore
     + ClusterStore
+    + SessionStore
 {
 }
 
@@ -64,6 +65,7 @@ impl<T> Store for T where
         + ResultStore
         + RetentionStore
         + ClusterStore
+        + SessionStore
 {
 }
 
@@ -72,7 +74,7 @@ pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
         AccountStore, ClusterStore, LifecycleStore, MonitorStore, ResultStore, RetentionStore,
-        ScheduleStore,
+        ScheduleStore, SessionStore,
     };
 }
 

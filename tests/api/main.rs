@@ -29,3 +29,4 @@ mod seed;
 mod services;
 mod shutdown;
 mod target;
+mod web;

@@ -22,6 +22,7 @@ mod retention;
 mod scheduling;
 #[path = "../support/services.rs"]
 mod services;
+mod sessions;
 mod suite;
 mod upgrade;
 
@@ -115,6 +116,7 @@ macro_rules! store_suite {
             accounts::closed_registration_makes_only_the_first_account,
             accounts::a_password_change_moves_the_token_generation,
             accounts::deleting_an_account_removes_everything_it_owns,
+            sessions::sessions_live_until_logout_expiry_or_password_change,
         );
     };
     (@each $backend:ident, $make:expr; $($file:ident :: $test:ident),* $(,)?) => {

@@ -15,6 +15,7 @@ mod results;
 mod retention;
 mod rollups;
 mod scheduling;
+mod sessions;
 mod tls;
 mod users;
 

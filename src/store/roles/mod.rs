@@ -9,6 +9,7 @@ mod monitors;
 mod results;
 mod retention;
 mod scheduling;
+mod sessions;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
 pub use cluster::{ClusterStore, Heartbeat};
@@ -17,3 +18,4 @@ pub use monitors::MonitorStore;
 pub use results::{ResultStore, StoredResult, WindowData, Written};
 pub use retention::RetentionStore;
 pub use scheduling::{Claim, ScheduleStore};
+pub use sessions::{LiveSession, NewSession, SessionStore};

@@ -12,6 +12,7 @@ mod pool;
 mod results;
 mod retention;
 mod scheduling;
+mod sessions;
 mod users;
 
 use std::path::Path;

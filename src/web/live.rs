@@ -1,0 +1,78 @@
+//! `GET /app/events`: the viewer's monitors' changes as server-sent events, from the event
+//! bus, for the live script: `state` (a monitor's state now), `list` (monitors were added or
+//! removed: the list is fetched again) and `reload` (events were missed).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
+use futures_util::stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::dashboard::state_name;
+use super::session::Viewer;
+use crate::alerting::Decision;
+use crate::api::AppState;
+use crate::auth::UserId;
+use crate::service::Event;
+
+/// A stream ends after this long and the browser reconnects (EventSource does so by
+/// itself), so no connection is held for ever and a session that ended stops being served.
+const STREAM_LIFETIME: Duration = Duration::from_secs(300);
+
+/// `GET /app/events`
+pub async fn events(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let receiver = state.events.subscribe();
+    let deadline = tokio::time::Instant::now() + STREAM_LIFETIME;
+    let owner = viewer.user;
+    let stream = stream::unfold(receiver, move |mut receiver| async move {
+        loop {
+            let next = tokio::time::timeout_at(deadline, receiver.recv()).await;
+            let event = match next {
+                Err(_) | Ok(Err(RecvError::Closed)) => return None,
+                Ok(Err(RecvError::Lagged(_))) => {
+                    Some(SseEvent::default().event("reload").data("{}"))
+                }
+                Ok(Ok(event)) => message(owner, &event),
+            };
+            if let Some(event) = event {
+                return Some((Ok(event), receiver));
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// What the viewer's page needs to hear of `event`, if it is the viewer's.
+fn message(owner: UserId, event: &Event) -> Option<SseEvent> {
+    if event.owner() != owner {
+        return None;
+    }
+    let state = |id: i64, state: &str| {
+        SseEvent::default()
+            .event("state")
+            .data(serde_json::json!({ "id": id, "state": state }).to_string())
+    };
+    match event {
+        Event::MonitorCreated(m) => Some(
+            SseEvent::default()
+                .event("list")
+                .data(serde_json::json!({ "id": m.id.0 }).to_string()),
+        ),
+        Event::MonitorRemoved { id, .. } => Some(
+            SseEvent::default()
+                .event("list")
+                .data(serde_json::json!({ "id": id.0 }).to_string()),
+        ),
+        Event::MonitorChanged(m) => Some(state(m.id.0, state_name(m))),
+        Event::Transition(t) => match &t.decision {
+            Decision::State { to, .. } => Some(state(t.monitor.0, to.as_str())),
+            _ => None,
+        },
+    }
+}
