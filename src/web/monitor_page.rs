@@ -101,20 +101,20 @@ pub async fn page(
         }
         (actions(&viewer, m))
         h2 { "Uptime" }
-        table {
-            thead { tr { th { "Window" } th.num { "Uptime" } th.num { "Checks" } th.num { "Failures" } th.num { "p95 latency" } } }
+        div.table-wrap { table {
+            thead { tr { th { "Window" } th.num { "Uptime" } th.num.hide-narrow { "Checks" } th.num.hide-narrow { "Failures" } th.num { "p95 latency" } } }
             tbody {
                 @for (w, stats) in &uptimes {
                     tr {
                         td { (w.as_str()) }
                         td.num { (percent(stats.uptime_ratio)) }
-                        td.num { (stats.checks) }
-                        td.num { (stats.failures) }
+                        td.num.hide-narrow { (stats.checks) }
+                        td.num.hide-narrow { (stats.failures) }
                         td.num { (ms(stats.latency.p95)) }
                     }
                 }
             }
-        }
+        } }
         h2 #latency { "Latency by phase" }
         nav.windows aria-label="Chart window" {
             @for w in CHART_WINDOWS {
@@ -166,13 +166,13 @@ fn results_table(results: &[StoredResult]) -> Markup {
         } @else {
             div.table-wrap {
                 table {
-                    thead { tr { th { "Checked at" } th { "Result" } th.num { "Status" } th.num { "Latency" } th.hide-narrow { "Why it failed" } } }
+                    thead { tr { th { "Checked at" } th { "Result" } th.num.hide-narrow { "Status" } th.num { "Latency" } th.hide-narrow { "Why it failed" } } }
                     tbody {
                         @for r in results {
                             tr {
                                 td { (time(r.checked_at)) }
                                 td { (if r.ok() { "passed" } else { "failed" }) }
-                                td.num { @if let Some(code) = r.status_code { (code) } @else { "–" } }
+                                td.num.hide-narrow { @if let Some(code) = r.status_code { (code) } @else { "–" } }
                                 td.num { (format!("{:.0} ms", r.latency.as_secs_f64() * 1000.0)) }
                                 td.hide-narrow { @if let Some(f) = &r.failure { (f.message) } }
                             }
