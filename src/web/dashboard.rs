@@ -1,6 +1,8 @@
 //! `/app`: every monitor with its state, name, URL, 24 h uptime, last checks and latency,
 //! filtered by state and searched by name or URL on the server, a page at a time.
 
+use std::collections::HashMap;
+
 use axum::extract::{Query, State};
 use futures_util::future::join_all;
 use maud::{Markup, html};
@@ -89,7 +91,18 @@ pub async fn page(
         .take(PAGE_SIZE)
         .cloned()
         .collect();
-    let rows = join_all(shown.into_iter().map(|m| figures(&state, viewer.user, m))).await;
+    let ids: Vec<_> = shown.iter().map(|m| m.id).collect();
+    let uptimes: HashMap<_, _> = state
+        .monitors
+        .uptimes(viewer.user, &ids, Window::Day)
+        .await?
+        .into_iter()
+        .collect();
+    let rows = join_all(shown.into_iter().map(|m| {
+        let uptime = uptimes.get(&m.id).copied();
+        figures(&state, viewer.user, m, uptime)
+    }))
+    .await;
     let rows = rows.into_iter().collect::<Result<Vec<_>, WebError>>()?;
 
     let link = |page: usize| {
@@ -171,18 +184,18 @@ fn row_markup(row: &Row) -> Markup {
     }
 }
 
-/// The last checks and the 24 h uptime of one monitor: its latest results (an index range
-/// read) and the window's figures.
+/// The last checks of one monitor: its latest results, an index range read of [`TICKS`]
+/// rows.
 async fn figures(
     state: &AppState,
     owner: crate::auth::UserId,
     monitor: Monitor,
+    uptime: Option<f64>,
 ) -> Result<Row, WebError> {
     let latest = state
         .monitors
         .results(owner, monitor.id, None, TICKS as u32)
         .await?;
-    let stats = state.monitors.stats(owner, monitor.id, Window::Day).await?;
     Ok(Row {
         oks: latest.results.iter().map(|r| r.ok()).collect(),
         latencies: latest
@@ -190,7 +203,7 @@ async fn figures(
             .iter()
             .map(|r| r.latency.as_secs_f64() * 1000.0)
             .collect(),
-        uptime: stats.uptime_ratio,
+        uptime,
         monitor,
     })
 }

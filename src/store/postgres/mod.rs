@@ -16,6 +16,7 @@ mod retention;
 mod rollups;
 mod scheduling;
 mod sessions;
+mod tallies;
 mod tls;
 mod users;
 

@@ -15,7 +15,7 @@ pub use accounts::{Account, AccountStore, User, UserCredentials};
 pub use cluster::{ClusterStore, Heartbeat};
 pub use lifecycle::{LifecycleStore, MonitorChange};
 pub use monitors::MonitorStore;
-pub use results::{ResultStore, StoredResult, WindowData, Written};
+pub use results::{ResultStore, StoredResult, Tally, WindowData, Written};
 pub use retention::RetentionStore;
 pub use scheduling::{Claim, ScheduleStore};
 pub use sessions::{LiveSession, NewSession, SessionStore};

@@ -22,6 +22,17 @@ pub struct WindowData {
     pub rollups: Summary,
 }
 
+/// How many checks one monitor had in a window, and how many failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// The monitor.
+    pub monitor: MonitorId,
+    /// Checks in the window (raw results and rollups).
+    pub checks: u64,
+    /// Of which failed.
+    pub failures: u64,
+}
+
 /// What a batch write did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Written {
@@ -61,4 +72,15 @@ pub trait ResultStore: Send + Sync + 'static {
         id: MonitorId,
         from: DateTime<Utc>,
     ) -> Result<Option<WindowData>, StoreError>;
+
+    /// For each of `ids` that the owner has, the checks and failures since `from` as
+    /// [`Self::window`] counts them (raw results from `from`, rollups from its hour), in one
+    /// read without fetching the rows: the dashboard's uptime column for a page of monitors.
+    /// Monitors with no check in the window, or not the owner's, are left out.
+    async fn tallies(
+        &self,
+        owner: UserId,
+        ids: &[MonitorId],
+        from: DateTime<Utc>,
+    ) -> Result<Vec<Tally>, StoreError>;
 }

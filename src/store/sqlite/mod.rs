@@ -13,6 +13,7 @@ mod results;
 mod retention;
 mod scheduling;
 mod sessions;
+mod tallies;
 mod users;
 
 use std::path::Path;
