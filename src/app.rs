@@ -49,6 +49,8 @@ pub struct App {
     instance: Arc<Instance>,
     retention: Retention,
     limits: api::server::Limits,
+    stop: watch::Sender<bool>,
+    stopping: watch::Receiver<bool>,
 }
 
 impl App {
@@ -94,7 +96,10 @@ impl App {
             settings.registration,
             events.clone(),
         );
+        // Made here so the pages' live streams can end at a stop (run_until sends it).
+        let (stop, stopping) = watch::channel(false);
         let state = AppState {
+            stopping: stopping.clone(),
             sessions: Sessions::new(store.clone(), accounts.clone(), &secret),
             accounts,
             public_url: settings.public_url.clone(),
@@ -133,6 +138,8 @@ impl App {
                 idle_timeout: settings.idle_timeout,
                 max_connections: settings.max_connections as usize,
             },
+            stop,
+            stopping,
         })
     }
 
@@ -153,7 +160,7 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop, stopping) = watch::channel(false);
+        let (stop, stopping) = (self.stop, self.stopping);
         let stop = Arc::new(stop);
         let stopped = move || {
             let mut stopping = stopping.clone();

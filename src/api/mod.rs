@@ -42,6 +42,9 @@ pub use throttle::Throttle;
 pub struct AppState {
     /// The account use cases: register, login, who a token speaks for.
     pub accounts: Accounts,
+    /// Turns true when the process starts to stop, so long-lived responses (the pages'
+    /// live stream) end at once rather than hold the stop up.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
     /// The web pages' sessions.
     pub sessions: Sessions,
     /// The address people reach tocsin at (`TOCSIN_PUBLIC_URL`), if set.

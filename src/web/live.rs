@@ -30,21 +30,28 @@ pub async fn events(
     let receiver = state.events.subscribe();
     let deadline = tokio::time::Instant::now() + STREAM_LIFETIME;
     let owner = viewer.user;
-    let stream = stream::unfold(receiver, move |mut receiver| async move {
-        loop {
-            let next = tokio::time::timeout_at(deadline, receiver.recv()).await;
-            let event = match next {
-                Err(_) | Ok(Err(RecvError::Closed)) => return None,
-                Ok(Err(RecvError::Lagged(_))) => {
-                    Some(SseEvent::default().event("reload").data("{}"))
+    let stopping = state.stopping.clone();
+    let stream = stream::unfold(
+        (receiver, stopping),
+        move |(mut receiver, mut stopping)| async move {
+            loop {
+                let next = tokio::select! {
+                    next = tokio::time::timeout_at(deadline, receiver.recv()) => next,
+                    _ = stopping.wait_for(|stop| *stop) => return None,
+                };
+                let event = match next {
+                    Err(_) | Ok(Err(RecvError::Closed)) => return None,
+                    Ok(Err(RecvError::Lagged(_))) => {
+                        Some(SseEvent::default().event("reload").data("{}"))
+                    }
+                    Ok(Ok(event)) => message(owner, &event),
+                };
+                if let Some(event) = event {
+                    return Some((Ok(event), (receiver, stopping)));
                 }
-                Ok(Ok(event)) => message(owner, &event),
-            };
-            if let Some(event) = event {
-                return Some((Ok(event), receiver));
             }
-        }
-    });
+        },
+    );
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 

@@ -311,3 +311,51 @@ async fn logout_and_a_password_change_end_sessions_on_the_server() {
     let (status, _, _) = first.get("/app").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_live_stream_tells_the_owner_only_and_ends_at_a_stop() {
+    let app = spawn_app().await;
+    let mut owner = Browser::new(&app);
+    owner.register(&unique_email()).await;
+    let mut other = Browser::new(&app);
+    other.register(&unique_email()).await;
+    let open = |browser: &Browser<'_>| {
+        browser
+            .client
+            .get(app.url("/app/events"))
+            .header(COOKIE, browser.cookie_header())
+            .send()
+    };
+    let mut mine = open(&owner).await.expect("stream");
+    let mut theirs = open(&other).await.expect("stream");
+    assert_eq!(mine.status(), StatusCode::OK);
+    assert_eq!(mine.headers()["content-type"], "text/event-stream");
+    let token = owner.token("/app/monitors/new").await;
+    let (status, _, _) = owner
+        .post(
+            "/app/monitors/new",
+            &[("csrf", &token), ("url", "https://example.com/")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), mine.chunk())
+        .await
+        .expect("an event in time")
+        .expect("read")
+        .expect("a chunk");
+    let text = String::from_utf8_lossy(&chunk);
+    assert!(text.contains("event: list"), "{text}");
+    let nothing = tokio::time::timeout(std::time::Duration::from_millis(300), theirs.chunk()).await;
+    assert!(nothing.is_err(), "another account hears nothing");
+
+    // A stop ends the stream at once, rather than after the 10 s drain.
+    drop((owner, other));
+    let started = std::time::Instant::now();
+    drop(app);
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Ok(Some(_)) = mine.chunk().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream ended within 5 s");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
