@@ -1,6 +1,6 @@
 //! `/app/account`: who is logged in, and a password change (which ends every other session).
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -48,10 +48,25 @@ fn account(
     shell("Account", Some(viewer), body)
 }
 
+/// `?changed=1` after a password change.
+#[derive(Deserialize)]
+pub struct Changed {
+    #[serde(default)]
+    changed: Option<String>,
+}
+
 /// `GET /app/account`
-pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Markup, WebError> {
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<Changed>,
+) -> Result<Markup, WebError> {
     let me = state.accounts.me(viewer.user).await?;
-    Ok(account(&viewer, me.email.as_str(), None, None))
+    let notice = query
+        .changed
+        .is_some()
+        .then_some("The password is changed; every other session and API token is logged out.");
+    Ok(account(&viewer, me.email.as_str(), notice, None))
 }
 
 /// `POST /app/account/password`: the API's rules and messages; this browser stays logged in
@@ -71,7 +86,7 @@ pub async fn change_password(
         .await;
     let message = match result {
         Ok(opened) => {
-            let mut response = Redirect::to("/app/account").into_response();
+            let mut response = Redirect::to("/app/account?changed=1").into_response();
             response
                 .headers_mut()
                 .append(header::SET_COOKIE, session_cookie(&state, &opened.cookie));

@@ -138,8 +138,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/app/events", get(live::events))
         .route("/app/assets/style.css", get(layout::style))
         .route("/app/assets/live.js", get(layout::script))
+        .route("/app/{*rest}", get(not_found))
         .merge(throttled)
         .layer(middleware::from_fn(security_headers))
+}
+
+/// An address under `/app` that is no page: an HTML answer, not the API's JSON one.
+async fn not_found() -> WebError {
+    WebError::Service(ServiceError::NotFound("page"))
 }
 
 /// The headers every page carries: the content policy, no sniffing, no framing, and no

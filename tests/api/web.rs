@@ -119,6 +119,10 @@ async fn visitors_are_sent_to_login_and_pages_carry_the_security_headers() {
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"));
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(headers["x-content-type-options"], "nosniff");
+    let (status, body, missing) = browser.get("/app/no-such-page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("page not found"), "{body}");
+    assert!(missing.contains_key(CONTENT_SECURITY_POLICY));
     let cookie = headers[SET_COOKIE].to_str().expect("ascii");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     assert!(!cookie.contains("Secure"), "plain http: {cookie}");
