@@ -315,6 +315,32 @@ def walk(run, browser, base, up_url, down_url):
     for path in ["/app/login", "/app/register"]:
         axe_scan(run, scan_page, base + path)
     scan.close()
+    # The dark theme follows the system, and keeps its contrast.
+    dark = browser.new_context(
+        viewport={"width": 1280, "height": 800}, bypass_csp=True, color_scheme="dark"
+    )
+    run.watch(dark)
+    dark.add_cookies(context.cookies())
+    dark_page = dark.new_page()
+    for path in ["/app", f"/app/monitors/{up_id}"]:
+        axe_scan(run, dark_page, base + path, "dark")
+    dark_page.goto(base + "/app")
+    background = dark_page.evaluate("getComputedStyle(document.body).backgroundColor")
+    run.check("the dark theme follows the system", background == "rgb(17, 20, 23)", background)
+    dark_page.screenshot(path=os.path.join(run.out, "dashboard-dark-desktop.png"), full_page=True)
+    dark.close()
+
+    # Edit, pause and resume through the monitor's page.
+    page.goto(base + f"/app/monitors/{up_id}/edit")
+    page.get_by_label("Name").fill("Local up (edited)")
+    page.get_by_role("button", name="Save monitor").click()
+    page.wait_for_url(base + f"/app/monitors/{up_id}")
+    run.check("edit", "Local up (edited)" in page.locator("h1").inner_text())
+    page.get_by_role("button", name="Pause").click()
+    run.check("pause", settles(monitor_state(page, up_id), "paused")
+              and settles(page.locator("div.actions button").nth(0), "Resume"))
+    page.get_by_role("button", name="Resume").click()
+    run.check("resume", settles(page.locator("div.actions button").nth(0), "Pause"))
 
     # Keyboard: the skip link is the first stop and leads to the content.
     page.goto(base + "/app")
@@ -340,18 +366,44 @@ def walk(run, browser, base, up_url, down_url):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(base + "/app")
     run.check("login through the form", page.url == base + "/app")
+
+    # A password change through the account page; the old password stops working.
+    page.goto(base + "/app/account")
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill("a brand new password")
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_url(base + "/app/account?changed=1")
+    run.check("password change", "password is changed" in page.locator("main").inner_text())
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(base + "/app/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    run.check(
+        "the old password no longer logs in",
+        "wrong email or password" in page.locator("main").inner_text(),
+    )
     run.check("no script errors", not console_errors, "; ".join(console_errors[:3]))
     context.close()
 
 
-def axe_scan(run, page, url):
+def settles(locator, text, timeout=5000):
+    """Whether `locator` shows `text` within `timeout` ms."""
+    try:
+        expect(locator).to_have_text(text, timeout=timeout)
+        return True
+    except AssertionError:
+        return False
+
+
+def axe_scan(run, page, url, theme="light"):
     page.goto(url)
     page.add_script_tag(content=run.axe_source)
     result = page.evaluate("async () => (await axe.run(document)).violations")
     bad = [v for v in result if v.get("impact") in ("serious", "critical")]
     path = url.split("127.0.0.1", 1)[1]
     run.check(
-        f"axe: no serious or critical violation on {path}",
+        f"axe: no serious or critical violation on {path} ({theme})",
         not bad,
         json.dumps([(v["id"], v["impact"], len(v["nodes"])) for v in bad]),
     )
