@@ -18,6 +18,7 @@ use crate::auth::{PasswordHasher, TokenKeys};
 use crate::config::Settings;
 use crate::jobs::changes;
 use crate::jobs::heartbeat::{self, Instance};
+use crate::jobs::reminders;
 use crate::jobs::retention::Retention;
 use crate::monitor::Rules;
 use crate::pipeline::{
@@ -25,7 +26,7 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, EventBus, Monitors, Sessions};
+use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, Sessions};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -109,6 +110,8 @@ impl App {
                 rules,
                 settings.max_monitors_per_user,
             ),
+            incidents: Incidents::new(store.clone()),
+            maintenance: Maintenance::new(store.clone()),
             events: events.clone(),
             store: store.clone(),
             throttle: Arc::new(Throttle::new(
@@ -187,6 +190,12 @@ impl App {
             self.instance.id.clone(),
             stopped(),
         ));
+        let reminders = tokio::spawn(reminders::run(
+            self.store.clone(),
+            self.metrics.clone(),
+            reminders::PERIOD,
+            stopped(),
+        ));
         let heartbeat = tokio::spawn(heartbeat::run(
             self.instance.clone(),
             self.store.clone(),
@@ -232,6 +241,9 @@ impl App {
         }
         if let Err(error) = retention.await {
             tracing::error!(%error, "the retention job failed");
+        }
+        if let Err(error) = reminders.await {
+            tracing::error!(%error, "the reminder job failed");
         }
         if let Err(error) = heartbeat.await {
             tracing::error!(%error, "the heartbeat job failed");

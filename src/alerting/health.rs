@@ -93,6 +93,12 @@ pub struct Health {
     pub incident: Option<OpenIncident>,
     /// The open certificate incident.
     pub cert_incident: Option<IncidentId>,
+    /// Whether a certificate incident is open as far as the checks applied so far say:
+    /// `None` until one of them decides, then what it decided. The store records an opened
+    /// incident's id only after the whole batch is applied, so without this a batch holding
+    /// two checks of an expiring certificate would open two incidents, and one that sees it
+    /// expiring and then renewed would never resolve it.
+    pub cert_decided: Option<bool>,
 }
 
 /// A change that one check decided.
@@ -161,6 +167,7 @@ impl Health {
             self.state = to;
         }
         if let Some(decision) = self.certificate(thresholds, result) {
+            self.cert_decided = Some(matches!(decision, Decision::CertificateExpiring { .. }));
             decisions.push(decision);
         }
         decisions
@@ -219,17 +226,14 @@ impl Health {
     /// Opens or closes the certificate incident by the expiry this check saw.
     fn certificate(&self, t: &Thresholds, result: &CheckResult) -> Option<Decision> {
         let expires_at = result.cert_expires_at?;
-        if t.cert_expiry_days == 0 {
-            // Turned off: an open incident is over.
-            return self
-                .cert_incident
-                .map(|_| Decision::CertificateRenewed { expires_at });
-        }
-        let window = chrono::TimeDelta::days(i64::from(t.cert_expiry_days));
-        let expiring = expires_at - result.checked_at <= window;
-        match (expiring, self.cert_incident) {
-            (true, None) => Some(Decision::CertificateExpiring { expires_at }),
-            (false, Some(_)) => Some(Decision::CertificateRenewed { expires_at }),
+        let open = self.cert_decided.unwrap_or(self.cert_incident.is_some());
+        // Turned off (0 days): an open incident is over.
+        let expiring = t.cert_expiry_days > 0
+            && expires_at - result.checked_at
+                <= chrono::TimeDelta::days(i64::from(t.cert_expiry_days));
+        match (expiring, open) {
+            (true, false) => Some(Decision::CertificateExpiring { expires_at }),
+            (false, true) => Some(Decision::CertificateRenewed { expires_at }),
             _ => None,
         }
     }

@@ -212,3 +212,29 @@ fn states_round_trip_through_their_names() {
     }
     assert!(MonitorState::parse("paused").is_err());
 }
+
+#[test]
+fn one_batch_of_expiring_then_renewed_checks_opens_one_incident_and_closes_it() {
+    let expiring = |second: i64| CheckResult {
+        cert_expires_at: Some(at(0) + TimeDelta::days(3)),
+        ..check(second, true, 20)
+    };
+    let renewed = CheckResult {
+        cert_expires_at: Some(at(0) + TimeDelta::days(90)),
+        ..check(3, true, 20)
+    };
+    let mut h = Health::default();
+    // The store records no incident id while a batch is applied.
+    let (decisions, _) = apply_all(&mut h, &T, &[expiring(1), expiring(2), renewed]);
+    assert_eq!(
+        certs(decisions.into_iter().map(|(_, d)| d).collect()),
+        vec![
+            Decision::CertificateExpiring {
+                expires_at: at(0) + TimeDelta::days(3)
+            },
+            Decision::CertificateRenewed {
+                expires_at: at(0) + TimeDelta::days(90)
+            }
+        ]
+    );
+}

@@ -45,3 +45,88 @@ pub fn transition(t: &Transition) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::alerting::{Cause, EventKind, IncidentId};
+    use crate::auth::UserId;
+    use crate::monitor::MonitorId;
+
+    /// Log lines written while `work` runs.
+    fn logged(work: impl FnOnce()) -> Vec<String> {
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("lines").extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        tracing::subscriber::with_default(subscriber, work);
+        let text = String::from_utf8(lines.0.lock().expect("lines").clone()).expect("UTF-8");
+        text.lines().map(str::to_owned).collect()
+    }
+
+    fn transition(from: MonitorState, to: MonitorState, cause: Option<Cause>) -> Transition {
+        Transition {
+            monitor: MonitorId(7),
+            owner: UserId(1),
+            at: DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
+            decision: Decision::State {
+                from,
+                to,
+                since: DateTime::from_timestamp(1_799_999_990, 0).expect("time"),
+                cause,
+            },
+            incident: Some(IncidentId(3)),
+            event: Some(EventKind::Down),
+        }
+    }
+
+    #[test]
+    fn going_down_is_one_warn_line_and_recovering_one_info_line() {
+        let cause = Cause {
+            kind: "status".into(),
+            message: "status 503 is not expected".into(),
+            status_code: Some(503),
+        };
+        let down = logged(|| {
+            super::transition(&transition(
+                MonitorState::Up,
+                MonitorState::Down,
+                Some(cause),
+            ))
+        });
+        assert_eq!(down.len(), 1, "{down:?}");
+        assert!(down[0].contains(" WARN "), "{down:?}");
+        assert!(down[0].contains("monitor is down"), "{down:?}");
+        assert!(down[0].contains("monitor=7"), "{down:?}");
+        assert!(down[0].contains("status 503 is not expected"), "{down:?}");
+
+        let up =
+            logged(|| super::transition(&transition(MonitorState::Down, MonitorState::Up, None)));
+        assert_eq!(up.len(), 1, "{up:?}");
+        assert!(up[0].contains(" INFO "), "{up:?}");
+        assert!(up[0].contains("monitor is up"), "{up:?}");
+        assert!(
+            up[0].contains("from=\"down\"") || up[0].contains("from=down"),
+            "{up:?}"
+        );
+    }
+}

@@ -6,7 +6,9 @@
 //! time.
 
 pub mod health;
+pub mod incident;
 pub mod log;
+pub mod maintenance;
 pub mod plan;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +17,8 @@ use crate::auth::UserId;
 use crate::monitor::MonitorId;
 
 pub use health::{Decision, Health, MonitorState, Thresholds, apply_all};
+pub use incident::{Incident, IncidentFilter, IncidentState, Notification, NotificationState};
+pub use maintenance::{InvalidWindow, MaintenanceId, MaintenanceWindow, WindowDraft, WindowSpec};
 pub use plan::{IncidentRef, Op, Slot};
 
 /// A notification channel's id.

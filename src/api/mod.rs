@@ -30,7 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::jobs::heartbeat::Instance;
 use crate::pipeline::Buffer;
-use crate::service::{Accounts, EventBus, Monitors, Sessions};
+use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, Sessions};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -51,6 +51,10 @@ pub struct AppState {
     pub public_url: Option<url::Url>,
     /// The monitor use cases.
     pub monitors: Monitors,
+    /// The incident use cases.
+    pub incidents: Incidents,
+    /// The maintenance window use cases.
+    pub maintenance: Maintenance,
     /// What happens to monitors, for live views.
     pub events: EventBus,
     /// The database, for readiness and the cluster view only: use cases go through the
@@ -135,6 +139,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(unversioned::url_router())
         .nest("/api/v1", v1::monitors_router())
         .nest("/api/v1", v1::cluster_router())
+        .nest("/api/v1", v1::incidents_router())
         .nest("/api/v1", v1::me_router())
         .merge(health::router())
         .routes(utoipa_axum::routes!(metrics::metrics))

@@ -7,11 +7,15 @@
 mod accounts;
 mod error;
 pub mod events;
+pub mod incidents;
+pub mod maintenance;
 pub mod monitors;
 pub mod sessions;
 
 pub use accounts::{Accounts, Caller};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
+pub use incidents::{IncidentPage, Incidents};
+pub use maintenance::Maintenance;
 pub use monitors::{Monitors, ResultPage};
 pub use sessions::{OpenedSession, Sessions};

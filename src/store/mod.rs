@@ -3,6 +3,7 @@
 //! the same name, so the two are interchangeable and pass one shared test suite. Driver
 //! types never leave this module: callers see domain types and [`StoreError`].
 
+mod incident_rows;
 mod postgres;
 mod roles;
 mod rows;
@@ -53,6 +54,8 @@ pub trait Store:
     + ResultStore
     + RetentionStore
     + ClusterStore
+    + IncidentStore
+    + MaintenanceStore
     + SessionStore
 {
 }
@@ -65,6 +68,8 @@ impl<T> Store for T where
         + ResultStore
         + RetentionStore
         + ClusterStore
+        + IncidentStore
+        + MaintenanceStore
         + SessionStore
 {
 }
@@ -73,8 +78,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
-        AccountStore, ClusterStore, LifecycleStore, MonitorStore, ResultStore, RetentionStore,
-        ScheduleStore, SessionStore,
+        AccountStore, ClusterStore, IncidentStore, LifecycleStore, MaintenanceStore, MonitorStore,
+        ResultStore, RetentionStore, ScheduleStore, SessionStore,
     };
 }
 

@@ -227,6 +227,7 @@ impl HealthRecord {
                 muted: self.incident_muted,
             }),
             cert_incident: self.cert_incident_id.map(IncidentId),
+            cert_decided: None,
         })
     }
 

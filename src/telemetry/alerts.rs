@@ -4,6 +4,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use crate::alerting::EventKind;
@@ -18,6 +19,7 @@ struct EventLabels {
 #[derive(Debug, Default)]
 pub struct AlertMetrics {
     events: Family<EventLabels, Counter>,
+    backlog: Gauge,
 }
 
 impl AlertMetrics {
@@ -29,7 +31,23 @@ impl AlertMetrics {
             "Alert events created (each queued once per channel of its monitor), by event",
             metrics.events.clone(),
         );
+        metrics.register_backlog(registry);
         metrics
+    }
+
+    /// Registers the outbox backlog gauge (kept apart from the delivery metrics).
+    fn register_backlog(&self, registry: &mut Registry) {
+        registry.register(
+            "alert_outbox_backlog",
+            "Notifications waiting to be delivered (pending in the outbox, every instance's), \
+             as last counted by this instance's reminder job",
+            self.backlog.clone(),
+        );
+    }
+
+    /// Records the outbox backlog just counted.
+    pub fn set_outbox_backlog(&self, pending: u64) {
+        self.backlog.set(i64::try_from(pending).unwrap_or(i64::MAX));
     }
 
     /// Counts an event queued by a transition this process decided.

@@ -102,7 +102,7 @@ fn free_address() -> String {
 
 /// The commands of the README block that follows `marker`, continuation lines joined and the
 /// `$ ` prompt removed, each with the output the README shows for it (empty when none).
-fn readme_commands(marker: &str) -> Vec<(String, String)> {
+pub(crate) fn readme_commands(marker: &str) -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
         .expect("README.md");
     let after = readme
@@ -141,7 +141,7 @@ fn readme_commands(marker: &str) -> Vec<(String, String)> {
 
 /// Asserts that `actual` has the shape of the JSON the README shows: the same keys, all
 /// the way down (values differ: ids, times, tokens).
-fn same_shape(shown: &Value, actual: &Value, at: &str) {
+pub(crate) fn same_shape(shown: &Value, actual: &Value, at: &str) {
     match (shown, actual) {
         (Value::Object(shown), Value::Object(actual)) => {
             let keys = |o: &serde_json::Map<String, Value>| o.keys().cloned().collect::<Vec<_>>();
@@ -165,12 +165,12 @@ fn same_shape(shown: &Value, actual: &Value, at: &str) {
 }
 
 /// The README's shown output of a command, as JSON.
-fn shown(output: &str) -> Value {
+pub(crate) fn shown(output: &str) -> Value {
     // A token shown cut short (`"eyJ…"`) is still a JSON string.
     serde_json::from_str(output).unwrap_or_else(|e| panic!("README output {output}: {e}"))
 }
 
-fn shell(command: &str) -> String {
+pub(crate) fn shell(command: &str) -> String {
     let output = Command::new("sh")
         .args(["-c", command])
         .output()

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod backup;
 mod binary;
+mod certificates;
 mod checks;
 mod cluster;
 #[path = "../support/dns.rs"]
@@ -13,10 +14,13 @@ mod errors;
 mod health;
 mod helpers;
 mod in_flight;
+mod incidents;
 mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
+#[path = "../support/pki.rs"]
+mod pki;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;

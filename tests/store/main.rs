@@ -7,6 +7,8 @@ mod alerting;
 mod backup;
 mod changes;
 mod cluster;
+mod incidents;
+mod maintenance;
 #[path = "../support/pg_cluster.rs"]
 mod pg_cluster;
 #[path = "../support/pki.rs"]
@@ -17,6 +19,7 @@ mod postgres_only;
 mod postgres_tls;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod reminders;
 mod results;
 mod retention;
 mod scheduling;
@@ -36,17 +39,21 @@ use tocsin::store::{PostgresStore, SqliteStore, Store};
 pub struct Backend {
     /// The store under test; dropped before the guard, so its connections close first.
     pub store: Arc<dyn Store>,
+    /// Where the database is, for tests that write rows no store role writes yet.
+    pub raw: incidents::Raw,
     _guard: Box<dyn Send>,
 }
 
 async fn sqlite() -> Option<Backend> {
     let dir = TempDir::new().expect("temp dir");
+    let raw = incidents::Raw::Sqlite(dir.path().join("tocsin.db"));
     let store = SqliteStore::open(&dir.path().join("tocsin.db"))
         .await
         .expect("opens");
     store.migrate().await.expect("migrates");
     Some(Backend {
         store: Arc::new(store),
+        raw,
         _guard: Box::new(dir),
     })
 }
@@ -58,6 +65,7 @@ async fn postgres() -> Option<Backend> {
     store.migrate().await.expect("migrates");
     Some(Backend {
         store: Arc::new(store),
+        raw: incidents::Raw::Postgres(db.url.clone()),
         _guard: Box::new(db),
     })
 }
@@ -117,6 +125,10 @@ macro_rules! store_suite {
             accounts::closed_registration_makes_only_the_first_account,
             accounts::a_password_change_moves_the_token_generation,
             accounts::deleting_an_account_removes_everything_it_owns,
+            incidents::incidents_are_listed_newest_first_per_owner_and_filtered,
+            incidents::one_batch_of_an_expiring_certificate_opens_one_incident,
+            maintenance::windows_are_kept_per_owner,
+            maintenance::a_window_mutes_the_monitors_it_covers_while_it_lasts,
             sessions::sessions_live_until_logout_expiry_or_password_change,
         );
     };

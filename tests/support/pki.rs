@@ -43,7 +43,16 @@ impl Ca {
 
     fn sign(&self, names: &[&str], common_name: &str, usage: ExtendedKeyUsagePurpose) -> Leaf {
         let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        let mut params = CertificateParams::new(names).expect("params");
+        let params = CertificateParams::new(names).expect("params");
+        self.sign_with(params, common_name, usage)
+    }
+
+    fn sign_with(
+        &self,
+        mut params: CertificateParams,
+        common_name: &str,
+        usage: ExtendedKeyUsagePurpose,
+    ) -> Leaf {
         params
             .distinguished_name
             .push(DnType::CommonName, common_name);
@@ -60,6 +69,20 @@ impl Ca {
     pub fn server(&self, names: &[&str]) -> Leaf {
         self.sign(
             names,
+            names.first().copied().unwrap_or("server"),
+            ExtendedKeyUsagePurpose::ServerAuth,
+        )
+    }
+
+    /// A server certificate valid for `names` that expires at midnight UTC starting
+    /// `(year, month, day)` (a short-lived one, for expiry tests).
+    pub fn server_until(&self, names: &[&str], (year, month, day): (i32, u8, u8)) -> Leaf {
+        let owned: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let mut params = CertificateParams::new(owned).expect("params");
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(year, month, day);
+        self.sign_with(
+            params,
             names.first().copied().unwrap_or("server"),
             ExtendedKeyUsagePurpose::ServerAuth,
         )

@@ -2,6 +2,8 @@
 
 mod auth;
 mod cluster;
+mod incidents;
+mod maintenance;
 mod me;
 mod monitors;
 mod results;
@@ -27,6 +29,11 @@ pub fn me_router() -> OpenApiRouter<AppState> {
 /// The monitor routes, with their results and statistics.
 pub fn monitors_router() -> OpenApiRouter<AppState> {
     monitors::router().merge(results::router())
+}
+
+/// Incidents and maintenance windows.
+pub fn incidents_router() -> OpenApiRouter<AppState> {
+    incidents::router().merge(maintenance::router())
 }
 
 /// The instances sharing this database.

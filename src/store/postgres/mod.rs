@@ -9,6 +9,8 @@ mod changes;
 mod cluster;
 mod connect;
 mod health;
+mod incidents;
+mod maintenance;
 mod monitors;
 mod partitions;
 mod results;

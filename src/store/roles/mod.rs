@@ -4,7 +4,9 @@
 
 mod accounts;
 mod cluster;
+mod incidents;
 mod lifecycle;
+mod maintenance;
 mod monitors;
 mod results;
 mod retention;
@@ -13,7 +15,9 @@ mod sessions;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
 pub use cluster::{ClusterStore, Heartbeat};
+pub use incidents::{IncidentStore, Reminder};
 pub use lifecycle::{LifecycleStore, MonitorChange};
+pub use maintenance::MaintenanceStore;
 pub use monitors::MonitorStore;
 pub use results::{ResultStore, StoredResult, Tally, WindowData, Written};
 pub use retention::RetentionStore;

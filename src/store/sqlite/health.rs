@@ -263,7 +263,7 @@ fn carry_out(
                         StoreError::Backend("a notification about an incident never opened".into())
                     })?,
                 };
-                notify(tx, tracked, incident, event.as_str(), *at)?;
+                notify(tx, tracked, incident, *event, *at)?;
                 queued = Some(*event);
             }
         }
@@ -276,23 +276,10 @@ fn notify(
     tx: &Transaction<'_>,
     tracked: &Tracked,
     incident: IncidentId,
-    event: &str,
+    event: EventKind,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let now = to_millis(Utc::now());
-    let event_id: i64 = tx
-        .prepare_cached(
-            "INSERT INTO events (incident_id, kind, at) VALUES (?1, ?2, ?3) RETURNING id",
-        )
-        .and_then(|mut stmt| stmt.query_row((incident.0, event, to_millis(at)), |row| row.get(0)))
-        .map_err(backend)?;
-    tx.prepare_cached(
-        "INSERT INTO notifications (event_id, channel_id, next_attempt_at, created_at) \
-         SELECT ?1, id, ?4, ?4 FROM channels \
-         WHERE user_id = ?2 AND id IN (SELECT value FROM json_each(?3))",
-    )
-    .and_then(|mut stmt| stmt.execute((event_id, tracked.owner.0, &tracked.channels, now)))
-    .map_err(backend)?;
+    super::incidents::queue_event(tx, incident, event, at, tracked.owner, &tracked.channels)?;
     tx.prepare_cached("UPDATE incidents SET notified_at = ?2 WHERE id = ?1")
         .and_then(|mut stmt| stmt.execute((incident.0, to_millis(at))))
         .map_err(backend)?;

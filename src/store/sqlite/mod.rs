@@ -7,6 +7,8 @@
 pub(super) mod backup;
 mod cluster;
 mod health;
+mod incidents;
+mod maintenance;
 mod monitors;
 mod pool;
 mod results;
