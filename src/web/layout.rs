@@ -35,6 +35,8 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                         nav aria-label="Main" {
                             a href="/app" { "Monitors" }
                             a href="/app/monitors/new" { "New monitor" }
+                            a href="/app/incidents" { "Incidents" }
+                            a href="/app/maintenance" { "Maintenance" }
                             a href="/app/account" { "Account" }
                             form.inline method="post" action="/app/logout" {
                                 (csrf(viewer))

@@ -10,8 +10,10 @@ mod account;
 mod auth_pages;
 mod charts;
 mod dashboard;
+mod incidents;
 mod layout;
 mod live;
+mod maintenance;
 mod monitor_form;
 mod monitor_page;
 mod session;
@@ -135,6 +137,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/app/monitors/{id}/resume", post(monitor_page::resume))
         .route("/app/monitors/{id}/delete", post(monitor_page::delete))
         .route("/app/account", get(account::page))
+        .route("/app/incidents", get(incidents::page))
+        .route(
+            "/app/maintenance",
+            get(maintenance::page).post(maintenance::create),
+        )
+        .route("/app/maintenance/{id}/delete", post(maintenance::delete))
         .route("/app/events", get(live::events))
         .route("/app/assets/style.css", get(layout::style))
         .route("/app/assets/live.js", get(layout::script))

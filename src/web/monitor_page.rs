@@ -13,6 +13,7 @@ use super::charts::{self, PhaseBin};
 use super::dashboard::state_badge;
 use super::layout::{csrf, page as shell};
 use super::session::{Posted, Viewer};
+use crate::alerting::IncidentFilter;
 use crate::api::AppState;
 use crate::auth::UserId;
 use crate::check::stats::Window;
@@ -78,6 +79,18 @@ pub async fn page(
         .monitors
         .results(viewer.user, id, before, RESULTS_PAGE)
         .await?;
+    let incidents = state
+        .incidents
+        .list(
+            viewer.user,
+            IncidentFilter {
+                monitor: Some(id),
+                state: None,
+                before: None,
+                limit: 10,
+            },
+        )
+        .await?;
     let checked = bins.iter().map(|b| b.checks).sum::<u32>();
     let summary = format!("latency by phase over {window}, {checked} checks in {BINS} columns");
     let m = &monitor;
@@ -124,6 +137,11 @@ pub async fn page(
         }
         (charts::phases(&bins, &summary))
         p.hint { "Phases are kept with the raw results, for as long as those are kept (TOCSIN_RETENTION)." }
+        h2 #incidents { "Incidents" }
+        (super::incidents::table(&incidents.incidents, None))
+        @if incidents.next_before.is_some() {
+            p { a href="/app/incidents" { "All incidents" } }
+        }
         h2 #results { "Results" }
         (results_table(&results.results))
         nav.pager aria-label="Results pages" {

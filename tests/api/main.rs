@@ -34,3 +34,4 @@ mod services;
 mod shutdown;
 mod target;
 mod web;
+mod web_pages;

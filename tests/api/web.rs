@@ -8,14 +8,14 @@ use reqwest::{Client, StatusCode};
 use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_with, unique_email};
 
 /// A browser of sorts: no redirects followed, cookies kept by hand.
-struct Browser<'a> {
+pub struct Browser<'a> {
     app: &'a TestApp,
     client: Client,
     cookies: Vec<(String, String)>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub fn new(app: &'a TestApp) -> Self {
         let client = Client::builder()
             .redirect(Policy::none())
             .build()
@@ -47,7 +47,7 @@ impl<'a> Browser<'a> {
             .join("; ")
     }
 
-    async fn get(&mut self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+    pub async fn get(&mut self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
         let response = self
             .client
             .get(self.app.url(path))
@@ -60,7 +60,11 @@ impl<'a> Browser<'a> {
         (status, response.text().await.expect("body"), headers)
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, String) {
         let response = self
             .client
             .post(self.app.url(path))
@@ -83,13 +87,13 @@ impl<'a> Browser<'a> {
     }
 
     /// The CSRF token in the page at `path`.
-    async fn token(&mut self, path: &str) -> String {
+    pub async fn token(&mut self, path: &str) -> String {
         let (_, body, _) = self.get(path).await;
         let start = body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
         body[start..].split('"').next().expect("value").to_owned()
     }
 
-    async fn register(&mut self, email: &str) {
+    pub async fn register(&mut self, email: &str) {
         let token = self.token("/app/register").await;
         let (status, _, location) = self
             .post(

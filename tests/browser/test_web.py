@@ -280,6 +280,23 @@ def walk(run, browser, base, up_url, down_url):
     run.shoot(page, "edit-monitor")
     page.goto(base + "/app/account")
     run.shoot(page, "account")
+    page.goto(base + "/app/incidents")
+    run.check(
+        "the failing monitor's incident is listed, open",
+        page.locator("tbody tr", has_text="Local down").filter(has_text="open").count() >= 1,
+    )
+    run.shoot(page, "incidents")
+    page.goto(base + "/app/maintenance")
+    page.get_by_label("Name").fill("Database upgrade")
+    page.get_by_label("Starts at (UTC)").fill("2030-01-01T22:00")
+    page.get_by_label("Ends at (UTC)").fill("2030-01-01T23:00")
+    page.get_by_label("Local down").check()
+    page.get_by_role("button", name="Add window").click()
+    run.check(
+        "a maintenance window through the form",
+        settles(page.locator("tbody tr td").first, "Database upgrade"),
+    )
+    run.shoot(page, "maintenance")
 
     # Search and filter, on the server.
     page.goto(base + "/app?state=down")
@@ -309,7 +326,8 @@ def walk(run, browser, base, up_url, down_url):
     scan.add_cookies(context.cookies())
     scan_page = scan.new_page()
     for path in ["/app", f"/app/monitors/{up_id}", f"/app/monitors/{up_id}/edit",
-                 "/app/monitors/new", "/app/account"]:
+                 f"/app/monitors/{down_id}", "/app/monitors/new", "/app/account",
+                 "/app/incidents", "/app/maintenance"]:
         axe_scan(run, scan_page, base + path)
     scan.clear_cookies()
     for path in ["/app/login", "/app/register"]:

@@ -1,0 +1,90 @@
+//! The web pages for incidents and maintenance windows.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{spawn_app, unique_email};
+use crate::web::Browser;
+
+#[tokio::test]
+async fn maintenance_windows_are_made_and_deleted_through_the_form() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    browser.register(&unique_email()).await;
+    let token = browser.token("/app/maintenance").await;
+    let (status, body, _) = browser
+        .post(
+            "/app/maintenance",
+            &[
+                ("csrf", &token),
+                ("name", "deploy <b>"),
+                ("starts_at", "2026-12-01T22:00"),
+                ("ends_at", "soon"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains(r#"id="f-ends_at-error" data-field="ends_at">ends_at: `soon` is not a time"#),
+        "{body}"
+    );
+    let (status, body, _) = browser
+        .post(
+            "/app/maintenance",
+            &[
+                ("csrf", &token),
+                ("name", "deploy <b>"),
+                ("starts_at", "2026-12-01T23:00"),
+                ("ends_at", "2026-12-01T22:00"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("data-field=\"ends_at\""),
+        "the API's rule, beside its field: {body}"
+    );
+    let (status, _, location) = browser
+        .post(
+            "/app/maintenance",
+            &[
+                ("csrf", &token),
+                ("name", "deploy <b>"),
+                ("starts_at", "2026-12-01T22:00"),
+                ("ends_at", "2026-12-01T23:30"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/app/maintenance")
+    );
+    let (_, body, _) = browser.get("/app/maintenance").await;
+    assert!(body.contains("deploy &lt;b&gt;"), "{body}");
+    assert!(body.contains("2026-12-01 22:00 UTC"));
+    let start = body
+        .find("action=\"/app/maintenance/")
+        .expect("a delete form")
+        + 8;
+    let action = body[start..].split('"').next().expect("action").to_owned();
+    let (status, _, _) = browser.post(&action, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no token, no delete");
+    let (status, _, _) = browser.post(&action, &[("csrf", &token)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, body, _) = browser.get("/app/maintenance").await;
+    assert!(body.contains("No maintenance windows"));
+}
+
+#[tokio::test]
+async fn the_incidents_page_lists_and_filters() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    browser.register(&unique_email()).await;
+    let (status, body, _) = browser.get("/app/incidents").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("No incidents."));
+    let (status, _, _) = browser.get("/app/incidents?state=open").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body, _) = browser.get("/app/incidents?state=sideways").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("state:"), "{body}");
+}
