@@ -88,3 +88,41 @@ async fn the_incidents_page_lists_and_filters() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("state:"), "{body}");
 }
+
+#[tokio::test]
+async fn the_pages_share_the_apis_throttle_and_registration_rule() {
+    let app = crate::helpers::spawn_with(|s| {
+        s.auth_rate_per_minute = 2;
+        s.registration = tocsin::config::Registration::Closed;
+    })
+    .await;
+    let mut first = Browser::new(&app);
+    first.register(&unique_email()).await;
+    let mut second = Browser::new(&app);
+    let token = second.token("/app/register").await;
+    let (status, body, _) = second
+        .post(
+            "/app/register",
+            &[
+                ("csrf", &token),
+                ("email", &unique_email()),
+                ("password", crate::helpers::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("registration is closed"), "{body}");
+    // Two attempts a minute: the third is refused before any password is hashed.
+    let (status, body, _) = second
+        .post(
+            "/app/login",
+            &[
+                ("csrf", &token),
+                ("email", "x@example.com"),
+                ("password", "whatever1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("too many attempts"), "{body}");
+}
