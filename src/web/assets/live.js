@@ -16,6 +16,13 @@
     }
   }
 
+  // Many monitors added at once (an import) send many events: fetch once for a burst.
+  var pending = null;
+  function refreshSoon() {
+    if (pending) return;
+    pending = setTimeout(function () { pending = null; refreshList(); }, 300);
+  }
+
   function refreshList() {
     var list = document.getElementById("monitors");
     if (!list) return;
@@ -34,6 +41,6 @@
       setState(data.id, data.state);
     } catch (err) { /* not for us */ }
   });
-  source.addEventListener("list", refreshList);
-  source.addEventListener("reload", refreshList);
+  source.addEventListener("list", refreshSoon);
+  source.addEventListener("reload", refreshSoon);
 })();
