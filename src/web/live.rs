@@ -27,32 +27,73 @@ pub async fn events(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let receiver = state.events.subscribe();
-    let deadline = tokio::time::Instant::now() + STREAM_LIFETIME;
-    let owner = viewer.user;
-    let stopping = state.stopping.clone();
-    let stream = stream::unfold(
-        (receiver, stopping),
-        move |(mut receiver, mut stopping)| async move {
-            loop {
-                let next = tokio::select! {
-                    next = tokio::time::timeout_at(deadline, receiver.recv()) => next,
-                    _ = stopping.wait_for(|stop| *stop) => return None,
-                };
-                let event = match next {
-                    Err(_) | Ok(Err(RecvError::Closed)) => return None,
-                    Ok(Err(RecvError::Lagged(_))) => {
-                        Some(SseEvent::default().event("reload").data("{}"))
-                    }
-                    Ok(Ok(event)) => message(owner, &event),
-                };
-                if let Some(event) = event {
-                    return Some((Ok(event), (receiver, stopping)));
-                }
-            }
-        },
-    );
+    let follower = Follower {
+        receiver: state.events.subscribe(),
+        stopping: state.stopping.clone(),
+        recheck: tokio::time::interval_at(
+            tokio::time::Instant::now() + SESSION_RECHECK,
+            SESSION_RECHECK,
+        ),
+        deadline: tokio::time::Instant::now() + STREAM_LIFETIME,
+        owner: viewer.user,
+        cookie: viewer.cookie,
+        state,
+    };
+    let stream = stream::unfold(follower, |mut follower| async move {
+        let event = follower.next().await?;
+        Some((Ok(event), follower))
+    });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// How often a stream checks that its session still counts: a logout or a password change
+/// elsewhere ends the stream within this time.
+const SESSION_RECHECK: Duration = Duration::from_secs(30);
+
+/// One viewer's stream: the bus, and what ends it.
+struct Follower {
+    receiver: tokio::sync::broadcast::Receiver<Event>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+    recheck: tokio::time::Interval,
+    deadline: tokio::time::Instant,
+    owner: UserId,
+    cookie: String,
+    state: AppState,
+}
+
+impl Follower {
+    /// The next event for the page; `None` ends the stream (a stop, the stream's lifetime,
+    /// or a session that no longer counts).
+    async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            let stopping = async {
+                let _ = self.stopping.wait_for(|stop| *stop).await;
+            };
+            let next = tokio::select! {
+                next = tokio::time::timeout_at(self.deadline, self.receiver.recv()) => Some(next),
+                () = stopping => return None,
+                _ = self.recheck.tick() => None,
+            };
+            let Some(next) = next else {
+                match self.state.sessions.find(&self.cookie).await {
+                    Ok(Some(_)) => continue,
+                    // Gone, or the store cannot say: the browser reconnects and is asked to
+                    // log in if it must.
+                    _ => return None,
+                }
+            };
+            let event = match next {
+                Err(_) | Ok(Err(RecvError::Closed)) => return None,
+                Ok(Err(RecvError::Lagged(_))) => {
+                    Some(SseEvent::default().event("reload").data("{}"))
+                }
+                Ok(Ok(event)) => message(self.owner, &event),
+            };
+            if event.is_some() {
+                return event;
+            }
+        }
+    }
 }
 
 /// What the viewer's page needs to hear of `event`, if it is the viewer's.
