@@ -135,7 +135,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/app/monitors/{id}/pause", post(monitor_page::pause))
         .route("/app/monitors/{id}/resume", post(monitor_page::resume))
-        .route("/app/monitors/{id}/delete", post(monitor_page::delete))
+        .route(
+            "/app/monitors/{id}/delete",
+            get(monitor_page::confirm_delete).post(monitor_page::delete),
+        )
         .route("/app/account", get(account::page))
         .route("/app/incidents", get(incidents::page))
         .route(

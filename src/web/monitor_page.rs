@@ -170,9 +170,7 @@ fn actions(viewer: &Viewer, m: &Monitor) -> Markup {
                     (csrf(viewer)) button.secondary type="submit" { "Pause" }
                 }
             }
-            form.inline method="post" action={"/app/monitors/" (id) "/delete"} {
-                (csrf(viewer)) button.danger type="submit" { "Delete" }
-            }
+            a.button.secondary href={"/app/monitors/" (id) "/delete"} { "Delete" }
         }
     }
 }
@@ -296,6 +294,27 @@ pub async fn resume(
     Posted(viewer, _): Posted<Empty>,
 ) -> Result<Response, WebError> {
     set_paused(&state, &viewer, id, false).await
+}
+
+/// `GET /app/monitors/{id}/delete`: asks before deleting, since nothing brings the results
+/// back.
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Markup, WebError> {
+    let m = state.monitors.get(viewer.user, MonitorId(id)).await?;
+    let body = html! {
+        h1 { "Delete " (m.spec.name()) "?" }
+        p { "The monitor stops being checked, and its results and incidents are deleted with it. This cannot be undone." }
+        div.actions {
+            form.inline method="post" action={"/app/monitors/" (id) "/delete"} {
+                (csrf(&viewer)) button.danger type="submit" { "Delete for good" }
+            }
+            a.button.secondary href={"/app/monitors/" (id)} { "Keep it" }
+        }
+    };
+    Ok(shell("Delete monitor", Some(&viewer), body))
 }
 
 /// `POST /app/monitors/{id}/delete`

@@ -368,7 +368,11 @@ def walk(run, browser, base, up_url, down_url):
 
     # Delete through the page.
     page.goto(base + f"/app/monitors/{xss_id}")
-    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("link", name="Delete").click()
+    page.wait_for_url(base + f"/app/monitors/{xss_id}/delete")
+    run.check("delete asks first", XSS in page.locator("h1").inner_text())
+    run.shoot(page, "delete-monitor")
+    page.get_by_role("button", name="Delete for good").click()
     page.wait_for_url(base + "/app")
     run.check("delete", page.get_by_role("link", name=XSS).count() == 0)
 
