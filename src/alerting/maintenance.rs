@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::auth::UserId;
 use crate::monitor::MonitorId;
 
 /// The most monitors one window may name.
@@ -130,6 +131,51 @@ pub struct MaintenanceWindow {
     pub created_at: DateTime<Utc>,
 }
 
+/// The maintenance windows that may cover a batch's decisions, read once per batch, so
+/// the results write asks the database once rather than once per transition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    windows: Vec<CoveringWindow>,
+}
+
+/// One window as [`Coverage`] keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CoveringWindow {
+    owner: UserId,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    monitors: Option<Vec<MonitorId>>,
+}
+
+impl Coverage {
+    /// Adds a stored window of `owner` (`monitors` as stored: `None` covers them all).
+    pub fn add(
+        &mut self,
+        owner: UserId,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        monitors: Option<Vec<i64>>,
+    ) {
+        self.windows.push(CoveringWindow {
+            owner,
+            starts_at,
+            ends_at,
+            monitors: monitors.map(|ids| ids.into_iter().map(MonitorId).collect()),
+        });
+    }
+
+    /// Whether a window of `owner` covers `monitor` at `at` (from its start up to, not
+    /// including, its end).
+    pub fn covers(&self, owner: UserId, monitor: MonitorId, at: DateTime<Utc>) -> bool {
+        self.windows.iter().any(|w| {
+            w.owner == owner
+                && w.starts_at <= at
+                && at < w.ends_at
+                && w.monitors.as_ref().is_none_or(|ids| ids.contains(&monitor))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +208,20 @@ mod tests {
         assert_eq!(error.field, "monitor_ids");
         let error = WindowSpec::parse(draft(Some(vec![]), 1)).expect_err("empty");
         assert_eq!(error.field, "monitor_ids");
+    }
+
+    #[test]
+    fn coverage_is_per_owner_and_monitor_from_start_to_end_exclusive() {
+        let t = |s: i64| DateTime::from_timestamp(1_800_000_000 + s, 0).expect("time");
+        let mut coverage = Coverage::default();
+        coverage.add(UserId(1), t(10), t(20), Some(vec![5]));
+        coverage.add(UserId(2), t(0), t(100), None);
+        assert!(coverage.covers(UserId(1), MonitorId(5), t(10)));
+        assert!(!coverage.covers(UserId(1), MonitorId(5), t(20)));
+        assert!(!coverage.covers(UserId(1), MonitorId(5), t(9)));
+        assert!(!coverage.covers(UserId(1), MonitorId(6), t(15)));
+        assert!(coverage.covers(UserId(2), MonitorId(6), t(15)));
+        assert!(!coverage.covers(UserId(3), MonitorId(6), t(15)));
     }
 
     #[test]

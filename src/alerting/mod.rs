@@ -18,7 +18,9 @@ use crate::monitor::MonitorId;
 
 pub use health::{Decision, Health, MonitorState, Thresholds, apply_all};
 pub use incident::{Incident, IncidentFilter, IncidentState, Notification, NotificationState};
-pub use maintenance::{InvalidWindow, MaintenanceId, MaintenanceWindow, WindowDraft, WindowSpec};
+pub use maintenance::{
+    Coverage, InvalidWindow, MaintenanceId, MaintenanceWindow, WindowDraft, WindowSpec,
+};
 pub use plan::{IncidentRef, Op, Slot};
 
 /// A notification channel's id.

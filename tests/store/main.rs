@@ -129,6 +129,7 @@ macro_rules! store_suite {
             incidents::one_batch_of_an_expiring_certificate_opens_one_incident,
             maintenance::windows_are_kept_per_owner,
             maintenance::a_window_mutes_the_monitors_it_covers_while_it_lasts,
+            maintenance::one_batch_of_several_owners_is_muted_monitor_by_monitor,
             sessions::sessions_live_until_logout_expiry_or_password_change,
         );
     };

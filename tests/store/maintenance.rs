@@ -160,3 +160,50 @@ pub async fn a_window_mutes_the_monitors_it_covers_while_it_lasts(store: S) {
         ]
     );
 }
+
+pub async fn one_batch_of_several_owners_is_muted_monitor_by_monitor(store: S) {
+    let ada = user(&store, "ada@example.com").await;
+    let bob = user(&store, "bob@example.com").await;
+    let a1 = fragile(&store, ada, "a1", vec![], None).await;
+    let a2 = fragile(&store, ada, "a2", vec![], None).await;
+    let b1 = fragile(&store, bob, "b1", vec![], None).await;
+    store
+        .create_window(ada, &window("a1 only", Some(vec![a1.id.0]), 100, 200))
+        .await
+        .expect("window");
+    store
+        .create_window(bob, &window("all of bob's", None, 250, 300))
+        .await
+        .expect("window");
+    let mut batch = records(a1.id, &[up(0), down(150)]);
+    batch.extend(records(a2.id, &[up(0), down(150)]));
+    batch.extend(records(
+        b1.id,
+        &[up(0), down(150), up(260), down(270), up(400)],
+    ));
+    let written = store.insert_results(&batch).await.expect("written");
+    let events: Vec<(MonitorId, MonitorState, Option<EventKind>)> = written
+        .transitions
+        .iter()
+        .filter_map(|t| match t.decision {
+            Decision::State { to, .. } => Some((t.monitor, to, t.event)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            (a1.id, MonitorState::Up, None),
+            (a1.id, MonitorState::Down, None),
+            (a2.id, MonitorState::Up, None),
+            (a2.id, MonitorState::Down, Some(EventKind::Down)),
+            (b1.id, MonitorState::Up, None),
+            (b1.id, MonitorState::Down, Some(EventKind::Down)),
+            // Recovered inside bob's window: not announced.
+            (b1.id, MonitorState::Up, None),
+            (b1.id, MonitorState::Down, None),
+            // The muted incident's end is not announced either.
+            (b1.id, MonitorState::Up, None),
+        ]
+    );
+}

@@ -22,10 +22,12 @@ use crate::api::json::JsonBody;
 #[serde(deny_unknown_fields)]
 pub struct MaintenanceBody {
     /// A label, 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
     /// The monitors it covers; left out (or `null`), every monitor of the account,
     /// including ones created while it lasts.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 1000, value_type = Option<Vec<u64>>)]
     monitor_ids: Option<Vec<i64>>,
     /// When it starts, RFC 3339.
     #[schema(value_type = String, format = DateTime)]

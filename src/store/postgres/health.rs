@@ -14,7 +14,8 @@ use super::connect::{get, pg};
 use crate::alerting::health::OpenIncident;
 use crate::alerting::plan::plan;
 use crate::alerting::{
-    EventKind, Health, IncidentId, IncidentRef, Op, Slot, Thresholds, Transition, apply_all,
+    Coverage, Decision, EventKind, Health, IncidentId, IncidentRef, Op, Slot, Thresholds,
+    Transition, apply_all,
 };
 use crate::auth::UserId;
 use crate::check::{CheckRecord, CheckResult};
@@ -130,16 +131,25 @@ pub(super) async fn apply(
     }
     let mut transitions = Vec::new();
     let mut updates = Updates::default();
+    // Every monitor's decisions first, so the maintenance windows that may mute them are
+    // read in one query for the whole batch.
+    let mut decided = Vec::new();
     for (monitor, results) in by_monitor {
         let Some(t) = tracked.get_mut(&monitor) else {
             continue;
         };
         let (decisions, newest) = apply_all(&mut t.health, &t.thresholds, results);
-        let Some(newest) = newest else {
+        if let Some(newest) = newest {
+            decided.push((monitor, decisions, newest));
+        }
+    }
+    let coverage = coverage(tx, &tracked, &decided).await?;
+    for (monitor, decisions, newest) in decided {
+        let Some(t) = tracked.get_mut(&monitor) else {
             continue;
         };
         for (at, decision) in decisions {
-            let muted = in_maintenance(tx, t, at).await?;
+            let muted = coverage.covers(t.owner, monitor, at);
             let ops = plan(&mut t.health, &decision, at, muted);
             let (incident, event) = carry_out(tx, t, &ops).await?;
             transitions.push(Transition {
@@ -168,7 +178,7 @@ async fn announce(
 ) -> Result<(), StoreError> {
     let moved: std::collections::BTreeSet<(i64, i64)> = transitions
         .iter()
-        .filter(|t| matches!(t.decision, crate::alerting::Decision::State { .. }))
+        .filter(|t| matches!(t.decision, Decision::State { .. }))
         .map(|t| (t.owner.0, t.monitor.0))
         .collect();
     if moved.is_empty() {
@@ -264,25 +274,33 @@ impl Updates {
     }
 }
 
-/// Whether a maintenance window of the monitor's owner covers it at `at`.
-async fn in_maintenance(
+/// The decisions of one monitor: when each check decided what, and the newest check.
+type Decided<'a> = (MonitorId, Vec<(DateTime<Utc>, Decision)>, &'a CheckResult);
+
+/// The maintenance windows that may cover the decisions: those of the monitors' owners
+/// that overlap the decisions' times.
+async fn coverage(
     tx: &Transaction<'_>,
-    t: &Tracked,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let stmt = tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM maintenance_windows \
-             WHERE user_id = $1 AND starts_at <= $3 AND ends_at > $3 \
-               AND (monitor_ids IS NULL OR $2 = ANY (monitor_ids)))",
-        )
-        .await
-        .map_err(pg)?;
-    let row = tx
-        .query_one(&stmt, &[&t.owner.0, &t.monitor.0, &at])
-        .await
-        .map_err(pg)?;
-    get(&row, 0)
+    tracked: &BTreeMap<MonitorId, Tracked>,
+    decided: &[Decided<'_>],
+) -> Result<Coverage, StoreError> {
+    let mut owners = std::collections::BTreeSet::new();
+    let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    for (monitor, decisions, _) in decided {
+        for (at, _) in decisions {
+            if let Some(t) = tracked.get(monitor) {
+                owners.insert(t.owner.0);
+            }
+            span = Some(span.map_or((*at, *at), |(from, to)| (from.min(*at), to.max(*at))));
+        }
+    }
+    match span {
+        None => Ok(Coverage::default()),
+        Some((from, to)) => {
+            let owners: Vec<i64> = owners.into_iter().collect();
+            super::maintenance::coverage(tx, &owners, from, to).await
+        }
+    }
 }
 
 /// Writes the plan's operations; returns the incident the decision opened or resolved, and

@@ -1,14 +1,43 @@
 //! Maintenance windows (monitor ids kept as a `bigint[]`, `NULL` for all of them).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
 use super::connect::{get, pg};
 use super::{PostgresStore, millis, settle};
-use crate::alerting::{MaintenanceId, MaintenanceWindow, WindowSpec};
+use crate::alerting::{Coverage, MaintenanceId, MaintenanceWindow, WindowSpec};
 use crate::auth::UserId;
 use crate::store::incident_rows::{WindowRecord, window_monitors};
 use crate::store::{MaintenanceStore, StoreError};
+
+/// The windows of `owners` that overlap `from..=to`, in one query (by the
+/// `(user_id, ends_at)` index), for the results write to mute the decisions they cover.
+pub(super) async fn coverage(
+    tx: &Transaction<'_>,
+    owners: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Coverage, StoreError> {
+    let stmt = tx
+        .prepare_cached(
+            "SELECT user_id, starts_at, ends_at, monitor_ids FROM maintenance_windows \
+             WHERE user_id = ANY ($1) AND ends_at > $2 AND starts_at <= $3",
+        )
+        .await
+        .map_err(pg)?;
+    let mut coverage = Coverage::default();
+    for row in tx.query(&stmt, &[&owners, &from, &to]).await.map_err(pg)? {
+        coverage.add(
+            UserId(get(&row, 0)?),
+            get(&row, 1)?,
+            get(&row, 2)?,
+            get(&row, 3)?,
+        );
+    }
+    Ok(coverage)
+}
 
 const COLUMNS: &str = "id, name, monitor_ids, starts_at, ends_at, created_at";
 

@@ -12,7 +12,8 @@ use super::backend;
 use crate::alerting::health::OpenIncident;
 use crate::alerting::plan::plan;
 use crate::alerting::{
-    EventKind, Health, IncidentId, IncidentRef, Op, Slot, Thresholds, Transition, apply_all,
+    Coverage, Decision, EventKind, Health, IncidentId, IncidentRef, Op, Slot, Thresholds,
+    Transition, apply_all,
 };
 use crate::auth::UserId;
 use crate::check::{CheckRecord, CheckResult};
@@ -56,18 +57,25 @@ pub(super) fn apply(
             .or_default()
             .push(&record.result);
     }
-    let mut transitions = Vec::new();
+    // Every monitor's decisions first, so the maintenance windows that may mute them are
+    // read once for the whole batch.
+    let mut decided = Vec::new();
     for (monitor, results) in by_monitor {
         // A monitor deleted meanwhile has no status row any more: nothing to decide.
         let Some(mut tracked) = read(tx, monitor)? else {
             continue;
         };
         let (decisions, newest) = apply_all(&mut tracked.health, &tracked.thresholds, results);
-        let Some(newest) = newest else {
-            continue;
-        };
+        if let Some(newest) = newest {
+            decided.push((tracked, decisions, newest));
+        }
+    }
+    let coverage = coverage(tx, &decided)?;
+    let mut transitions = Vec::new();
+    for (mut tracked, decisions, newest) in decided {
+        let monitor = tracked.monitor;
         for (at, decision) in decisions {
-            let muted = in_maintenance(tx, tracked.owner, monitor, at)?;
+            let muted = coverage.covers(tracked.owner, monitor, at);
             let ops = plan(&mut tracked.health, &decision, at, muted);
             let (incident, event) = carry_out(tx, &mut tracked, &ops)?;
             transitions.push(Transition {
@@ -82,6 +90,28 @@ pub(super) fn apply(
         write(tx, monitor, &tracked.health, newest)?;
     }
     Ok(transitions)
+}
+
+/// A monitor's decisions: when each check decided what, and the newest check.
+type Decided<'a> = (Tracked, Vec<(DateTime<Utc>, Decision)>, &'a CheckResult);
+
+/// The maintenance windows that may cover the decisions: those of the monitors' owners
+/// that overlap the decisions' times.
+fn coverage(tx: &Transaction<'_>, decided: &[Decided<'_>]) -> Result<Coverage, StoreError> {
+    let mut spans: BTreeMap<UserId, (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
+    for (tracked, decisions, _) in decided {
+        for (at, _) in decisions {
+            spans
+                .entry(tracked.owner)
+                .and_modify(|(from, to)| (*from, *to) = ((*from).min(*at), (*to).max(*at)))
+                .or_insert((*at, *at));
+        }
+    }
+    let mut coverage = Coverage::default();
+    for (owner, (from, to)) in spans {
+        super::maintenance::cover(tx, &mut coverage, owner, from, to)?;
+    }
+    Ok(coverage)
 }
 
 fn read(tx: &Transaction<'_>, monitor: MonitorId) -> Result<Option<Tracked>, StoreError> {
@@ -173,23 +203,6 @@ fn write(
         })
         .map_err(backend)?;
     Ok(())
-}
-
-/// Whether a maintenance window of `owner` covers `monitor` at `at`.
-fn in_maintenance(
-    tx: &Transaction<'_>,
-    owner: UserId,
-    monitor: MonitorId,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    tx.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM maintenance_windows \
-         WHERE user_id = ?1 AND starts_at <= ?3 AND ends_at > ?3 \
-           AND (monitor_ids IS NULL OR EXISTS (SELECT 1 FROM json_each(monitor_ids) \
-                                              WHERE value = ?2)))",
-    )
-    .and_then(|mut stmt| stmt.query_row((owner.0, monitor.0, to_millis(at)), |row| row.get(0)))
-    .map_err(backend)
 }
 
 /// Writes the plan's operations; returns the incident the decision opened or resolved, and

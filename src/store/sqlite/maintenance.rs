@@ -1,16 +1,51 @@
 //! Maintenance windows (monitor ids kept as a JSON array, `NULL` for all of them).
 
 use async_trait::async_trait;
-use chrono::Utc;
-use rusqlite::Row;
+use chrono::{DateTime, Utc};
+use rusqlite::{Row, Transaction};
 
 use super::{SqliteStore, backend};
-use crate::alerting::{MaintenanceId, MaintenanceWindow, WindowSpec};
+use crate::alerting::{Coverage, MaintenanceId, MaintenanceWindow, WindowSpec};
 use crate::auth::UserId;
 use crate::store::incident_rows::{WindowRecord, window_monitors};
 use crate::store::{MaintenanceStore, StoreError, from_millis, to_millis};
 
 const COLUMNS: &str = "id, name, monitor_ids, starts_at, ends_at, created_at";
+
+/// Adds to `coverage` the windows of `owner` that overlap `from..=to` (by the
+/// `(user_id, ends_at)` index), for the results write to mute the decisions they cover.
+pub(super) fn cover(
+    tx: &Transaction<'_>,
+    coverage: &mut Coverage,
+    owner: UserId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT starts_at, ends_at, monitor_ids FROM maintenance_windows \
+             WHERE user_id = ?1 AND ends_at > ?2 AND starts_at <= ?3",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map((owner.0, to_millis(from), to_millis(to)), |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .map_err(backend)?;
+    for row in rows {
+        let (starts, ends, ids) = row.map_err(backend)?;
+        let ids = ids
+            .map(|raw| serde_json::from_str::<Vec<i64>>(&raw))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("maintenance monitor_ids: {e}")))?;
+        coverage.add(owner, from_millis(starts)?, from_millis(ends)?, ids);
+    }
+    Ok(())
+}
 
 type RawWindow = (i64, String, Option<String>, [i64; 3]);
 
