@@ -177,7 +177,7 @@ fn row_markup(row: &Row) -> Markup {
                     }
                     span.sr-only { " uptime over 24 h" }
                 }
-                span.hide-narrow { (charts::ticks(&row.oks)) }
+                span.ticks { (charts::ticks(&row.oks)) }
                 (charts::sparkline(&row.latencies))
             }
         }
