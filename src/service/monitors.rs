@@ -9,7 +9,7 @@ use super::{Event, EventBus, ServiceError};
 use crate::auth::UserId;
 use crate::check::stats::{Stats, Window};
 use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorPatch, MonitorSpec, Rules};
-use crate::store::{Store, StoredResult};
+use crate::store::{HourLatency, Store, StoredResult};
 
 /// The most results one page may hold.
 pub const MAX_RESULTS_PAGE: u32 = 1000;
@@ -186,6 +186,21 @@ impl Monitors {
                 (t.monitor, passed as f64 / t.checks as f64)
             })
             .collect())
+    }
+
+    /// The monitor's rolled-up hours in the `window` ending now, with their latency: what a
+    /// chart shows where the raw results are gone.
+    pub async fn hourly_latency(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        window: Window,
+    ) -> Result<Vec<HourLatency>, ServiceError> {
+        let from = Utc::now() - crate::time::delta(window.duration());
+        self.store
+            .hourly_latency(owner, id, from)
+            .await?
+            .ok_or(ServiceError::NotFound("monitor"))
     }
 
     fn changed(&self, monitor: &Monitor) {

@@ -82,6 +82,9 @@ pub struct PhaseBin {
     pub ttfb: f64,
     /// How many checks the averages are over (0: an empty column).
     pub checks: u32,
+    /// Where the raw results are gone: the average latency from the hourly rollups, which
+    /// keep no phases.
+    pub rolled: f64,
 }
 
 /// The phases in stacking order, with their CSS class.
@@ -93,7 +96,7 @@ pub fn phases(bins: &[PhaseBin], summary: &str) -> Markup {
     let plot_h = (height - bottom - 4) as f64;
     let max = bins
         .iter()
-        .map(|b| b.dns + b.connect + b.tls + b.ttfb)
+        .map(|b| (b.dns + b.connect + b.tls + b.ttfb).max(b.rolled))
         .fold(0.0_f64, f64::max)
         .max(1.0);
     let column = (width - left) as f64 / bins.len().max(1) as f64;
@@ -103,11 +106,21 @@ pub fn phases(bins: &[PhaseBin], summary: &str) -> Markup {
         r#"<line class="axis" x1="{left}" y1="{0}" x2="{width}" y2="{0}"/><text x="0" y="12">{max:.0} ms</text><text x="0" y="{0}">0</text>"#,
         height - bottom
     );
+    let any_rolled = bins.iter().any(|b| b.checks == 0 && b.rolled > 0.0);
     for (i, bin) in bins.iter().enumerate() {
+        let x = left as f64 + i as f64 * column;
         if bin.checks == 0 {
+            if bin.rolled > 0.0 {
+                let h = bin.rolled / max * plot_h;
+                let _ = write!(
+                    inner,
+                    r#"<rect class="rolled" x="{x:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"/>"#,
+                    (height - bottom) as f64 - h,
+                    (column - 1.0).max(1.0)
+                );
+            }
             continue;
         }
-        let x = left as f64 + i as f64 * column;
         let mut y = (height - bottom) as f64;
         for (class, value) in PHASES.iter().zip([bin.dns, bin.connect, bin.tls, bin.ttfb]) {
             let h = value / max * plot_h;
@@ -127,6 +140,9 @@ pub fn phases(bins: &[PhaseBin], summary: &str) -> Markup {
         ul.legend aria-hidden="true" {
             @for phase in PHASES {
                 li { span class={"swatch " (phase)} {} (phase) }
+            }
+            @if any_rolled {
+                li { span class="swatch rolled" {} "total, from hourly rollups" }
             }
         }
     }
@@ -162,5 +178,11 @@ mod tests {
     fn charts_with_no_data_still_draw() {
         assert!(sparkline(&[]).into_string().contains("no latency yet"));
         assert!(phases(&[], "none").into_string().contains("<svg"));
+        let old = PhaseBin {
+            rolled: 12.0,
+            ..PhaseBin::default()
+        };
+        let chart = phases(&[old, PhaseBin::default()], "old").into_string();
+        assert!(chart.contains(r#"class="rolled""#) && chart.contains("hourly rollups"));
     }
 }

@@ -136,7 +136,7 @@ pub async fn page(
             }
         }
         (charts::phases(&bins, &summary))
-        p.hint { "Phases are kept with the raw results, for as long as those are kept (TOCSIN_RETENTION)." }
+        p.hint { "Phases are kept with the raw results, for as long as those are kept (TOCSIN_RETENTION); older hours show their total latency from the hourly rollups." }
         h2 #incidents { "Incidents" }
         (super::incidents::table(&incidents.incidents, None))
         @if incidents.next_before.is_some() {
@@ -237,13 +237,23 @@ async fn phase_bins(
             _ => break,
         }
     }
-    for bin in &mut bins {
+    // Where the raw results are gone, the hourly rollups still say how slow it was.
+    let mut rolled = vec![(0u64, 0.0f64); BINS];
+    for hour in state.monitors.hourly_latency(owner, id, window).await? {
+        let at = (hour.hour - from).num_milliseconds().max(0) as f64 / span;
+        let i = ((at * BINS as f64) as usize).min(BINS - 1);
+        rolled[i].0 += hour.responses;
+        rolled[i].1 += hour.total.as_secs_f64() * 1000.0;
+    }
+    for (bin, (responses, total)) in bins.iter_mut().zip(rolled) {
         if bin.checks > 0 {
             let n = f64::from(bin.checks);
             bin.dns /= n;
             bin.connect /= n;
             bin.tls /= n;
             bin.ttfb /= n;
+        } else if responses > 0 {
+            bin.rolled = total / responses as f64;
         }
     }
     Ok(bins)

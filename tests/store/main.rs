@@ -113,6 +113,7 @@ macro_rules! store_suite {
             retention::pruning_removes_only_old_hours_at_most_limit,
             retention::tcp_and_dns_latency_counts_when_the_target_answered,
             retention::tallies_count_raw_rows_and_rollups_of_many_monitors_at_once,
+            retention::hourly_latency_comes_from_the_rollups,
             alerting::a_new_monitor_is_pending_until_its_thresholds_decide,
             alerting::failures_in_a_row_take_it_down_across_batches_and_passes_bring_it_back,
             alerting::batches_out_of_order_late_or_twice_decide_each_transition_once,

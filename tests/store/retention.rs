@@ -278,3 +278,38 @@ pub async fn tallies_count_raw_rows_and_rollups_of_many_monitors_at_once(store: 
             .is_empty()
     );
 }
+
+pub async fn hourly_latency_comes_from_the_rollups(store: S) {
+    let m = seeded(&store, "hl").await;
+    let hours = |store: S| async move {
+        store
+            .hourly_latency(m.owner, m.id, base())
+            .await
+            .expect("read")
+            .expect("own monitor")
+            .into_iter()
+            .map(|h| {
+                (
+                    (h.hour - base()).num_hours(),
+                    h.responses,
+                    h.total.as_millis(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(hours(store.clone()).await, vec![], "nothing rolled up yet");
+    roll_all(&store, at(3 * HOUR)).await;
+    assert_eq!(
+        hours(store.clone()).await,
+        vec![(0, 2, 150), (1, 2, 450), (2, 1, 200)],
+        "responses only: no timeout, no refused connection"
+    );
+    let other = owned_monitor(&store, "hl-other").await;
+    assert_eq!(
+        store
+            .hourly_latency(other.owner, m.id, base())
+            .await
+            .expect("read"),
+        None
+    );
+}

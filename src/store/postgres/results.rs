@@ -19,7 +19,7 @@ use crate::check::{CheckRecord, CheckResult};
 use crate::monitor::MonitorId;
 use crate::store::rows::ResultRecord;
 use crate::store::values::{SAMPLE_COLUMNS, micros, sample};
-use crate::store::{StoreError, StoredResult, Tally, WindowData, Written};
+use crate::store::{HourLatency, StoreError, StoredResult, Tally, WindowData, Written};
 
 /// A batch as column arrays, for one multi-row statement over `unnest`.
 pub(super) struct Columns {
@@ -364,6 +364,17 @@ impl ResultStore for PostgresStore {
     ) -> Result<Vec<Tally>, StoreError> {
         let mut client = self.client().await?;
         let result = super::tallies::tallies(&mut client, owner, ids, from).await;
+        settle(client, result)
+    }
+
+    async fn hourly_latency(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        from: DateTime<Utc>,
+    ) -> Result<Option<Vec<HourLatency>>, StoreError> {
+        let client = self.client().await?;
+        let result = super::tallies::hourly_latency(&client, owner, id, from).await;
         settle(client, result)
     }
 }

@@ -1,4 +1,5 @@
-//! The dashboard's uptime tallies: checks and failures of many monitors in one read.
+//! Reads for the pages: the dashboard's uptime tallies (checks and failures of many monitors
+//! in one read) and a monitor's hourly latency from its rollups.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,8 @@ use super::results::snapshot;
 use super::{millis, rollups};
 use crate::auth::UserId;
 use crate::monitor::MonitorId;
-use crate::store::{StoreError, Tally};
+use crate::store::values::duration;
+use crate::store::{HourLatency, StoreError, Tally};
 
 /// See [`crate::store::ResultStore::tallies`].
 pub(super) async fn tallies(
@@ -65,4 +67,43 @@ pub(super) async fn tallies(
             failures,
         })
         .collect())
+}
+
+/// See [`crate::store::ResultStore::hourly_latency`].
+pub(super) async fn hourly_latency(
+    client: &Object,
+    owner: UserId,
+    id: MonitorId,
+    from: DateTime<Utc>,
+) -> Result<Option<Vec<HourLatency>>, StoreError> {
+    let owned = client
+        .prepare_cached("SELECT 1 FROM monitors WHERE id = $1 AND user_id = $2")
+        .await
+        .map_err(pg)?;
+    if client
+        .query_opt(&owned, &[&id.0, &owner.0])
+        .await
+        .map_err(pg)?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let stmt = client
+        .prepare_cached(
+            "SELECT hour_start, latency_count, latency_sum_us FROM rollups \
+             WHERE monitor_id = $1 AND hour_start >= $2 ORDER BY hour_start",
+        )
+        .await
+        .map_err(pg)?;
+    let from = rollups::hour_start(millis(from))?;
+    let mut hours = Vec::new();
+    for row in client.query(&stmt, &[&id.0, &from]).await.map_err(pg)? {
+        let responses: i64 = get(&row, 1)?;
+        hours.push(HourLatency {
+            hour: get(&row, 0)?,
+            responses: responses.max(0) as u64,
+            total: duration(get(&row, 2)?)?,
+        });
+    }
+    Ok(Some(hours))
 }

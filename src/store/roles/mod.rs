@@ -19,7 +19,7 @@ pub use incidents::{IncidentStore, Reminder};
 pub use lifecycle::{LifecycleStore, MonitorChange};
 pub use maintenance::MaintenanceStore;
 pub use monitors::MonitorStore;
-pub use results::{ResultStore, StoredResult, Tally, WindowData, Written};
+pub use results::{HourLatency, ResultStore, StoredResult, Tally, WindowData, Written};
 pub use retention::RetentionStore;
 pub use scheduling::{Claim, ScheduleStore};
 pub use sessions::{LiveSession, NewSession, SessionStore};

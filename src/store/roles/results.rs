@@ -33,6 +33,17 @@ pub struct Tally {
     pub failures: u64,
 }
 
+/// One hour's latency from its rollup, for charts reaching past the raw results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HourLatency {
+    /// The start of the hour.
+    pub hour: DateTime<Utc>,
+    /// Checks that got a response, whose latencies are summed.
+    pub responses: u64,
+    /// Their latencies added up.
+    pub total: std::time::Duration,
+}
+
 /// What a batch write did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Written {
@@ -83,4 +94,13 @@ pub trait ResultStore: Send + Sync + 'static {
         ids: &[MonitorId],
         from: DateTime<Utc>,
     ) -> Result<Vec<Tally>, StoreError>;
+
+    /// The monitor's rolled-up hours starting at or after `from`, oldest first, with their
+    /// latency (rollups keep no phases); `None` if the owner has no such monitor.
+    async fn hourly_latency(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        from: DateTime<Utc>,
+    ) -> Result<Option<Vec<HourLatency>>, StoreError>;
 }

@@ -1,4 +1,5 @@
-//! The dashboard's uptime tallies: checks and failures of many monitors in one read.
+//! Reads for the pages: the dashboard's uptime tallies (checks and failures of many monitors
+//! in one read) and a monitor's hourly latency from its rollups.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,8 @@ use rusqlite::Connection;
 use super::{backend, retention};
 use crate::auth::UserId;
 use crate::monitor::MonitorId;
-use crate::store::{StoreError, Tally, to_millis};
+use crate::store::values::duration;
+use crate::store::{HourLatency, StoreError, Tally, from_millis, to_millis};
 
 /// See [`crate::store::ResultStore::tallies`].
 pub(super) fn tallies(
@@ -63,4 +65,41 @@ pub(super) fn tallies(
             failures,
         })
         .collect())
+}
+
+/// See [`crate::store::ResultStore::hourly_latency`].
+pub(super) fn hourly_latency(
+    conn: &mut Connection,
+    owner: UserId,
+    id: MonitorId,
+    from: DateTime<Utc>,
+) -> Result<Option<Vec<HourLatency>>, StoreError> {
+    if !super::results::owns(conn, owner, id)? {
+        return Ok(None);
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT hour_start, latency_count, latency_sum_us FROM rollups \
+             WHERE monitor_id = ?1 AND hour_start >= ?2 ORDER BY hour_start",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map((id.0, retention::hour_start(to_millis(from))), |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        })
+        .map_err(backend)?;
+    let mut hours = Vec::new();
+    for row in rows {
+        let (hour, responses, sum) = row.map_err(backend)?;
+        hours.push(HourLatency {
+            hour: from_millis(hour)?,
+            responses: responses.max(0) as u64,
+            total: duration(sum)?,
+        });
+    }
+    Ok(Some(hours))
 }
