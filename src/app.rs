@@ -26,7 +26,7 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, Sessions};
+use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, Sessions, StatusPages};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -110,6 +110,7 @@ impl App {
                 rules,
                 settings.max_monitors_per_user,
             ),
+            status_pages: StatusPages::new(store.clone()),
             incidents: Incidents::new(store.clone()),
             maintenance: Maintenance::new(store.clone()),
             events: events.clone(),

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod monitor;
 pub mod pipeline;
 pub mod probe;
+pub mod public;
 pub mod scheduler;
 pub mod service;
 pub mod store;

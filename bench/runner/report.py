@@ -197,8 +197,40 @@ def scaleout(r):
                                "statement"], top_rows), plots.scaleout(r)])
 
 
+def web(r):
+    """The web section: the status page, and the dashboard list when measured."""
+    page = r["status_page"]
+    rows = []
+    for name, w in page["requests"].items():
+        target = 20 if name == "html" else None
+        rows.append([name, fmt(w["req_per_s"]), fmt(w["p50_ms"], 2), fmt(w["p99_ms"], 2),
+                     fmt(w["bytes"], 0), "p50 < 20 ms" if target else "–",
+                     verdict(w["p50_ms"], target, False) if target else "–"])
+    setup = (f"A status page of {page['monitors']} monitors with {page['days']} days of "
+             f"hourly rollups and {page['raw_hours']} h of raw results at 60 s; "
+             f"{r['connections']} connection(s) for {r['duration_s']} s per request, so "
+             "the latency over loopback is the server's time per page. The server keeps a "
+             "page's view for 10 s: the first, cold read (the store's work) took "
+             f"{fmt(page.get('cold_ms'), 1)} ms.")
+    parts = [stamp(r), setup, table(["status page", "req/s", "p50 ms", "p99 ms", "bytes",
+                                     "target", "ratio"], rows)]
+    board = r["dashboard"]
+    if "skipped" in board:
+        parts.append(f"Dashboard list: not measured ({board['skipped']}).")
+    else:
+        targets = {"1000": 50, "10000": 300}
+        rows = [[f"/app, {int(size):,} monitors", fmt(w["req_per_s"]), fmt(w["p50_ms"], 2),
+                 fmt(w["p99_ms"], 2), fmt(w["bytes"], 0),
+                 f"p50 < {targets[size]} ms" if size in targets else "–",
+                 verdict(w["p50_ms"], targets.get(size), False) if size in targets else "–"]
+                for size, w in board["sizes"].items()]
+        parts.append(table(["dashboard", "req/s", "p50 ms", "p99 ms", "bytes", "target",
+                            "ratio"], rows))
+    return "\n\n".join(parts)
+
+
 SECTIONS = {"engine": engine, "api": api, "ingest": ingest, "history": history,
-            "scaleout": scaleout}
+            "scaleout": scaleout, "web": web}
 
 
 def write(results):

@@ -60,6 +60,9 @@ pub enum ApiError {
     /// The email is already registered.
     #[error("an account with this email already exists")]
     EmailTaken,
+    /// A unique value other than an email is taken; the payload names it (`slug`).
+    #[error("this {0} is already taken: choose another")]
+    Taken(&'static str),
     /// The body is over the limit.
     #[error("request body is larger than {} bytes", super::json::MAX_BODY_BYTES)]
     PayloadTooLarge,
@@ -107,6 +110,8 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+            Self::Taken("slug") => (StatusCode::CONFLICT, "slug_taken"),
+            Self::Taken(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -175,7 +180,8 @@ impl From<AuthError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict(_) => Self::EmailTaken,
+            StoreError::Conflict("email") => Self::EmailTaken,
+            StoreError::Conflict(what) => Self::Taken(what),
             StoreError::LimitReached { limit } => Self::MonitorLimit(limit),
             StoreError::Unavailable(detail) => Self::Unavailable(detail),
             StoreError::Backend(_) | StoreError::Corrupt(_) => Self::Internal(error.to_string()),
@@ -199,6 +205,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Monitor(e) => e.into(),
             ServiceError::Store(e) => e.into(),
             ServiceError::Invalid(message) => Self::Validation(message),
+            ServiceError::StatusPage(e) => Self::Validation(e.to_string()),
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             ServiceError::RegistrationClosed => Self::Forbidden {
                 code: "registration_closed",

@@ -30,7 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::jobs::heartbeat::Instance;
 use crate::pipeline::Buffer;
-use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, Sessions};
+use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, Sessions, StatusPages};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -51,6 +51,8 @@ pub struct AppState {
     pub public_url: Option<url::Url>,
     /// The monitor use cases.
     pub monitors: Monitors,
+    /// The status page use cases, public reads included.
+    pub status_pages: StatusPages,
     /// The incident use cases.
     pub incidents: Incidents,
     /// The maintenance window use cases.
@@ -141,6 +143,8 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .nest("/api/v1", v1::cluster_router())
         .nest("/api/v1", v1::incidents_router())
         .nest("/api/v1", v1::me_router())
+        .nest("/api/v1", v1::status_pages_router())
+        .merge(crate::public::router())
         .merge(health::router())
         .routes(utoipa_axum::routes!(metrics::metrics))
         .routes(utoipa_axum::routes!(openapi_document));

@@ -94,10 +94,12 @@ pub(super) fn to_json(doc: &OpenApi) -> Result<serde_json::Value, serde_json::Er
     Ok(json)
 }
 
-/// Ids in paths are positive: `0` and below are answered 400.
+/// Ids in paths (`{id}`, `{monitor_id}`) are positive: `0` and below are answered 400.
 fn bound_ids(operation: &mut Operation) {
     for parameter in operation.parameters.iter_mut().flatten() {
-        if parameter.parameter_in == ParameterIn::Path && parameter.name == "id" {
+        if parameter.parameter_in == ParameterIn::Path
+            && matches!(parameter.name.as_str(), "id" | "monitor_id")
+        {
             parameter.schema = Some(RefOr::T(
                 ObjectBuilder::new()
                     .schema_type(Type::Integer)

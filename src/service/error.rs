@@ -2,6 +2,7 @@
 
 use crate::auth::AuthError;
 use crate::monitor::MonitorError;
+use crate::public::StatusPageError;
 use crate::store::StoreError;
 
 /// Why a use case did not happen.
@@ -13,6 +14,9 @@ pub enum ServiceError {
     /// A monitor description breaks a rule.
     #[error(transparent)]
     Monitor(#[from] MonitorError),
+    /// A status page description breaks a rule.
+    #[error(transparent)]
+    StatusPage(#[from] StatusPageError),
     /// A value other than a monitor's fields breaks a rule; the message names it.
     #[error("{0}")]
     Invalid(String),

@@ -11,6 +11,7 @@ pub mod incidents;
 pub mod maintenance;
 pub mod monitors;
 pub mod sessions;
+mod status_pages;
 
 pub use accounts::{Accounts, Caller};
 pub use error::ServiceError;
@@ -19,3 +20,4 @@ pub use incidents::{IncidentPage, Incidents};
 pub use maintenance::Maintenance;
 pub use monitors::{Monitors, ResultPage};
 pub use sessions::{OpenedSession, Sessions};
+pub use status_pages::StatusPages;

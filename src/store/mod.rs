@@ -1,5 +1,5 @@
 //! Persistence behind narrow role traits ([`roles`]: accounts, monitors, claims, results,
-//! retention, cluster), each implemented by SQLite and PostgreSQL in the backend's file of
+//! retention, cluster, status pages), each implemented by SQLite and PostgreSQL in the backend's file of
 //! the same name, so the two are interchangeable and pass one shared test suite. Driver
 //! types never leave this module: callers see domain types and [`StoreError`].
 
@@ -54,6 +54,7 @@ pub trait Store:
     + ResultStore
     + RetentionStore
     + ClusterStore
+    + StatusPageStore
     + IncidentStore
     + MaintenanceStore
     + SessionStore
@@ -68,6 +69,7 @@ impl<T> Store for T where
         + ResultStore
         + RetentionStore
         + ClusterStore
+        + StatusPageStore
         + IncidentStore
         + MaintenanceStore
         + SessionStore
@@ -79,7 +81,7 @@ pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
         AccountStore, ClusterStore, IncidentStore, LifecycleStore, MaintenanceStore, MonitorStore,
-        ResultStore, RetentionStore, ScheduleStore, SessionStore,
+        ResultStore, RetentionStore, ScheduleStore, SessionStore, StatusPageStore,
     };
 }
 

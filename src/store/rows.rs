@@ -299,3 +299,44 @@ impl ResultRecord {
         })
     }
 }
+
+/// A `status_pages` row in plain values.
+pub(super) struct PageRecord {
+    /// `id`.
+    pub id: i64,
+    /// `user_id`.
+    pub owner: i64,
+    /// `slug`.
+    pub slug: String,
+    /// `title`.
+    pub title: String,
+    /// `description`.
+    pub description: String,
+    /// `monitor_ids`, in order.
+    pub monitor_ids: Vec<i64>,
+    /// `created_at`.
+    pub created_at: DateTime<Utc>,
+    /// `updated_at`.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PageRecord {
+    /// The validated page: a stored page passes the same checks as a new one.
+    pub(super) fn into_page(self) -> Result<crate::public::StatusPage, StoreError> {
+        let id = self.id;
+        let spec = crate::public::StatusPageSpec::parse(crate::public::StatusPageDraft {
+            slug: self.slug,
+            title: self.title,
+            description: Some(self.description),
+            monitor_ids: Some(self.monitor_ids),
+        })
+        .map_err(|e| StoreError::Corrupt(format!("status page {id}: {e}")))?;
+        Ok(crate::public::StatusPage {
+            id: crate::public::StatusPageId(id),
+            owner: UserId(self.owner),
+            spec,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}

@@ -76,7 +76,7 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    fn terminate(self) -> Output {
+    pub fn terminate(self) -> Output {
         self.stop().0
     }
 

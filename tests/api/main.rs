@@ -24,6 +24,7 @@ mod pki;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod readme_status;
 mod redis_durability;
 #[path = "../support/redis_servers.rs"]
 mod redis_servers;
@@ -32,6 +33,8 @@ mod seed;
 #[path = "../support/services.rs"]
 mod services;
 mod shutdown;
+mod status_incidents;
+mod status_pages;
 mod target;
 mod web;
 mod web_pages;

@@ -26,6 +26,7 @@ mod scheduling;
 #[path = "../support/services.rs"]
 mod services;
 mod sessions;
+mod status_pages;
 mod suite;
 mod upgrade;
 
@@ -126,6 +127,8 @@ macro_rules! store_suite {
             accounts::closed_registration_makes_only_the_first_account,
             accounts::a_password_change_moves_the_token_generation,
             accounts::deleting_an_account_removes_everything_it_owns,
+            status_pages::status_pages_round_trip_and_slugs_are_unique_across_owners,
+            status_pages::public_pages_show_listed_monitors_with_daily_counts,
             incidents::incidents_are_listed_newest_first_per_owner_and_filtered,
             incidents::one_batch_of_an_expiring_certificate_opens_one_incident,
             maintenance::windows_are_kept_per_owner,

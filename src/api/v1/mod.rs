@@ -7,6 +7,7 @@ mod maintenance;
 mod me;
 mod monitors;
 mod results;
+mod status_pages;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -29,6 +30,11 @@ pub fn me_router() -> OpenApiRouter<AppState> {
 /// The monitor routes, with their results and statistics.
 pub fn monitors_router() -> OpenApiRouter<AppState> {
     monitors::router().merge(results::router())
+}
+
+/// The caller's public status pages.
+pub fn status_pages_router() -> OpenApiRouter<AppState> {
+    status_pages::router()
 }
 
 /// Incidents and maintenance windows.

@@ -18,6 +18,7 @@ mod retention;
 mod rollups;
 mod scheduling;
 mod sessions;
+mod status_pages;
 mod tallies;
 mod tls;
 mod users;

@@ -337,6 +337,7 @@ pub(super) async fn delete(
         .await
         .map_err(pg)?;
     tx.execute(&count, &[&owner.0]).await.map_err(pg)?;
+    super::status_pages::forget_monitor(&tx, owner, id).await?;
     // Results have no foreign key to cascade along (see the migration).
     let results = tx
         .prepare_cached("DELETE FROM results WHERE monitor_id = $1")

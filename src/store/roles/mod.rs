@@ -12,6 +12,7 @@ mod results;
 mod retention;
 mod scheduling;
 mod sessions;
+mod status_pages;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
 pub use cluster::{ClusterStore, Heartbeat};
@@ -23,3 +24,6 @@ pub use results::{HourLatency, ResultStore, StoredResult, Tally, WindowData, Wri
 pub use retention::RetentionStore;
 pub use scheduling::{Claim, ScheduleStore};
 pub use sessions::{LiveSession, NewSession, SessionStore};
+pub use status_pages::{
+    DayCounts, PUBLIC_INCIDENTS, PublicIncident, PublicSnapshot, StatusPageStore,
+};

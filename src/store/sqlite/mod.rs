@@ -15,6 +15,7 @@ mod results;
 mod retention;
 mod scheduling;
 mod sessions;
+mod status_pages;
 mod tallies;
 mod users;
 

@@ -246,6 +246,7 @@ pub(super) fn delete(
         tx.prepare_cached("UPDATE users SET monitor_count = monitor_count - 1 WHERE id = ?1")
             .and_then(|mut stmt| stmt.execute([owner.0]))
             .map_err(backend)?;
+        super::status_pages::forget_monitor(tx, owner, id)?;
     }
     Ok(deleted > 0)
 }
