@@ -37,6 +37,7 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                             a href="/app/monitors/new" { "New monitor" }
                             a href="/app/incidents" { "Incidents" }
                             a href="/app/maintenance" { "Maintenance" }
+                            a href="/app/status-pages" { "Status pages" }
                             a href="/app/account" { "Account" }
                             form.inline method="post" action="/app/logout" {
                                 (csrf(viewer))

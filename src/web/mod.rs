@@ -17,6 +17,7 @@ mod maintenance;
 mod monitor_form;
 mod monitor_page;
 mod session;
+mod status_pages;
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -101,6 +102,7 @@ fn service_status(error: &ServiceError) -> StatusCode {
         }
         ServiceError::Auth(AuthError::InvalidEmail(_) | AuthError::InvalidPassword(_))
         | ServiceError::Monitor(_)
+        | ServiceError::StatusPage(_)
         | ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
         ServiceError::RegistrationClosed | ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -146,6 +148,11 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(maintenance::page).post(maintenance::create),
         )
         .route("/app/maintenance/{id}/delete", post(maintenance::delete))
+        .route(
+            "/app/status-pages",
+            get(status_pages::page).post(status_pages::create),
+        )
+        .route("/app/status-pages/{id}/delete", post(status_pages::delete))
         .route("/app/events", get(live::events))
         .route("/app/assets/style.css", get(layout::style))
         .route("/app/assets/live.js", get(layout::script))

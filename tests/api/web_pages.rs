@@ -126,3 +126,83 @@ async fn the_pages_share_the_apis_throttle_and_registration_rule() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert!(body.contains("too many attempts"), "{body}");
 }
+
+#[tokio::test]
+async fn a_status_page_is_made_through_the_form_and_its_badges_are_offered() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    browser.register(&unique_email()).await;
+    let token = browser.token("/app/monitors/new").await;
+    let (_, _, location) = browser
+        .post(
+            "/app/monitors/new",
+            &[
+                ("csrf", &token),
+                ("url", "https://example.com/"),
+                ("name", "Shop"),
+            ],
+        )
+        .await;
+    let id = location.rsplit('/').next().expect("id").to_owned();
+    let (status, body, _) = browser
+        .post(
+            "/app/status-pages",
+            &[("csrf", &token), ("slug", "Not A Slug"), ("title", "Acme")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains(r#"id="f-slug-error" data-field="slug">slug:"#),
+        "{body}"
+    );
+    let form = [
+        ("csrf", token.as_str()),
+        ("slug", "acme"),
+        ("title", "Acme <status>"),
+        ("monitor_ids", id.as_str()),
+    ];
+    let (status, _, location) = browser.post("/app/status-pages", &form).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/app/status-pages")
+    );
+    let (_, body, _) = browser.get("/app/status-pages").await;
+    assert!(body.contains("Acme &lt;status&gt;"), "{body}");
+    assert!(
+        body.contains(&format!("![status](/status/acme/badges/{id}/status.svg)")),
+        "{body}"
+    );
+    // The same slug again: refused beside the field.
+    let (status, body, _) = browser.post("/app/status-pages", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("data-field=\"slug\""), "{body}");
+    // The page and its badge need no session.
+    let public = app
+        .client
+        .get(app.url("/status/acme"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(public.status(), StatusCode::OK);
+    let badge = app
+        .client
+        .get(app.url(&format!("/status/acme/badges/{id}/status.svg")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(badge.status(), StatusCode::OK);
+    let start = body
+        .find("action=\"/app/status-pages/")
+        .expect("a delete form")
+        + 8;
+    let action = body[start..].split('"').next().expect("action").to_owned();
+    let (status, _, _) = browser.post(&action, &[("csrf", &token)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let gone = app
+        .client
+        .get(app.url("/status/acme"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}

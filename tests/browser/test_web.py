@@ -297,6 +297,20 @@ def walk(run, browser, base, up_url, down_url):
         settles(page.locator("tbody tr td").first, "Database upgrade"),
     )
     run.shoot(page, "maintenance")
+    page.goto(base + "/app/status-pages")
+    page.get_by_label("Address (slug)").fill("local")
+    page.get_by_label("Title").fill("Local services")
+    page.locator("fieldset").get_by_label("Local up").check()
+    page.get_by_role("button", name="Make status page").click()
+    run.check(
+        "a status page through the form, with its badge to embed",
+        settles(page.locator("section.card h2").first, "Local services")
+        and f"/status/local/badges/{up_id}/status.svg" in page.locator("section.card").inner_text(),
+    )
+    run.shoot(page, "status-pages")
+    page.get_by_role("link", name="/status/local").click()
+    page.wait_for_url(base + "/status/local")
+    run.check("its public page opens", "Local services" in page.locator("body").inner_text())
 
     # Search and filter, on the server.
     page.goto(base + "/app?state=down")
@@ -327,7 +341,7 @@ def walk(run, browser, base, up_url, down_url):
     scan_page = scan.new_page()
     for path in ["/app", f"/app/monitors/{up_id}", f"/app/monitors/{up_id}/edit",
                  f"/app/monitors/{down_id}", "/app/monitors/new", "/app/account",
-                 "/app/incidents", "/app/maintenance"]:
+                 "/app/incidents", "/app/maintenance", "/app/status-pages"]:
         axe_scan(run, scan_page, base + path)
     scan.clear_cookies()
     for path in ["/app/login", "/app/register"]:
