@@ -30,7 +30,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::jobs::heartbeat::Instance;
 use crate::pipeline::Buffer;
-use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, Sessions, StatusPages};
+use crate::service::{
+    Accounts, Channels, EventBus, Incidents, Maintenance, Monitors, Sessions, StatusPages,
+};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -51,6 +53,8 @@ pub struct AppState {
     pub public_url: Option<url::Url>,
     /// The monitor use cases.
     pub monitors: Monitors,
+    /// The notification channel use cases.
+    pub channels: Channels,
     /// The status page use cases, public reads included.
     pub status_pages: StatusPages,
     /// The incident use cases.
@@ -140,6 +144,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(throttled)
         .merge(unversioned::url_router())
         .nest("/api/v1", v1::monitors_router())
+        .nest("/api/v1", v1::channels_router())
         .nest("/api/v1", v1::cluster_router())
         .nest("/api/v1", v1::incidents_router())
         .nest("/api/v1", v1::me_router())

@@ -5,6 +5,7 @@
 //! handler has to remember to tell anyone.
 
 mod accounts;
+pub mod channels;
 mod error;
 pub mod events;
 pub mod incidents;
@@ -14,6 +15,7 @@ pub mod sessions;
 mod status_pages;
 
 pub use accounts::{Accounts, Caller};
+pub use channels::{ChannelDraft, Channels, TestOutcome};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
 pub use incidents::{IncidentPage, Incidents};

@@ -164,6 +164,7 @@ pub async fn create(
                     "slug".to_owned(),
                     format!("slug: `{}` is taken ({what} already exists)", typed.slug),
                 ),
+                Err(ServiceError::Conflict(message)) => ("slug".to_owned(), message),
                 Err(other) => return Err(other.into()),
             }
         }
