@@ -36,6 +36,7 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                             a href="/app" { "Monitors" }
                             a href="/app/monitors/new" { "New monitor" }
                             a href="/app/incidents" { "Incidents" }
+                            a href="/app/channels" { "Channels" }
                             a href="/app/maintenance" { "Maintenance" }
                             a href="/app/status-pages" { "Status pages" }
                             a href="/app/account" { "Account" }

@@ -8,6 +8,7 @@
 
 mod account;
 mod auth_pages;
+mod channels;
 mod charts;
 mod dashboard;
 mod incidents;
@@ -146,6 +147,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/app/account", get(account::page))
         .route("/app/incidents", get(incidents::page))
+        .route("/app/channels", get(channels::page).post(channels::create))
+        .route("/app/channels/{id}/test", post(channels::test))
+        .route("/app/channels/{id}/delete", post(channels::delete))
         .route(
             "/app/maintenance",
             get(maintenance::page).post(maintenance::create),

@@ -206,3 +206,55 @@ async fn a_status_page_is_made_through_the_form_and_its_badges_are_offered() {
         .expect("get");
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn channels_are_made_and_deleted_through_the_form_with_the_apis_messages() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    browser.register(&unique_email()).await;
+    let token = browser.token("/app/channels").await;
+    let (status, body, _) = browser
+        .post(
+            "/app/channels",
+            &[
+                ("csrf", &token),
+                ("name", "ops"),
+                ("kind", "email"),
+                ("to", "not an address"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("data-field=\"to\""),
+        "the API's message beside `to`: {body}"
+    );
+    let (status, _body, location) = browser
+        .post(
+            "/app/channels",
+            &[
+                ("csrf", &token),
+                ("name", "ops <team>"),
+                ("kind", "webhook"),
+                ("url", "https://hooks.example.com/tocsin"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/app/channels"),
+        "{_body}"
+    );
+    let (_, body, _) = browser.get("/app/channels").await;
+    assert!(body.contains("ops &lt;team&gt;"), "{body}");
+    let start = body.find("action=\"/app/channels/").expect("a form") + 8;
+    let test_action = body[start..].split('"').next().expect("action").to_owned();
+    assert!(test_action.ends_with("/test"));
+    let delete_action = test_action.replace("/test", "/delete");
+    let (status, _, _) = browser.post(&delete_action, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = browser.post(&delete_action, &[("csrf", &token)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, body, _) = browser.get("/app/channels").await;
+    assert!(body.contains("No channels yet"));
+}

@@ -56,6 +56,11 @@ def target_server(status):
             self.end_headers()
             self.wfile.write(body)
 
+        def do_POST(self):
+            # A webhook receiver too: read the body, answer with the status.
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.do_GET()
+
         def log_message(self, *args):
             pass
 
@@ -311,6 +316,17 @@ def walk(run, browser, base, up_url, down_url):
     page.get_by_role("link", name="/status/local").click()
     page.wait_for_url(base + "/status/local")
     run.check("its public page opens", "Local services" in page.locator("body").inner_text())
+    page.goto(base + "/app/channels")
+    page.get_by_label("Name").fill("Local hook")
+    page.get_by_label("Kind").select_option("webhook")
+    page.get_by_label("URL (webhook, slack, discord, teams)").fill(up_url)
+    page.get_by_role("button", name="Add channel").click()
+    page.get_by_role("button", name="Send a test to Local hook").click()
+    run.check(
+        "a channel through the form, and its test send",
+        settles(page.locator("p.notice"), "The test was delivered."),
+    )
+    run.shoot(page, "channels")
 
     # Search and filter, on the server.
     page.goto(base + "/app?state=down")
@@ -341,7 +357,7 @@ def walk(run, browser, base, up_url, down_url):
     scan_page = scan.new_page()
     for path in ["/app", f"/app/monitors/{up_id}", f"/app/monitors/{up_id}/edit",
                  f"/app/monitors/{down_id}", "/app/monitors/new", "/app/account",
-                 "/app/incidents", "/app/maintenance", "/app/status-pages"]:
+                 "/app/incidents", "/app/maintenance", "/app/status-pages", "/app/channels"]:
         axe_scan(run, scan_page, base + path)
     scan.clear_cookies()
     for path in ["/app/login", "/app/register"]:
