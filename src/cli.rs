@@ -1,9 +1,12 @@
-//! The command line: `tocsin serve`, `tocsin migrate`, `tocsin check`, `tocsin backup` and
-//! `tocsin healthcheck`.
+//! The command line: `tocsin serve`, `tocsin migrate`, `tocsin check`, `tocsin backup`,
+//! `tocsin healthcheck`, and the monitors-as-code commands `apply`, `export` and `import`.
 
 mod backup;
 pub mod check;
+pub mod documents;
 mod healthcheck;
+pub mod import;
+mod remote;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +49,14 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Ask the local server's /healthz (TOCSIN_LISTEN); exit 0 when it answers 200.
     Healthcheck,
+    /// Make the account's monitors what a document says (TOCSIN_SERVER, TOCSIN_API_KEY);
+    /// exit 0 when applied or nothing to do, 2 on invalid input, 1 on other failures.
+    Apply(documents::ApplyArgs),
+    /// Print the account's monitors as a document (TOCSIN_SERVER, TOCSIN_API_KEY).
+    Export(documents::ExportArgs),
+    /// Convert another tool's configuration into a tocsin document on standard output,
+    /// naming on standard error each setting not carried over.
+    Import(import::ImportArgs),
 }
 
 /// Runs the command the user asked for; the exit code carries a check's verdict.
@@ -62,13 +73,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         });
     }
+    // Client commands: they talk to a server or read files, not the server's settings.
+    let command = match cli.command {
+        Command::Apply(args) => return Ok(documents::apply(args).await),
+        Command::Export(args) => return Ok(documents::export(args).await),
+        Command::Import(args) => return Ok(import::run(&args)),
+        other => other,
+    };
     let overrides = Overrides {
         listen: cli.listen,
         database_url: cli.database_url,
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     telemetry::init(&settings.log);
-    match cli.command {
+    match command {
         Command::Serve => {
             let app = App::build(&settings).await?;
             tracing::info!(address = %app.local_addr()?, database = %settings.database_url, "tocsin listening");
@@ -85,6 +103,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         // Handled above, without the server's settings.
         Command::Check(_) => Ok(ExitCode::from(check::USAGE)),
+        Command::Apply(_) | Command::Export(_) | Command::Import(_) => Ok(ExitCode::from(2)),
         Command::Backup(args) => backup::run(args, &settings).await,
         Command::Healthcheck => Ok(healthcheck::run(&settings)),
     }

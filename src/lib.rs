@@ -11,6 +11,7 @@ pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod document;
 pub mod jobs;
 pub mod monitor;
 pub mod pipeline;

@@ -57,6 +57,15 @@ pub enum ApiError {
     /// The route exists but not with this method.
     #[error("method not allowed on this route")]
     MethodNotAllowed,
+    /// A monitor of this name exists in the account; the message names it.
+    #[error("{0}")]
+    NameTaken(String),
+    /// A document (apply) was refused; the message names the monitor, field and line.
+    #[error("{0}")]
+    InvalidDocument(String),
+    /// Something changed meanwhile; the request may be sent again.
+    #[error("{0}")]
+    Concurrent(String),
     /// The email is already registered.
     #[error("an account with this email already exists")]
     EmailTaken,
@@ -113,6 +122,9 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+            Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
+            Self::InvalidDocument(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_document"),
+            Self::Concurrent(_) => (StatusCode::CONFLICT, "changed_meanwhile"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Taken("slug") => (StatusCode::CONFLICT, "slug_taken"),
             Self::Taken(_) => (StatusCode::CONFLICT, "conflict"),
@@ -184,6 +196,9 @@ impl From<AuthError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
+            StoreError::Conflict("name") => {
+                Self::NameTaken("a monitor of this name already exists in the account".into())
+            }
             StoreError::Conflict("email") => Self::EmailTaken,
             StoreError::Conflict(what) => Self::Taken(what),
             StoreError::LimitReached { limit } => Self::MonitorLimit(limit),
@@ -213,6 +228,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Blocked(message) => Self::PrivateTarget(message),
             ServiceError::StatusPage(e) => Self::Validation(e.to_string()),
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            ServiceError::NameTaken(_) => Self::NameTaken(error.to_string()),
+            ServiceError::Document(e) => Self::InvalidDocument(e.to_string()),
+            ServiceError::Concurrent(message) => Self::Concurrent(message),
             ServiceError::RegistrationClosed => Self::Forbidden {
                 code: "registration_closed",
                 message: error.to_string(),

@@ -45,15 +45,29 @@ pub(super) fn complete(doc: &mut OpenApi) {
     );
     for (path, item) in doc.paths.paths.iter_mut() {
         let operations = [
-            item.get.as_mut(),
-            item.put.as_mut(),
-            item.post.as_mut(),
-            item.delete.as_mut(),
-            item.patch.as_mut(),
+            (item.get.as_mut(), false),
+            (item.put.as_mut(), true),
+            (item.post.as_mut(), true),
+            (item.delete.as_mut(), true),
+            (item.patch.as_mut(), true),
         ];
-        for operation in operations.into_iter().flatten() {
+        for (operation, writes) in operations {
+            let Some(operation) = operation else { continue };
             bound_ids(operation);
             add_common_answers(path, operation);
+            if writes && operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                // A read-only API key is refused on every write.
+                operation
+                    .responses
+                    .responses
+                    .entry("403".to_owned())
+                    .or_insert_with(|| {
+                        RefOr::T(error_response(
+                            "403",
+                            "The API key's scope is `read` (`read_only_key`)",
+                        ))
+                    });
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Accounts' secrets: credentials, password hashing (argon2id, off the async runtime) and
 //! tokens (JWT HS256 with expiry). Knows nothing of HTTP.
 
+pub mod api_key;
 mod credentials;
 mod password;
 mod token;

@@ -146,8 +146,16 @@ pub(super) fn check_toml_syntax(path: &Path) -> Result<(), ConfigError> {
     ))
 }
 
-/// The `TOCSIN_*` variables that are not settings: the test suite's and the benchmarks'.
-const NOT_SETTINGS: [&str; 4] = ["REQUIRE_SERVICES", "BIN", "BENCH_BIN", "DB_PASSWORD"];
+/// The `TOCSIN_*` variables that are not settings: the test suite's, the benchmarks', and
+/// those of the client commands (`apply`, `export`), which a shell may hold beside `serve`.
+const NOT_SETTINGS: [&str; 6] = [
+    "REQUIRE_SERVICES",
+    "BIN",
+    "BENCH_BIN",
+    "DB_PASSWORD",
+    "SERVER",
+    "API_KEY",
+];
 
 /// Refuses a `TOCSIN_*` variable that is no setting (a typo such as `TOCSIN_JWT_TLL` would
 /// otherwise be ignored silently), naming the closest setting.

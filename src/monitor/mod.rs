@@ -24,7 +24,7 @@ pub use alerts::{AlertFields, AlertPolicy};
 pub use dns_target::{DnsTarget, RecordType};
 pub use draft::{MonitorDraft, MonitorPatch};
 pub use fields::{Headers, Method, StatusRanges};
-pub use spec::{MonitorSpec, Rules};
+pub use spec::{MAX_NAME_CHARS, MonitorSpec, Rules};
 pub use target::{HttpTarget, Target};
 pub use tcp_target::TcpTarget;
 

@@ -50,7 +50,8 @@ pub struct MonitorSpec {
     alerts: AlertPolicy,
 }
 
-const MAX_NAME_CHARS: usize = 200;
+/// The longest monitor name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
 const MAX_KEYWORD_CHARS: usize = 1024;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 const MIN_TIMEOUT_MS: u32 = 100;

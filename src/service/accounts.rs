@@ -8,6 +8,7 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Event, EventBus, ServiceError};
+use crate::auth::api_key::{self, Scope};
 use crate::auth::{AuthError, Email, IssuedToken, Password, PasswordHasher, TokenKeys, UserId};
 use crate::config::Registration;
 use crate::store::{Store, User};
@@ -19,12 +20,14 @@ pub struct Caller {
     pub id: UserId,
     /// Whether it administers the instance.
     pub admin: bool,
+    /// What the credential may do: a token may do everything, an API key what its scope says.
+    pub scope: Scope,
 }
 
 /// The account use cases. Cheap to clone.
 #[derive(Clone)]
 pub struct Accounts {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     hasher: PasswordHasher,
     tokens: Arc<TokenKeys>,
     registration: Registration,
@@ -105,10 +108,13 @@ impl Accounts {
         }
     }
 
-    /// The account a bearer credential (a token as `login` issued it) speaks for. The store
-    /// is asked every time, so a deleted account's tokens and the tokens from before a
-    /// password change stop working at once, on every instance.
+    /// The account a bearer credential (a token as `login` issued it, or an API key) speaks
+    /// for. The store is asked every time, so a deleted account's tokens, the tokens from
+    /// before a password change and revoked keys stop working at once, on every instance.
     pub async fn authenticate(&self, credential: &str) -> Result<Caller, ServiceError> {
+        if api_key::is_key(credential) {
+            return self.authenticate_key(credential).await;
+        }
         let verified = self.tokens.verify(credential)?;
         let account = self
             .store
@@ -121,6 +127,7 @@ impl Accounts {
         Ok(Caller {
             id: account.user.id,
             admin: account.user.admin,
+            scope: Scope::Write,
         })
     }
 

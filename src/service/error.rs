@@ -26,6 +26,15 @@ pub enum ServiceError {
     /// Registration is closed and the instance already has its first account.
     #[error("registration is closed: ask the administrator for an account")]
     RegistrationClosed,
+    /// Another of the account's monitors already has this name (names key documents).
+    #[error("a monitor named `{0}` already exists: monitor names are unique in an account")]
+    NameTaken(String),
+    /// A document was refused; the error names the monitor, the field and the line.
+    #[error(transparent)]
+    Document(#[from] crate::document::DocumentError),
+    /// What was read changed before it could be written; trying again will do.
+    #[error("{0}")]
+    Concurrent(String),
     /// The caller may not do this (an administrator's use case).
     #[error("{0}")]
     Forbidden(&'static str),

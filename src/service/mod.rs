@@ -5,7 +5,10 @@
 //! handler has to remember to tell anyone.
 
 mod accounts;
+pub mod api_keys;
 pub mod channels;
+mod default_names;
+pub mod documents;
 mod error;
 pub mod events;
 pub mod incidents;

@@ -5,14 +5,23 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::default_names::Suffixes;
 use super::{Event, EventBus, ServiceError};
 use crate::auth::UserId;
 use crate::check::stats::{Stats, Window};
 use crate::monitor::{Monitor, MonitorDraft, MonitorId, MonitorPatch, MonitorSpec, Rules};
-use crate::store::{HourLatency, Store, StoredResult};
+use crate::store::{HourLatency, Store, StoreError, StoredResult};
 
 /// The most results one page may hold.
 pub const MAX_RESULTS_PAGE: u32 = 1000;
+
+/// A store error, with a taken name worded for the client.
+pub(super) fn named(error: StoreError, name: &str) -> ServiceError {
+    match error {
+        StoreError::Conflict("name") => ServiceError::NameTaken(name.to_owned()),
+        other => other.into(),
+    }
+}
 
 /// One page of a monitor's results, newest first.
 #[derive(Debug, Clone)]
@@ -26,10 +35,12 @@ pub struct ResultPage {
 /// The monitor use cases. Cheap to clone.
 #[derive(Clone)]
 pub struct Monitors {
-    store: Arc<dyn Store>,
-    events: EventBus,
-    rules: Rules,
-    max_per_user: u32,
+    pub(super) store: Arc<dyn Store>,
+    pub(super) events: EventBus,
+    pub(super) rules: Rules,
+    pub(super) max_per_user: u32,
+    /// The numbers given to default names, per account (see `default_names`).
+    pub(super) suffixes: Arc<Suffixes>,
 }
 
 impl Monitors {
@@ -41,6 +52,7 @@ impl Monitors {
             events,
             rules,
             max_per_user,
+            suffixes: Arc::default(),
         }
     }
 
@@ -55,12 +67,17 @@ impl Monitors {
         owner: UserId,
         draft: MonitorDraft,
     ) -> Result<Monitor, ServiceError> {
+        let defaulted = draft.name.is_none();
         let spec = MonitorSpec::parse(draft, &self.rules)?;
         super::channels::check_owned(self.store.as_ref(), owner, spec.alerts().channels()).await?;
-        let monitor = self
-            .store
-            .create_monitor(owner, &spec, self.max_per_user)
-            .await?;
+        let monitor = if defaulted {
+            self.create_defaulted(owner, spec).await?
+        } else {
+            self.store
+                .create_monitor(owner, &spec, self.max_per_user)
+                .await
+                .map_err(|e| named(e, spec.name()))?
+        };
         self.events
             .publish(Event::MonitorCreated(Arc::new(monitor.clone())));
         Ok(monitor)
@@ -93,7 +110,8 @@ impl Monitors {
         let monitor = self
             .store
             .update_monitor(owner, id, &spec)
-            .await?
+            .await
+            .map_err(|e| named(e, spec.name()))?
             .ok_or(ServiceError::NotFound("monitor"))?;
         self.changed(&monitor);
         Ok(monitor)

@@ -25,7 +25,7 @@ pub use sqlite::backup::{BackupSummary, backup as backup_sqlite};
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique value is taken; the payload names it (`"email"`).
+    /// A unique value is taken; the payload names it (`"email"`, a monitor's `"name"`).
     #[error("{0} already exists")]
     Conflict(&'static str),
     /// The owner already has the most monitors allowed.
@@ -55,6 +55,8 @@ pub trait Store:
     + ResultStore
     + RetentionStore
     + ClusterStore
+    + ApiKeyStore
+    + ApplyStore
     + ChannelStore
     + OutboxStore
     + StatusPageStore
@@ -72,6 +74,8 @@ impl<T> Store for T where
         + ResultStore
         + RetentionStore
         + ClusterStore
+        + ApiKeyStore
+        + ApplyStore
         + ChannelStore
         + OutboxStore
         + StatusPageStore
@@ -85,9 +89,9 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
-        AccountStore, ChannelStore, ClusterStore, IncidentStore, LifecycleStore, MaintenanceStore,
-        MonitorStore, OutboxStore, ResultStore, RetentionStore, ScheduleStore, SessionStore,
-        StatusPageStore,
+        AccountStore, ApiKeyStore, ApplyStore, ChannelStore, ClusterStore, IncidentStore,
+        LifecycleStore, MaintenanceStore, MonitorStore, OutboxStore, ResultStore, RetentionStore,
+        ScheduleStore, SessionStore, StatusPageStore,
     };
 }
 

@@ -340,3 +340,39 @@ impl PageRecord {
         })
     }
 }
+
+/// An `api_keys` row in plain values (times already the backend's to convert).
+pub(super) struct ApiKeyRecord {
+    /// `id`.
+    pub id: i64,
+    /// `user_id`.
+    pub owner: i64,
+    /// `name`.
+    pub name: String,
+    /// `scope`.
+    pub scope: String,
+    /// `created_at`.
+    pub created_at: DateTime<Utc>,
+    /// `expires_at`.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `last_used_at`.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKeyRecord {
+    /// The key as listed.
+    pub fn into_key(self) -> Result<super::ApiKey, StoreError> {
+        let scope = crate::auth::api_key::Scope::parse(&self.scope).ok_or_else(|| {
+            StoreError::Corrupt(format!("api key {}: scope `{}`", self.id, self.scope))
+        })?;
+        Ok(super::ApiKey {
+            id: self.id,
+            owner: UserId(self.owner),
+            name: self.name,
+            scope,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            last_used_at: self.last_used_at,
+        })
+    }
+}

@@ -107,9 +107,11 @@ fn service_status(error: &ServiceError) -> StatusCode {
         | ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
         ServiceError::RegistrationClosed | ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ServiceError::Store(StoreError::Conflict(_)) | ServiceError::Conflict(_) => {
-            StatusCode::CONFLICT
-        }
+        ServiceError::Store(StoreError::Conflict(_))
+        | ServiceError::Conflict(_)
+        | ServiceError::NameTaken(_)
+        | ServiceError::Concurrent(_) => StatusCode::CONFLICT,
+        ServiceError::Document(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::Blocked(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::Store(StoreError::LimitReached { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,

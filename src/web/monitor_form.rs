@@ -149,6 +149,10 @@ impl FieldError {
                 field: message.split(':').next().unwrap_or("").to_owned(),
                 message,
             }),
+            error @ ServiceError::NameTaken(_) => Ok(Self {
+                field: "name".into(),
+                message: format!("name: {error}"),
+            }),
             ServiceError::Store(crate::store::StoreError::LimitReached { limit }) => Ok(Self {
                 field: String::new(),
                 message: format!("you have the most monitors allowed ({limit})"),

@@ -80,6 +80,39 @@ impl Server {
         self.stop().0
     }
 
+    /// Stops the server; its exit status is another test's business.
+    pub fn terminate_quietly(self) {
+        let _ = self.stop();
+    }
+
+    /// Registers `email` and answers a token for it, through curl.
+    pub fn token(&self, email: &str) -> String {
+        let body = format!(r#"{{"email": "{email}", "password": "correct horse battery"}}"#);
+        for route in ["register", "login"] {
+            let answer = shell(&format!(
+                "curl -s -X POST -H 'Content-Type: application/json' -d '{body}' \
+                 http://{}/api/v1/auth/{route}",
+                self.addr
+            ));
+            if route == "login" {
+                let json: Value = serde_json::from_str(&answer).expect("login JSON");
+                return json["token"].as_str().expect("token").to_owned();
+            }
+        }
+        unreachable!("login answers above")
+    }
+
+    /// Makes an API key of `scope` with `token`, through curl.
+    pub fn api_key(&self, token: &str, scope: &str) -> String {
+        let answer = shell(&format!(
+            "curl -s -X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer {token}' \
+             -d '{{\"name\": \"{scope}\", \"scope\": \"{scope}\"}}' http://{}/api/v1/api-keys",
+            self.addr
+        ));
+        let json: Value = serde_json::from_str(&answer).expect("key JSON");
+        json["key"].as_str().expect("key").to_owned()
+    }
+
     /// Sends SIGTERM and waits for the exit; the folder (and database) stays for inspection.
     pub fn stop(self) -> (Output, TempDir) {
         let pid = self.child.id().to_string();

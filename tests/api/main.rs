@@ -2,6 +2,8 @@
 //! SQLite database and drives it over real HTTP. Compiled as one binary, so it links once.
 
 mod accounts;
+mod api_keys;
+mod as_code;
 mod auth;
 mod backup;
 mod binary;
@@ -12,6 +14,7 @@ mod cluster;
 mod deliveries;
 #[path = "../support/dns.rs"]
 mod dns;
+mod documents;
 mod email;
 mod errors;
 mod health;
@@ -22,6 +25,7 @@ mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
+mod names;
 mod notify_cluster;
 #[path = "../support/pki.rs"]
 mod pki;

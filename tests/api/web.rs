@@ -230,6 +230,24 @@ async fn monitors_are_made_through_the_form_with_errors_beside_the_field_and_nam
             "{path}"
         );
     }
+    let (status, body, _) = browser
+        .post(
+            "/app/monitors/new",
+            &[
+                ("csrf", &token),
+                ("url", "https://example.org/"),
+                ("name", name),
+            ],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT.max(StatusCode::UNPROCESSABLE_ENTITY)
+    );
+    assert!(
+        body.contains(r#"data-field="name">name: a monitor named"#),
+        "a taken name, beside the field: {body}"
+    );
     let (_, body, _) = browser.get("/app?q=nothing-like-it").await;
     assert!(body.contains("No monitor matches"));
     let (_, body, _) = browser.get("/app?state=pending&q=EXAMPLE").await;

@@ -1,6 +1,7 @@
 //! A bounded fuzzer for the parsers clients and operators reach: monitor bodies (JSON into
 //! `MonitorDraft`, `MonitorPatch`, then `MonitorSpec`), target URLs, emails and passwords,
-//! and setting values (networks, proxies, database and Redis URLs, status ranges, headers).
+//! setting values (networks, proxies, database and Redis URLs, status ranges, headers), and
+//! monitor documents with the Gatus and Uptime Kuma imports.
 //!
 //! Inputs are mutations of a corpus of real inputs (characters inserted, removed, replaced,
 //! spliced with tokens that parsers treat specially), plus random bytes. Besides "no
@@ -19,6 +20,7 @@ use rand::{Rng, SeedableRng};
 use secrecy::SecretString;
 use tocsin::auth::{Email, Password};
 use tocsin::config::{DatabaseUrl, Networks, RedisUrl, TrustedProxies};
+use tocsin::document::{Document, Format, import};
 use tocsin::monitor::{
     Headers, MonitorDraft, MonitorPatch, MonitorSpec, Rules, StatusRanges, Target,
 };
@@ -39,6 +41,9 @@ const CORPUS: &[&str] = &[
     "sqlite:///var/lib/tocsin.db",
     "redis://:pw@127.0.0.1:6379/2",
     "200-399,404",
+    "monitors:\n  api:\n    url: https://api.example.com/\n    interval_seconds: 30\n    conditions:\n      - \"[STATUS] == 200\"\n  'db port':\n    url: tcp://db.example.com:5432\n    paused: true\n",
+    "endpoints:\n  - name: web\n    group: core\n    url: https://example.com/\n    interval: 5m\n    conditions: [\"[BODY].x == any(a, b)\"]\n    alerts:\n      - type: slack\n        failure-threshold: 3\n  - name: dns\n    url: 8.8.8.8\n    dns: {query-name: example.org, query-type: MX}\n",
+    r#"{"version": "1.23.0", "monitorList": [{"name": "w", "type": "keyword", "url": "https://example.com/", "keyword": "ok", "interval": 60, "timeout": 48, "maxretries": 2, "accepted_statuscodes": ["200-299"], "headers": "{\"A\": \"b\"}", "active": 0}, {"name": "d", "type": "dns", "hostname": "example.com", "dns_resolve_server": "1.1.1.1", "dns_resolve_type": "TXT", "port": 5353}]}"#,
 ];
 
 /// Tokens that parsers treat specially, spliced into inputs.
@@ -170,6 +175,26 @@ fn exercise(raw: &str) {
             ranges.to_string().parse::<StatusRanges>().ok(),
             Some(ranges)
         );
+    }
+    // Documents (apply) and imports: a document that parses renders and reads back as
+    // itself, and so does every converted configuration.
+    let documents = [
+        Document::from_yaml(raw).ok(),
+        import::gatus(raw).ok().map(|i| i.document),
+        import::uptime_kuma(raw).ok().map(|i| i.document),
+    ];
+    for document in documents.into_iter().flatten() {
+        for format in [Format::Yaml, Format::Json] {
+            let text = document
+                .render(format)
+                .unwrap_or_else(|e| panic!("a document does not render: {e}"));
+            let again = Document::from_yaml(&text)
+                .unwrap_or_else(|e| panic!("a rendered document does not read back: {e}\n{text}"));
+            assert_eq!(
+                again.monitors, document.monitors,
+                "a document changes when read back"
+            );
+        }
     }
     let (name, value) = raw.split_once(':').unwrap_or((raw, raw));
     let _ = Headers::parse(BTreeMap::from([(name.to_owned(), value.to_owned())]));

@@ -111,6 +111,8 @@ async fn a_sentinel_failover_loses_no_result() {
     for n in 0..MONITORS {
         let spec = MonitorSpec::parse(
             MonitorDraft {
+                // Names are unique in an account; the store does not pick them.
+                name: Some(format!("sentinel {n}")),
                 url: format!("http://{target}/ok?n={n}"),
                 interval_seconds: Some(1),
                 ..MonitorDraft::default()

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod alerting;
+mod api_keys;
 mod backup;
 mod changes;
 mod channels;
@@ -29,6 +30,7 @@ mod services;
 mod sessions;
 mod status_pages;
 mod suite;
+mod unique_names;
 mod upgrade;
 
 use std::sync::Arc;
@@ -131,6 +133,9 @@ macro_rules! store_suite {
             accounts::closed_registration_makes_only_the_first_account,
             accounts::a_password_change_moves_the_token_generation,
             accounts::deleting_an_account_removes_everything_it_owns,
+            api_keys::api_keys_are_found_by_hash_listed_per_owner_and_revoked,
+            api_keys::monitor_names_are_unique_per_account,
+            api_keys::applying_changes_is_all_or_nothing,
             status_pages::status_pages_round_trip_and_slugs_are_unique_across_owners,
             status_pages::public_pages_show_listed_monitors_with_daily_counts,
             incidents::incidents_are_listed_newest_first_per_owner_and_filtered,

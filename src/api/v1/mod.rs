@@ -1,8 +1,10 @@
 //! The versioned API under `/api/v1`.
 
+mod api_keys;
 mod auth;
 mod channels;
 mod cluster;
+mod documents;
 mod incidents;
 mod maintenance;
 mod me;
@@ -23,14 +25,17 @@ pub fn auth_router() -> OpenApiRouter<AppState> {
     auth::router().merge(me::password_router())
 }
 
-/// The caller's own account.
+/// The caller's own account and its API keys.
 pub fn me_router() -> OpenApiRouter<AppState> {
-    me::router()
+    me::router().merge(api_keys::router())
 }
 
-/// The monitor routes, with their results and statistics.
+/// The monitor routes, with their results and statistics, and the account's monitors as
+/// one document (apply, export).
 pub fn monitors_router() -> OpenApiRouter<AppState> {
-    monitors::router().merge(results::router())
+    monitors::router()
+        .merge(results::router())
+        .merge(documents::router())
 }
 
 /// The notification channels.

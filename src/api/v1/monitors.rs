@@ -36,7 +36,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/monitors", tag = "monitors", request_body = MonitorDraft,
     security(("token" = [])),
     responses((status = 201, body = MonitorView), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -78,7 +79,8 @@ async fn get(
 /// Changes some settings; absent fields stay, `null` resets an optional one to its default.
 #[utoipa::path(patch, path = "/monitors/{id}", tag = "monitors", request_body = MonitorPatch,
     security(("token" = [])), params(("id" = i64, Path, description = "Monitor id")),
-    responses((status = 200, body = MonitorView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = MonitorView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

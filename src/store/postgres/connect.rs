@@ -136,6 +136,7 @@ pub(super) fn pg(error: tokio_postgres::Error) -> StoreError {
         let constraint = error.as_db_error().and_then(|db| db.constraint());
         return StoreError::Conflict(match constraint {
             Some("users_email_key") => "email",
+            Some("monitors_user_id_name_key") => "name",
             Some("status_pages_slug_key") => "slug",
             _ => "row",
         });

@@ -5,6 +5,8 @@
 //! roll-up mark, past them; raw rows at or below the mark are logically gone, and a day's
 //! partition is dropped whole once the mark has passed its end.
 
+mod api_keys;
+mod apply;
 mod changes;
 mod channels;
 mod cluster;

@@ -35,7 +35,7 @@ pub(super) const STATUS: &str =
 pub(super) const READ_WIDTH: usize = 31;
 
 /// The spec's columns, as `$1`..`$19` bind them.
-const SPEC_COLUMNS: &str = "name, url, method, interval_seconds, timeout_ms, expected_status, \
+pub(super) const SPEC_COLUMNS: &str = "name, url, method, interval_seconds, timeout_ms, expected_status, \
     keyword, follow_redirects, headers, body, failure_threshold, success_threshold, \
     latency_threshold_ms, channel_ids, reminder_interval_seconds, cert_expiry_days, conditions, \
     tls_ca_pem, tls_skip_verify";
@@ -101,7 +101,7 @@ pub(super) fn read_row(row: &Row) -> Result<Monitor, StoreError> {
 }
 
 /// A spec's values as PostgreSQL binds them (`$1`..`$19`), by both INSERT and UPDATE.
-struct Bound<'a> {
+pub(super) struct Bound<'a> {
     values: SpecValues<'a>,
     ints: [Option<i32>; 7],
     headers: serde_json::Value,
@@ -109,7 +109,7 @@ struct Bound<'a> {
 }
 
 impl<'a> Bound<'a> {
-    fn new(spec: &'a MonitorSpec) -> Result<Self, StoreError> {
+    pub(super) fn new(spec: &'a MonitorSpec) -> Result<Self, StoreError> {
         let values = SpecValues::new(spec);
         let int = |value: Option<u32>| {
             value
@@ -136,7 +136,7 @@ impl<'a> Bound<'a> {
     }
 
     /// The nineteen values, then the statement's own parameters from `$20` on.
-    fn then<'b>(&'b self, extra: &[&'b (dyn ToSql + Sync)]) -> Params<'b> {
+    pub(super) fn then<'b>(&'b self, extra: &[&'b (dyn ToSql + Sync)]) -> Params<'b> {
         let (v, i) = (&self.values, &self.ints);
         let mut values: Params<'b> = vec![
             &v.name,

@@ -3,6 +3,8 @@
 //! rather than growing one long one. [`super::Store`] is every role at once.
 
 mod accounts;
+mod api_keys;
+mod apply;
 mod channels;
 mod cluster;
 mod incidents;
@@ -16,6 +18,8 @@ mod sessions;
 mod status_pages;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
+pub use api_keys::{ApiKey, ApiKeyStore, NewApiKey};
+pub use apply::{Applied, ApplyStore, Changes};
 pub use channels::{ChannelStore, Claimed, OutboxStore, Outcome};
 pub use cluster::{ClusterStore, Heartbeat};
 pub use incidents::{IncidentStore, Reminder};

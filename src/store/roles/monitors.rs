@@ -9,7 +9,8 @@ use crate::store::StoreError;
 /// Monitors, each seen only by its owner.
 #[async_trait]
 pub trait MonitorStore: Send + Sync + 'static {
-    /// Creates a monitor unless `owner` already has `limit` of them, atomically.
+    /// Creates a monitor unless `owner` already has `limit` of them, atomically;
+    /// [`StoreError::Conflict`]`("name")` if the owner has a monitor of that name.
     async fn create_monitor(
         &self,
         owner: UserId,
@@ -27,7 +28,8 @@ pub trait MonitorStore: Send + Sync + 'static {
         id: MonitorId,
     ) -> Result<Option<Monitor>, StoreError>;
 
-    /// Replaces a monitor's spec; `None` if the owner has no such monitor.
+    /// Replaces a monitor's spec; `None` if the owner has no such monitor,
+    /// [`StoreError::Conflict`]`("name")` if another of its monitors has the new name.
     async fn update_monitor(
         &self,
         owner: UserId,

@@ -4,6 +4,8 @@
 //! write fails at once with SQLITE_BUSY when another writer got there first, while an
 //! immediate one waits out `busy_timeout` like any other lock.
 
+mod api_keys;
+mod apply;
 pub(super) mod backup;
 mod channels;
 mod cluster;
@@ -121,9 +123,18 @@ fn owner_only(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Maps a driver error, telling lock time-outs (retryable) from real failures.
+/// Maps a driver error, telling lock time-outs (retryable) and taken names from real
+/// failures.
 fn backend(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
+        // Monitors' names are unique per account (`monitors_user_id_name_key`).
+        Some(ErrorCode::ConstraintViolation)
+            if error
+                .to_string()
+                .contains("monitors.user_id, monitors.name") =>
+        {
+            StoreError::Conflict("name")
+        }
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             StoreError::Unavailable(error.to_string())
         }

@@ -52,7 +52,7 @@ fn read_account(row: &Row<'_>) -> rusqlite::Result<(i64, String, i64, bool, i64)
     ))
 }
 
-fn to_account(
+pub(super) fn to_account(
     (id, email, created_at, admin, token_generation): (i64, String, i64, bool, i64),
 ) -> Result<Account, StoreError> {
     Ok(Account {

@@ -1,0 +1,180 @@
+//! Applying a document's changes in one transaction. The statements are those of
+//! [`super::monitors`], run on the transaction; updates and deletions are announced to the
+//! other instances as they are one by one, and only if the transaction commits.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use deadpool_postgres::{Object, Transaction};
+use tokio_postgres::types::ToSql;
+
+use super::changes;
+use super::connect::pg;
+use super::monitors::{Bound, COLUMNS, SPEC_COLUMNS, STATUS, read_row};
+use super::{PostgresStore, millis, settle};
+use crate::auth::UserId;
+use crate::monitor::{Monitor, MonitorId, MonitorSpec};
+use crate::store::{Applied, ApplyStore, Changes, StoreError};
+
+/// `UPDATE monitors … RETURNING *` given as `update`, read back with its status and
+/// announced.
+async fn updated(
+    tx: &Transaction<'_>,
+    origin: u64,
+    update: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Monitor, StoreError> {
+    let notify = changes::notify_sql("m", origin);
+    let sql = format!(
+        "WITH m AS ({update} RETURNING *) SELECT {COLUMNS}, {STATUS}, {notify} \
+         FROM m LEFT JOIN monitor_status s ON s.monitor_id = m.id"
+    );
+    let stmt = tx.prepare_cached(&sql).await.map_err(pg)?;
+    let row = tx.query_opt(&stmt, params).await.map_err(pg)?;
+    row.as_ref()
+        .map(read_row)
+        .transpose()?
+        .ok_or(StoreError::Conflict("monitor"))
+}
+
+async fn update(
+    tx: &Transaction<'_>,
+    origin: u64,
+    owner: UserId,
+    id: MonitorId,
+    spec: &MonitorSpec,
+    paused: bool,
+) -> Result<Monitor, StoreError> {
+    let bound = Bound::new(spec)?;
+    let now = millis(Utc::now());
+    // Resuming makes the monitor due at once, as `set_paused` does.
+    let update = format!(
+        "UPDATE monitors SET ({SPEC_COLUMNS}, updated_at) = ($1, $2, $3, $4, $5, $6, $7, $8, \
+         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20), paused = $23, \
+         next_check_at = CASE WHEN paused AND NOT $23 THEN $20 ELSE next_check_at END \
+         WHERE id = $21 AND user_id = $22"
+    );
+    updated(
+        tx,
+        origin,
+        &update,
+        &bound.then(&[&now, &id.0, &owner.0, &paused]),
+    )
+    .await
+}
+
+async fn create(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    spec: &MonitorSpec,
+    paused: bool,
+    limit: u32,
+) -> Result<Monitor, StoreError> {
+    let reserve = tx
+        .prepare_cached(
+            "UPDATE users SET monitor_count = monitor_count + 1 \
+             WHERE id = $1 AND monitor_count < $2",
+        )
+        .await
+        .map_err(pg)?;
+    let limit_param = i32::try_from(limit).unwrap_or(i32::MAX);
+    if tx
+        .execute(&reserve, &[&owner.0, &limit_param])
+        .await
+        .map_err(pg)?
+        == 0
+    {
+        return Err(StoreError::LimitReached { limit });
+    }
+    let bound = Bound::new(spec)?;
+    let now = millis(Utc::now());
+    let sql = format!(
+        "WITH m AS (INSERT INTO monitors ({SPEC_COLUMNS}, user_id, created_at, updated_at, \
+             paused, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, $21) RETURNING *), \
+         s AS (INSERT INTO monitor_status (monitor_id) SELECT id FROM m RETURNING *) \
+         SELECT {COLUMNS}, {STATUS} FROM m, s"
+    );
+    let stmt = tx.prepare_cached(&sql).await.map_err(pg)?;
+    let row = tx
+        .query_one(&stmt, &bound.then(&[&owner.0, &now, &paused]))
+        .await
+        .map_err(pg)?;
+    read_row(&row)
+}
+
+async fn delete(
+    tx: &Transaction<'_>,
+    origin: u64,
+    owner: UserId,
+    id: MonitorId,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "DELETE FROM monitors WHERE id = $1 AND user_id = $2 RETURNING {}",
+        changes::notify_sql("monitors", origin)
+    );
+    let monitor = tx.prepare_cached(&sql).await.map_err(pg)?;
+    if tx
+        .query(&monitor, &[&id.0, &owner.0])
+        .await
+        .map_err(pg)?
+        .is_empty()
+    {
+        return Err(StoreError::Conflict("monitor"));
+    }
+    let count = tx
+        .prepare_cached("UPDATE users SET monitor_count = monitor_count - 1 WHERE id = $1")
+        .await
+        .map_err(pg)?;
+    tx.execute(&count, &[&owner.0]).await.map_err(pg)?;
+    // Off its owner's status pages, as a deletion through `monitors` does.
+    super::status_pages::forget_monitor(tx, owner, id).await?;
+    // Results have no foreign key to cascade along (see the migration).
+    let results = tx
+        .prepare_cached("DELETE FROM results WHERE monitor_id = $1")
+        .await
+        .map_err(pg)?;
+    tx.execute(&results, &[&id.0]).await.map_err(pg)?;
+    Ok(())
+}
+
+async fn apply(
+    client: &mut Object,
+    origin: u64,
+    owner: UserId,
+    changes: &Changes,
+    limit: u32,
+) -> Result<Applied, StoreError> {
+    // Dropped without a commit on any error: nothing is changed, and nothing announced.
+    let tx = client.transaction().await.map_err(pg)?;
+    let mut applied = Applied::default();
+    for &id in &changes.delete {
+        delete(&tx, origin, owner, id).await?;
+        applied.deleted.push(id);
+    }
+    for (id, spec, paused) in &changes.update {
+        applied
+            .updated
+            .push(update(&tx, origin, owner, *id, spec, *paused).await?);
+    }
+    for (spec, paused) in &changes.create {
+        applied
+            .created
+            .push(create(&tx, owner, spec, *paused, limit).await?);
+    }
+    tx.commit().await.map_err(pg)?;
+    Ok(applied)
+}
+
+#[async_trait]
+impl ApplyStore for PostgresStore {
+    async fn apply_changes(
+        &self,
+        owner: UserId,
+        changes: &Changes,
+        limit: u32,
+    ) -> Result<Applied, StoreError> {
+        let mut client = self.client().await?;
+        let result = apply(&mut client, self.origin, owner, changes, limit).await;
+        settle(client, result)
+    }
+}
