@@ -13,11 +13,13 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::alerting::channels::{Guard, Outbound, Smtp};
 use crate::api::{self, AppState, Throttle};
 use crate::auth::{PasswordHasher, TokenKeys};
 use crate::config::Settings;
 use crate::jobs::changes;
 use crate::jobs::heartbeat::{self, Instance};
+use crate::jobs::notify::{Sender, SenderOptions};
 use crate::jobs::reminders;
 use crate::jobs::retention::Retention;
 use crate::monitor::Rules;
@@ -26,7 +28,7 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, StatusPages};
+use crate::service::{Accounts, Channels, EventBus, Incidents, Maintenance, Monitors, StatusPages};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -50,6 +52,7 @@ pub struct App {
     instance: Arc<Instance>,
     retention: Retention,
     limits: api::server::Limits,
+    sender: Sender,
 }
 
 impl App {
@@ -88,6 +91,35 @@ impl App {
             allow_private_targets: settings.allow_private_targets,
             private_networks: settings.allowed_private_networks.clone(),
         };
+        let guard = Guard {
+            allow_private: settings.allow_private_targets,
+            networks: settings.allowed_private_networks.clone(),
+        };
+        let smtp = match (&settings.smtp_url, &settings.smtp_from) {
+            (Some(url), Some(from)) => Some(
+                Smtp::new(
+                    url.expose_secret(),
+                    from,
+                    settings.notify_timeout,
+                    settings.smtp_ca.as_deref(),
+                )
+                .map_err(anyhow::Error::msg)?,
+            ),
+            _ => None,
+        };
+        let outbound = Outbound::new(guard.clone(), settings.notify_timeout, smtp)
+            .map_err(anyhow::Error::msg)?;
+        let sender = Sender::new(
+            store.clone(),
+            outbound.clone(),
+            metrics.clone(),
+            SenderOptions {
+                timeout: settings.notify_timeout,
+                retry: settings.notify_retry,
+                ..SenderOptions::default()
+            },
+        )
+        .wake_on(events.subscribe());
         let state = AppState {
             accounts: Accounts::new(
                 store.clone(),
@@ -102,6 +134,7 @@ impl App {
                 rules,
                 settings.max_monitors_per_user,
             ),
+            channels: Channels::new(store.clone(), outbound, guard, settings.notify_timeout),
             status_pages: StatusPages::new(store.clone()),
             incidents: Incidents::new(store.clone()),
             maintenance: Maintenance::new(store.clone()),
@@ -134,6 +167,7 @@ impl App {
                 idle_timeout: settings.idle_timeout,
                 max_connections: settings.max_connections as usize,
             },
+            sender,
         })
     }
 
@@ -181,6 +215,7 @@ impl App {
             self.instance.id.clone(),
             stopped(),
         ));
+        let sender = tokio::spawn(self.sender.run(stopped()));
         let reminders = tokio::spawn(reminders::run(
             self.store.clone(),
             self.metrics.clone(),
@@ -232,6 +267,9 @@ impl App {
         }
         if let Err(error) = retention.await {
             tracing::error!(%error, "the retention job failed");
+        }
+        if let Err(error) = sender.await {
+            tracing::error!(%error, "the notification sender failed");
         }
         if let Err(error) = reminders.await {
             tracing::error!(%error, "the reminder job failed");

@@ -5,6 +5,7 @@
 //! whichever instance wrote the batch, and a batch written twice changes nothing the second
 //! time.
 
+pub mod channels;
 pub mod health;
 pub mod incident;
 pub mod log;

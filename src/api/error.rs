@@ -60,6 +60,9 @@ pub enum ApiError {
     /// The email is already registered.
     #[error("an account with this email already exists")]
     EmailTaken,
+    /// A unique value other than the email is taken (a channel's name).
+    #[error("{0}")]
+    Conflict(String),
     /// A unique value other than an email is taken; the payload names it (`slug`).
     #[error("this {0} is already taken: choose another")]
     Taken(&'static str),
@@ -110,6 +113,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Taken("slug") => (StatusCode::CONFLICT, "slug_taken"),
             Self::Taken(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -205,6 +209,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Monitor(e) => e.into(),
             ServiceError::Store(e) => e.into(),
             ServiceError::Invalid(message) => Self::Validation(message),
+            ServiceError::Conflict(message) => Self::Conflict(message),
+            ServiceError::Blocked(message) => Self::PrivateTarget(message),
             ServiceError::StatusPage(e) => Self::Validation(e.to_string()),
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             ServiceError::RegistrationClosed => Self::Forbidden {

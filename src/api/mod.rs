@@ -30,7 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::jobs::heartbeat::Instance;
 use crate::pipeline::Buffer;
-use crate::service::{Accounts, EventBus, Incidents, Maintenance, Monitors, StatusPages};
+use crate::service::{Accounts, Channels, EventBus, Incidents, Maintenance, Monitors, StatusPages};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -44,6 +44,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// The monitor use cases.
     pub monitors: Monitors,
+    /// The notification channel use cases.
+    pub channels: Channels,
     /// The status page use cases, public reads included.
     pub status_pages: StatusPages,
     /// The incident use cases.
@@ -132,6 +134,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(throttled)
         .merge(unversioned::url_router())
         .nest("/api/v1", v1::monitors_router())
+        .nest("/api/v1", v1::channels_router())
         .nest("/api/v1", v1::cluster_router())
         .nest("/api/v1", v1::incidents_router())
         .nest("/api/v1", v1::me_router())

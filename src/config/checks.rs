@@ -48,6 +48,13 @@ pub(super) fn validate(s: &Settings, name: &Namer<'_>) -> Result<(), ConfigError
             secs(300),
         ),
         ("idle_timeout", s.idle_timeout, secs(1), secs(3600)),
+        ("notify_timeout", s.notify_timeout, secs(1), secs(120)),
+        (
+            "notify_retry",
+            s.notify_retry,
+            Duration::from_millis(100),
+            secs(3600),
+        ),
     ];
     for (key, value, min, max) in ranges {
         if value < min || value > max {
@@ -95,6 +102,44 @@ pub(super) fn validate(s: &Settings, name: &Namer<'_>) -> Result<(), ConfigError
         return fail(
             "redis_prefix",
             "must be 1 to 64 letters, digits or - _ . :".into(),
+        );
+    }
+    match (&s.smtp_url, &s.smtp_from) {
+        (Some(url), Some(from)) => {
+            if let Err(message) = crate::alerting::channels::Smtp::new(
+                url.expose_secret(),
+                from,
+                s.notify_timeout,
+                s.smtp_ca.as_deref(),
+            ) {
+                let key = if message.starts_with("TOCSIN_SMTP_FROM") {
+                    "smtp_from"
+                } else if message.starts_with("TOCSIN_SMTP_CA") {
+                    "smtp_ca"
+                } else {
+                    "smtp_url"
+                };
+                return fail(key, message);
+            }
+        }
+        (Some(_), None) => {
+            return fail(
+                "smtp_from",
+                "must be set with smtp_url (the sender of alert emails)".into(),
+            );
+        }
+        (None, Some(_)) => {
+            return fail(
+                "smtp_url",
+                "must be set with smtp_from (the relay alert emails go through)".into(),
+            );
+        }
+        (None, None) => {}
+    }
+    if s.smtp_ca.is_some() && s.smtp_url.is_none() {
+        return fail(
+            "smtp_ca",
+            "is only used with smtp_url (the relay it verifies)".into(),
         );
     }
     if let Some(ca) = &s.redis_ca {

@@ -60,12 +60,17 @@ pub const KEYS: &[&str] = &[
     "idle_timeout",
     "max_connections",
     "metrics_per_monitor",
+    "smtp_url",
+    "smtp_from",
+    "smtp_ca",
+    "notify_timeout",
+    "notify_retry",
     "log",
 ];
 
 /// The settings whose values are secret, or may hold one (a password in a URL): no
 /// configuration error quotes them.
-pub const SECRET_KEYS: &[&str] = &["jwt_secret", "database_url", "redis_url"];
+pub const SECRET_KEYS: &[&str] = &["jwt_secret", "database_url", "redis_url", "smtp_url"];
 
 /// The shortest JWT secret accepted: HS256 wants at least 256 bits of key.
 pub const MIN_JWT_SECRET_LEN: usize = 32;
@@ -181,6 +186,30 @@ pub struct Settings {
     /// off by default, since every monitor adds three series.
     #[serde(default, deserialize_with = "values::flag")]
     pub metrics_per_monitor: bool,
+    /// The SMTP relay email channels send through (`TOCSIN_SMTP_URL`): `smtp://` with
+    /// STARTTLS, `smtps://`, credentials in the URL; secret, never shown or logged.
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// The sender of alert emails (`TOCSIN_SMTP_FROM`).
+    #[serde(default)]
+    pub smtp_from: Option<String>,
+    /// A PEM file of CA certificates to trust for the SMTP relay (`TOCSIN_SMTP_CA`), for a
+    /// relay whose certificate a private CA signed; unset trusts the public web roots.
+    #[serde(default)]
+    pub smtp_ca: Option<PathBuf>,
+    /// How long one delivery to a channel may take (`TOCSIN_NOTIFY_TIMEOUT`).
+    #[serde(
+        default = "defaults::notify_timeout",
+        deserialize_with = "values::duration"
+    )]
+    pub notify_timeout: Duration,
+    /// The wait before a failed delivery's first retry (`TOCSIN_NOTIFY_RETRY`); each
+    /// retry waits twice as long as the one before, up to an hour.
+    #[serde(
+        default = "defaults::notify_retry",
+        deserialize_with = "values::duration"
+    )]
+    pub notify_retry: Duration,
     /// Log filter, in `tracing` directive syntax (`info`, `tocsin=debug,tower_http=info`).
     #[serde(default = "defaults::log")]
     pub log: String,
@@ -279,6 +308,11 @@ impl Default for Settings {
             idle_timeout: defaults::idle_timeout(),
             max_connections: defaults::max_connections(),
             metrics_per_monitor: false,
+            smtp_url: None,
+            smtp_from: None,
+            smtp_ca: None,
+            notify_timeout: defaults::notify_timeout(),
+            notify_retry: defaults::notify_retry(),
             log: defaults::log(),
         }
     }
@@ -325,6 +359,12 @@ mod defaults {
     }
     pub fn max_connections() -> u32 {
         1024
+    }
+    pub fn notify_timeout() -> Duration {
+        Duration::from_secs(10)
+    }
+    pub fn notify_retry() -> Duration {
+        Duration::from_secs(30)
     }
     pub fn redis_prefix() -> String {
         "tocsin".to_owned()

@@ -446,3 +446,41 @@ fn per_monitor_metrics_are_off_unless_asked_for() {
         Ok(())
     });
 }
+
+#[test]
+fn the_smtp_relay_is_checked_at_start_without_quoting_its_password() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("TOCSIN_SMTP_URL", "smtp://user:s3cr3t@mail.example.com");
+        let alone = load(None, &Overrides::default()).unwrap_err();
+        assert!(alone.contains("TOCSIN_SMTP_FROM"), "{alone}");
+        jail.set_env("TOCSIN_SMTP_FROM", "not an address");
+        let from = load(None, &Overrides::default()).unwrap_err();
+        assert!(
+            from.contains("TOCSIN_SMTP_FROM") && !from.contains("s3cr3t"),
+            "{from}"
+        );
+        jail.set_env("TOCSIN_SMTP_FROM", "tocsin <alerts@example.com>");
+        let s = load(None, &Overrides::default()).expect("valid");
+        assert!(
+            !format!("{s:?}").contains("s3cr3t"),
+            "settings' Debug hides it"
+        );
+        jail.set_env("TOCSIN_SMTP_URL", "imap://user:s3cr3t@mail.example.com");
+        let scheme = load(None, &Overrides::default()).unwrap_err();
+        assert!(
+            scheme.contains("TOCSIN_SMTP_URL")
+                && scheme.contains("smtps://")
+                && !scheme.contains("s3cr3t"),
+            "{scheme}"
+        );
+        jail.set_env("TOCSIN_SMTP_URL", "smtps://mail.example.com");
+        jail.set_env("TOCSIN_SMTP_CA", "missing.pem");
+        let ca = load(None, &Overrides::default()).unwrap_err();
+        assert!(
+            ca.contains("TOCSIN_SMTP_CA") && ca.contains("missing.pem"),
+            "{ca}"
+        );
+        Ok(())
+    });
+}

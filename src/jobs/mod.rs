@@ -5,5 +5,6 @@
 
 pub mod changes;
 pub mod heartbeat;
+pub mod notify;
 pub mod reminders;
 pub mod retention;

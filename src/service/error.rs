@@ -29,6 +29,12 @@ pub enum ServiceError {
     /// The caller may not do this (an administrator's use case).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A unique value is taken; the message names it.
+    #[error("{0}")]
+    Conflict(String),
+    /// A URL names an internal address while private targets are refused.
+    #[error("{0}")]
+    Blocked(String),
     /// The store failed or refused (a conflict, a limit).
     #[error(transparent)]
     Store(#[from] StoreError),

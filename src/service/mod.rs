@@ -5,6 +5,7 @@
 //! handler has to remember to tell anyone.
 
 mod accounts;
+pub mod channels;
 mod error;
 pub mod events;
 pub mod incidents;
@@ -13,6 +14,7 @@ pub mod monitors;
 mod status_pages;
 
 pub use accounts::{Accounts, Caller};
+pub use channels::{ChannelDraft, Channels, TestOutcome};
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
 pub use incidents::{IncidentPage, Incidents};

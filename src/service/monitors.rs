@@ -56,6 +56,7 @@ impl Monitors {
         draft: MonitorDraft,
     ) -> Result<Monitor, ServiceError> {
         let spec = MonitorSpec::parse(draft, &self.rules)?;
+        super::channels::check_owned(self.store.as_ref(), owner, spec.alerts().channels()).await?;
         let monitor = self
             .store
             .create_monitor(owner, &spec, self.max_per_user)
@@ -88,6 +89,7 @@ impl Monitors {
     ) -> Result<Monitor, ServiceError> {
         let current = self.get(owner, id).await?;
         let spec = MonitorSpec::parse(patch.apply(current.spec.to_draft())?, &self.rules)?;
+        super::channels::check_owned(self.store.as_ref(), owner, spec.alerts().channels()).await?;
         let monitor = self
             .store
             .update_monitor(owner, id, &spec)

@@ -3,6 +3,7 @@
 //! the same name, so the two are interchangeable and pass one shared test suite. Driver
 //! types never leave this module: callers see domain types and [`StoreError`].
 
+mod channel_rows;
 mod incident_rows;
 mod postgres;
 mod roles;
@@ -54,6 +55,8 @@ pub trait Store:
     + ResultStore
     + RetentionStore
     + ClusterStore
+    + ChannelStore
+    + OutboxStore
     + StatusPageStore
     + IncidentStore
     + MaintenanceStore
@@ -68,6 +71,8 @@ impl<T> Store for T where
         + ResultStore
         + RetentionStore
         + ClusterStore
+        + ChannelStore
+        + OutboxStore
         + StatusPageStore
         + IncidentStore
         + MaintenanceStore
@@ -78,8 +83,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::Store;
     pub use super::roles::{
-        AccountStore, ClusterStore, IncidentStore, LifecycleStore, MaintenanceStore, MonitorStore,
-        ResultStore, RetentionStore, ScheduleStore, StatusPageStore,
+        AccountStore, ChannelStore, ClusterStore, IncidentStore, LifecycleStore, MaintenanceStore,
+        MonitorStore, OutboxStore, ResultStore, RetentionStore, ScheduleStore, StatusPageStore,
     };
 }
 

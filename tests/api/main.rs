@@ -6,10 +6,13 @@ mod auth;
 mod backup;
 mod binary;
 mod certificates;
+mod channels;
 mod checks;
 mod cluster;
+mod deliveries;
 #[path = "../support/dns.rs"]
 mod dns;
+mod email;
 mod errors;
 mod health;
 mod helpers;
@@ -19,12 +22,15 @@ mod kinds;
 mod limits;
 mod monitor_rules;
 mod monitors;
+mod notify_cluster;
 #[path = "../support/pki.rs"]
 mod pki;
 mod production;
 #[path = "../support/proxy.rs"]
 mod proxy;
+mod readme_alerts;
 mod readme_status;
+mod receiver;
 mod redis_durability;
 #[path = "../support/redis_servers.rs"]
 mod redis_servers;
@@ -33,6 +39,8 @@ mod seed;
 #[path = "../support/services.rs"]
 mod services;
 mod shutdown;
+#[path = "../support/smtp.rs"]
+mod smtp;
 mod status_incidents;
 mod status_pages;
 mod target;

@@ -6,6 +6,7 @@ mod accounts;
 mod alerting;
 mod backup;
 mod changes;
+mod channels;
 mod cluster;
 mod incidents;
 mod maintenance;
@@ -120,6 +121,9 @@ macro_rules! store_suite {
             cluster::heartbeats_replace_the_last_and_silent_instances_are_forgotten,
             cluster::a_lease_has_one_holder_until_it_runs_out,
             cluster::concurrent_takers_of_a_lease_have_one_winner,
+            channels::channels_belong_to_their_account_and_leave_monitors_when_deleted,
+            channels::notifications_are_claimed_once_retried_and_settled,
+            channels::concurrent_claimers_never_share_a_notification,
             accounts::the_first_account_is_the_administrator,
             accounts::closed_registration_makes_only_the_first_account,
             accounts::a_password_change_moves_the_token_generation,

@@ -1,6 +1,7 @@
 //! The versioned API under `/api/v1`.
 
 mod auth;
+mod channels;
 mod cluster;
 mod incidents;
 mod maintenance;
@@ -30,6 +31,11 @@ pub fn me_router() -> OpenApiRouter<AppState> {
 /// The monitor routes, with their results and statistics.
 pub fn monitors_router() -> OpenApiRouter<AppState> {
     monitors::router().merge(results::router())
+}
+
+/// The notification channels.
+pub fn channels_router() -> OpenApiRouter<AppState> {
+    channels::router()
 }
 
 /// The caller's public status pages.

@@ -6,6 +6,7 @@
 //! partition is dropped whole once the mark has passed its end.
 
 mod changes;
+mod channels;
 mod cluster;
 mod connect;
 mod health;

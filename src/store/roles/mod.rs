@@ -3,6 +3,7 @@
 //! rather than growing one long one. [`super::Store`] is every role at once.
 
 mod accounts;
+mod channels;
 mod cluster;
 mod incidents;
 mod lifecycle;
@@ -14,6 +15,7 @@ mod scheduling;
 mod status_pages;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
+pub use channels::{ChannelStore, Claimed, OutboxStore, Outcome};
 pub use cluster::{ClusterStore, Heartbeat};
 pub use incidents::{IncidentStore, Reminder};
 pub use lifecycle::{LifecycleStore, MonitorChange};

@@ -5,6 +5,7 @@
 //! immediate one waits out `busy_timeout` like any other lock.
 
 pub(super) mod backup;
+mod channels;
 mod cluster;
 mod health;
 mod incidents;
