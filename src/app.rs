@@ -28,7 +28,9 @@ use crate::pipeline::{
 };
 use crate::probe::{Probe, ProbeOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
-use crate::service::{Accounts, Channels, EventBus, Incidents, Maintenance, Monitors, StatusPages};
+use crate::service::{
+    Accounts, Channels, EventBus, Incidents, Maintenance, Monitors, Sessions, StatusPages,
+};
 use crate::store::{self, Store};
 use crate::telemetry::Metrics;
 
@@ -53,6 +55,8 @@ pub struct App {
     retention: Retention,
     limits: api::server::Limits,
     sender: Sender,
+    stop: watch::Sender<bool>,
+    stopping: watch::Receiver<bool>,
 }
 
 impl App {
@@ -120,14 +124,20 @@ impl App {
             },
         )
         .wake_on(events.subscribe());
+        let accounts = Accounts::new(
+            store.clone(),
+            PasswordHasher::default(),
+            Arc::new(TokenKeys::new(&secret, settings.jwt_ttl)),
+            settings.registration,
+            events.clone(),
+        );
+        // Made here so the pages' live streams can end at a stop (run_until sends it).
+        let (stop, stopping) = watch::channel(false);
         let state = AppState {
-            accounts: Accounts::new(
-                store.clone(),
-                PasswordHasher::default(),
-                Arc::new(TokenKeys::new(&secret, settings.jwt_ttl)),
-                settings.registration,
-                events.clone(),
-            ),
+            stopping: stopping.clone(),
+            sessions: Sessions::new(store.clone(), accounts.clone(), &secret),
+            accounts,
+            public_url: settings.public_url.clone(),
             monitors: Monitors::new(
                 store.clone(),
                 events.clone(),
@@ -168,6 +178,8 @@ impl App {
                 max_connections: settings.max_connections as usize,
             },
             sender,
+            stop,
+            stopping,
         })
     }
 
@@ -188,7 +200,7 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop, stopping) = watch::channel(false);
+        let (stop, stopping) = (self.stop, self.stopping);
         let stop = Arc::new(stop);
         let stopped = move || {
             let mut stopping = stopping.clone();

@@ -21,9 +21,9 @@ def grace(interval):
     return min(interval / 2, 10)
 
 
-def seed(workdir, name, count, interval, url, pace=True):
-    """A fresh SQLite database with `count` monitors of `url`; returns its URL and the
-    seeder's report."""
+def seed(workdir, name, count, interval, url, pace=True, alerts=False):
+    """A fresh SQLite database with `count` monitors of `url` (each linked to a webhook
+    channel of its account when `alerts`); returns its URL and the seeder's report."""
     path = Path(workdir) / f"{name}.db"
     db = f"sqlite://{path}"
     # Many accounts: SQLite's per-creation count of the owner's monitors makes one account of
@@ -38,6 +38,8 @@ def seed(workdir, name, count, interval, url, pace=True):
         args += ["--spread-intervals", max(1, -(-count // (interval * seed_rate)))]
     else:
         args.append("--no-pace")
+    if alerts:
+        args.append("--alerts")
     log(f"seeding {count} monitors every {interval}s ({name})")
     _, report, _ = run_tools(*args)
     if pace and report["max_lag_secs"] > 0.05 * interval:

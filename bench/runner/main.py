@@ -8,7 +8,7 @@ import time
 
 from common import BENCH, log, machine
 
-SCENARIOS = ("engine", "api", "ingest", "history", "scaleout", "web", "names")
+SCENARIOS = ("engine", "alerts", "api", "ingest", "history", "scaleout", "web", "names")
 RESULTS = BENCH / "results" / "latest.json"
 
 

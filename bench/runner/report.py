@@ -229,6 +229,24 @@ def web(r):
     return "\n\n".join(parts)
 
 
+def alerts(r):
+    """Alerting on against off, the same monitors and rate, in one session."""
+    rows = []
+    for s in r["sizes"]:
+        off, on = s["off"], s["on"]
+        rows.append([fmt(s["monitors"], 0), s["interval_s"], fmt(s["target_checks_per_s"], 0),
+                     fmt(off.get("checks_per_s")), fmt(on.get("checks_per_s")),
+                     fmt(off.get("cpu_s_per_1000_checks"), 3),
+                     fmt(on.get("cpu_s_per_1000_checks"), 3),
+                     fmt(s["cpu_ratio_on_off"], 3), verdict(s["cpu_ratio_on_off"], 1.05, False),
+                     fmt(off.get("lateness_p99_ms"), 2), fmt(on.get("lateness_p99_ms"), 2),
+                     fmt(on.get("failed_checks"), 0)])
+    return "\n\n".join([stamp(r), table(
+        ["monitors", "interval s", "target checks/s", "checks/s off", "checks/s on",
+         "CPU s / 1000 checks off", "on", "on ÷ off", "÷ target (≤ 1.05)",
+         "lateness p99 ms off", "on", "failed checks on"], rows)])
+
+
 def names(r):
     """Checks of names served by a loopback DNS server beside literal addresses."""
     if "skipped" in r:
@@ -247,7 +265,7 @@ def names(r):
                  rows)
 
 
-SECTIONS = {"engine": engine, "api": api, "ingest": ingest, "history": history,
+SECTIONS = {"engine": engine, "alerts": alerts, "api": api, "ingest": ingest, "history": history,
             "scaleout": scaleout, "web": web, "names": names}
 
 

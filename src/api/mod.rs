@@ -30,7 +30,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::jobs::heartbeat::Instance;
 use crate::pipeline::Buffer;
-use crate::service::{Accounts, Channels, EventBus, Incidents, Maintenance, Monitors, StatusPages};
+use crate::service::{
+    Accounts, Channels, EventBus, Incidents, Maintenance, Monitors, Sessions, StatusPages,
+};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -42,6 +44,13 @@ pub use throttle::Throttle;
 pub struct AppState {
     /// The account use cases: register, login, who a token speaks for.
     pub accounts: Accounts,
+    /// Turns true when the process starts to stop, so long-lived responses (the pages'
+    /// live stream) end at once rather than hold the stop up.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// The web pages' sessions.
+    pub sessions: Sessions,
+    /// The address people reach tocsin at (`TOCSIN_PUBLIC_URL`), if set.
+    pub public_url: Option<url::Url>,
     /// The monitor use cases.
     pub monitors: Monitors,
     /// The notification channel use cases.
@@ -83,6 +92,7 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(axum::Extension(document))
         .merge(reference)
+        .merge(crate::web::router(state.clone()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(

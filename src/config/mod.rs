@@ -65,6 +65,7 @@ pub const KEYS: &[&str] = &[
     "smtp_ca",
     "notify_timeout",
     "notify_retry",
+    "public_url",
     "log",
 ];
 
@@ -210,6 +211,10 @@ pub struct Settings {
         deserialize_with = "values::duration"
     )]
     pub notify_retry: Duration,
+    /// The address people reach tocsin at (`TOCSIN_PUBLIC_URL`, e.g. `https://status.example`),
+    /// for links and cookies: with `https`, the session cookie is marked `Secure`.
+    #[serde(default, deserialize_with = "values::public_url")]
+    pub public_url: Option<url::Url>,
     /// Log filter, in `tracing` directive syntax (`info`, `tocsin=debug,tower_http=info`).
     #[serde(default = "defaults::log")]
     pub log: String,
@@ -313,6 +318,7 @@ impl Default for Settings {
             smtp_ca: None,
             notify_timeout: defaults::notify_timeout(),
             notify_retry: defaults::notify_retry(),
+            public_url: None,
             log: defaults::log(),
         }
     }

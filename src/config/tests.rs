@@ -111,6 +111,12 @@ fn every_bad_value_names_its_setting() {
             "TOCSIN_ALLOW_PRIVATE_TARGETS",
         ),
         ("TOCSIN_LOG", "tocsin=loud", "TOCSIN_LOG"),
+        (
+            "TOCSIN_PUBLIC_URL",
+            "ftp://status.example",
+            "TOCSIN_PUBLIC_URL",
+        ),
+        ("TOCSIN_PUBLIC_URL", "status.example", "TOCSIN_PUBLIC_URL"),
         ("TOCSIN_RETENTION", "0s", "TOCSIN_RETENTION"),
         ("TOCSIN_RETENTION", "two days", "TOCSIN_RETENTION"),
         ("TOCSIN_ROLLUP_RETENTION", "30m", "TOCSIN_ROLLUP_RETENTION"),

@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 /// Reads a humantime duration (`500ms`, `10s`, `15m`, `48h`, `365d`); a bare number is
@@ -144,6 +145,23 @@ pub fn human_duration(d: Duration) -> String {
         }
     }
     text
+}
+
+/// Reads the public address: an absolute `http` or `https` URL (unset when empty).
+pub(super) fn public_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<url::Url>, D::Error> {
+    let raw = String::deserialize(d)?;
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let url = url::Url::parse(raw)
+        .map_err(|e| de::Error::custom(format!("`{raw}` is not an absolute URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(de::Error::custom(format!(
+            "`{raw}` must be an http:// or https:// address with a host"
+        )));
+    }
+    Ok(Some(url))
 }
 
 #[cfg(test)]

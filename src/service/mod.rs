@@ -14,6 +14,7 @@ pub mod events;
 pub mod incidents;
 pub mod maintenance;
 pub mod monitors;
+pub mod sessions;
 mod status_pages;
 
 pub use accounts::{Accounts, Caller};
@@ -23,4 +24,5 @@ pub use events::{Event, EventBus};
 pub use incidents::{IncidentPage, Incidents};
 pub use maintenance::Maintenance;
 pub use monitors::{Monitors, ResultPage};
+pub use sessions::{OpenedSession, Sessions};
 pub use status_pages::StatusPages;

@@ -63,6 +63,7 @@ pub trait Store:
     + StatusPageStore
     + IncidentStore
     + MaintenanceStore
+    + SessionStore
 {
 }
 
@@ -82,6 +83,7 @@ impl<T> Store for T where
         + StatusPageStore
         + IncidentStore
         + MaintenanceStore
+        + SessionStore
 {
 }
 
@@ -91,7 +93,7 @@ pub mod prelude {
     pub use super::roles::{
         AccountStore, ApiKeyStore, ApplyStore, ChannelStore, ClusterStore, IncidentStore,
         LifecycleStore, MaintenanceStore, MonitorStore, OutboxStore, ResultStore, RetentionStore,
-        ScheduleStore, StatusPageStore,
+        ScheduleStore, SessionStore, StatusPageStore,
     };
 }
 

@@ -50,3 +50,5 @@ mod smtp;
 mod status_incidents;
 mod status_pages;
 mod target;
+mod web;
+mod web_pages;

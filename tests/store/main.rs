@@ -28,6 +28,7 @@ mod retention;
 mod scheduling;
 #[path = "../support/services.rs"]
 mod services;
+mod sessions;
 mod status_pages;
 mod suite;
 mod unique_names;
@@ -118,6 +119,8 @@ macro_rules! store_suite {
             retention::windows_reach_back_to_the_start_of_their_first_hour,
             retention::pruning_removes_only_old_hours_at_most_limit,
             retention::tcp_and_dns_latency_counts_when_the_target_answered,
+            retention::tallies_count_raw_rows_and_rollups_of_many_monitors_at_once,
+            retention::hourly_latency_comes_from_the_rollups,
             alerting::a_new_monitor_is_pending_until_its_thresholds_decide,
             alerting::failures_in_a_row_take_it_down_across_batches_and_passes_bring_it_back,
             alerting::batches_out_of_order_late_or_twice_decide_each_transition_once,
@@ -143,6 +146,7 @@ macro_rules! store_suite {
             maintenance::windows_are_kept_per_owner,
             maintenance::a_window_mutes_the_monitors_it_covers_while_it_lasts,
             maintenance::one_batch_of_several_owners_is_muted_monitor_by_monitor,
+            sessions::sessions_live_until_logout_expiry_or_password_change,
         );
     };
     (@each $backend:ident, $make:expr; $($file:ident :: $test:ident),* $(,)?) => {

@@ -238,3 +238,78 @@ pub async fn pruning_removes_only_old_hours_at_most_limit(store: S) {
     );
     assert_eq!(checks(&store).await, 0);
 }
+
+pub async fn tallies_count_raw_rows_and_rollups_of_many_monitors_at_once(store: S) {
+    let a = seeded(&store, "ta").await;
+    let b = owned_monitor(&store, "tb").await;
+    let tally = |store: S, ids: Vec<tocsin::monitor::MonitorId>| async move {
+        store
+            .tallies(a.owner, &ids, base())
+            .await
+            .expect("tallies")
+            .into_iter()
+            .map(|t| (t.monitor, t.checks, t.failures))
+            .collect::<Vec<_>>()
+    };
+    let expected = vec![(a.id, 7, 3)];
+    assert_eq!(
+        tally(store.clone(), vec![a.id, b.id]).await,
+        expected,
+        "b is not the owner's"
+    );
+    assert_eq!(tally(store.clone(), vec![]).await, vec![]);
+    // Half rolled up, then all: the same counts.
+    roll_all(&store, at(HOUR + 30 * 60)).await;
+    assert_eq!(tally(store.clone(), vec![a.id]).await, expected);
+    roll_all(&store, at(3 * HOUR)).await;
+    assert_eq!(tally(store.clone(), vec![a.id]).await, expected);
+    // From the second hour on.
+    let later = store
+        .tallies(a.owner, &[a.id], at(HOUR))
+        .await
+        .expect("tallies");
+    assert_eq!((later[0].checks, later[0].failures), (4, 2));
+    // Another owner's monitor tells nothing.
+    assert!(
+        store
+            .tallies(b.owner, &[a.id, b.id], base())
+            .await
+            .expect("tallies")
+            .is_empty()
+    );
+}
+
+pub async fn hourly_latency_comes_from_the_rollups(store: S) {
+    let m = seeded(&store, "hl").await;
+    let hours = |store: S| async move {
+        store
+            .hourly_latency(m.owner, m.id, base())
+            .await
+            .expect("read")
+            .expect("own monitor")
+            .into_iter()
+            .map(|h| {
+                (
+                    (h.hour - base()).num_hours(),
+                    h.responses,
+                    h.total.as_millis(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(hours(store.clone()).await, vec![], "nothing rolled up yet");
+    roll_all(&store, at(3 * HOUR)).await;
+    assert_eq!(
+        hours(store.clone()).await,
+        vec![(0, 2, 150), (1, 2, 450), (2, 1, 200)],
+        "responses only: no timeout, no refused connection"
+    );
+    let other = owned_monitor(&store, "hl-other").await;
+    assert_eq!(
+        store
+            .hourly_latency(other.owner, m.id, base())
+            .await
+            .expect("read"),
+        None
+    );
+}

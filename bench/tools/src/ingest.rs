@@ -39,19 +39,12 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<Value> {
         Ok(store) => store,
         Err(skipped) => return Ok(skipped),
     };
-    let spec = tocsin::monitor::MonitorSpec::parse(
-        tocsin::monitor::MonitorDraft {
-            url: "http://127.0.0.1:9/".into(),
-            interval_seconds: Some(86_400),
-            ..Default::default()
-        },
-        &tocsin::monitor::Rules::STORED,
-    )?;
     let email =
         tocsin::auth::Email::parse(&format!("ingest-{}@example.com", rand::random::<u32>()))?;
     let owner = store.create_user(&email, "not-a-hash").await?.id;
     let mut ids = Vec::with_capacity(args.monitors as usize);
-    for _ in 0..args.monitors.max(1) {
+    for n in 0..args.monitors.max(1) {
+        let spec = seed::spec("http://127.0.0.1:9/", 86_400, n, None)?;
         ids.push(store.create_monitor(owner, &spec, u32::MAX).await?.id);
     }
 

@@ -11,6 +11,8 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use tocsin::alerting::ChannelId;
+use tocsin::alerting::channels::{ChannelConfig, ChannelKind};
 use tocsin::auth::{Email, Password, PasswordHasher, UserId};
 use tocsin::config::DatabaseUrl;
 use tocsin::monitor::{MonitorDraft, MonitorId, MonitorSpec, Rules};
@@ -53,6 +55,11 @@ pub struct MonitorsArgs {
     /// spread, at a creation rate the store can keep up with (count ÷ (K × interval) per s).
     #[arg(long, default_value_t = 1)]
     spread_intervals: u32,
+    /// Alerting on: every account gets a webhook channel and every monitor is linked to
+    /// it, so each results write runs the thresholds and plans notifications, as for a user
+    /// who set up alerts (healthy targets notify nobody: a first `up` is no news).
+    #[arg(long)]
+    alerts: bool,
 }
 
 /// Arguments of `seed-history`.
@@ -113,11 +120,30 @@ async fn user(store: &dyn Store) -> anyhow::Result<(UserId, String)> {
     Ok((user.id, email))
 }
 
-/// A spec for `url` every `interval_secs`, valid for any interval the store accepts.
-fn spec(url: &str, interval_secs: u32) -> anyhow::Result<MonitorSpec> {
+/// A webhook channel of `owner`'s, never called by the engine scenario (its targets stay
+/// healthy): there only so that every results write does what it does for alerting users.
+async fn channel(store: &dyn Store, owner: UserId) -> anyhow::Result<ChannelId> {
+    let config = ChannelConfig::stored(
+        ChannelKind::Webhook,
+        json!({ "url": "http://127.0.0.1:9/bench" }),
+    )
+    .map_err(|e| anyhow!("bench channel: {e}"))?;
+    Ok(store.create_channel(owner, "bench", &config).await?.id)
+}
+
+/// A spec for `url` every `interval_secs`, valid for any interval the store accepts, named
+/// `bench <n>` (names are unique per account), linked to `channel` when alerting is on.
+pub fn spec(
+    url: &str,
+    interval_secs: u32,
+    n: u32,
+    channel: Option<ChannelId>,
+) -> anyhow::Result<MonitorSpec> {
     let draft = MonitorDraft {
         url: url.to_owned(),
+        name: Some(format!("bench {n}")),
         interval_seconds: Some(interval_secs),
+        channel_ids: channel.map(|c| vec![c.0]),
         ..MonitorDraft::default()
     };
     Ok(MonitorSpec::parse(draft, &Rules::STORED)?)
@@ -132,8 +158,13 @@ pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
     };
     let (mut owner, email) = user(store.as_ref()).await?;
     let mut users = 1;
-    let shared = spec(&args.url.replace("{n}", "0"), args.interval_secs)?;
-    let per_monitor = args.url.contains("{n}");
+    let account_channel = async |owner| -> anyhow::Result<Option<ChannelId>> {
+        Ok(match args.alerts {
+            true => Some(channel(store.as_ref(), owner).await?),
+            false => None,
+        })
+    };
+    let mut channel = account_channel(owner).await?;
     let started = Instant::now();
     let spread = u64::from(args.interval_secs) * u64::from(args.spread_intervals.max(1));
     let step = Duration::from_secs(spread) / args.count.max(1);
@@ -141,6 +172,7 @@ pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
     for i in 0..args.count {
         if args.per_user > 0 && i > 0 && i % args.per_user == 0 {
             owner = user(store.as_ref()).await?.0;
+            channel = account_channel(owner).await?;
             users += 1;
         }
         if !args.no_pace {
@@ -150,14 +182,10 @@ pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
                 None => max_lag = max_lag.max(due.elapsed()),
             }
         }
-        let own;
-        let spec = if per_monitor {
-            own = spec(&args.url.replace("{n}", &i.to_string()), args.interval_secs)?;
-            &own
-        } else {
-            &shared
-        };
-        let monitor = store.create_monitor(owner, spec, u32::MAX).await?;
+        // `{n}` in the URL: a name of its own per monitor (the names scenario).
+        let url = args.url.replace("{n}", &i.to_string());
+        let spec = spec(&url, args.interval_secs, i, channel)?;
+        let monitor = store.create_monitor(owner, &spec, u32::MAX).await?;
         first.get_or_insert(monitor.id.0);
         last = Some(monitor.id.0);
     }
@@ -167,6 +195,7 @@ pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
         "password": PASSWORD,
         "users": users,
         "monitors": args.count,
+        "alerts": args.alerts,
         "first_id": first,
         "last_id": last,
         "interval_secs": args.interval_secs,
@@ -186,9 +215,9 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<Value> {
         Err(skipped) => return Ok(skipped),
     };
     let (owner, email) = user(store.as_ref()).await?;
-    let spec = spec(&args.url, args.interval_secs)?;
     let mut ids = Vec::with_capacity(args.monitors as usize);
-    for _ in 0..args.monitors {
+    for n in 0..args.monitors {
+        let spec = spec(&args.url, args.interval_secs, n, None)?;
         let monitor = store.create_monitor(owner, &spec, u32::MAX).await?;
         if !args.unpaused {
             store.set_paused(owner, monitor.id, true).await?;

@@ -21,7 +21,9 @@ mod results;
 mod retention;
 mod rollups;
 mod scheduling;
+mod sessions;
 mod status_pages;
+mod tallies;
 mod tls;
 mod users;
 

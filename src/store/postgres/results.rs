@@ -19,7 +19,7 @@ use crate::check::{CheckRecord, CheckResult};
 use crate::monitor::MonitorId;
 use crate::store::rows::ResultRecord;
 use crate::store::values::{SAMPLE_COLUMNS, micros, sample};
-use crate::store::{StoreError, StoredResult, WindowData, Written};
+use crate::store::{HourLatency, StoreError, StoredResult, Tally, WindowData, Written};
 
 /// A batch as column arrays, for one multi-row statement over `unnest`.
 pub(super) struct Columns {
@@ -193,7 +193,7 @@ pub(super) async fn insert(
 
 /// A read-only transaction on one snapshot, so the mark, the raw rows and the rollups are
 /// read at one moment and a row is never counted twice or not at all.
-async fn snapshot(client: &mut Object) -> Result<Transaction<'_>, StoreError> {
+pub(super) async fn snapshot(client: &mut Object) -> Result<Transaction<'_>, StoreError> {
     client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -353,6 +353,28 @@ impl ResultStore for PostgresStore {
     ) -> Result<Option<WindowData>, StoreError> {
         let mut client = self.client().await?;
         let result = window(&mut client, owner, id, from).await;
+        settle(client, result)
+    }
+
+    async fn tallies(
+        &self,
+        owner: UserId,
+        ids: &[MonitorId],
+        from: DateTime<Utc>,
+    ) -> Result<Vec<Tally>, StoreError> {
+        let mut client = self.client().await?;
+        let result = super::tallies::tallies(&mut client, owner, ids, from).await;
+        settle(client, result)
+    }
+
+    async fn hourly_latency(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        from: DateTime<Utc>,
+    ) -> Result<Option<Vec<HourLatency>>, StoreError> {
+        let client = self.client().await?;
+        let result = super::tallies::hourly_latency(&client, owner, id, from).await;
         settle(client, result)
     }
 }

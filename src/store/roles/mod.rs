@@ -15,6 +15,7 @@ mod pages;
 mod results;
 mod retention;
 mod scheduling;
+mod sessions;
 mod status_pages;
 
 pub use accounts::{Account, AccountStore, User, UserCredentials};
@@ -27,9 +28,10 @@ pub use lifecycle::{LifecycleStore, MonitorChange};
 pub use maintenance::MaintenanceStore;
 pub use monitors::MonitorStore;
 pub use pages::MonitorPageStore;
-pub use results::{ResultStore, StoredResult, WindowData, Written};
+pub use results::{HourLatency, ResultStore, StoredResult, Tally, WindowData, Written};
 pub use retention::RetentionStore;
 pub use scheduling::{Claim, ScheduleStore};
+pub use sessions::{LiveSession, NewSession, SessionStore};
 pub use status_pages::{
     DayCounts, PUBLIC_INCIDENTS, PublicIncident, PublicSnapshot, StatusPageStore,
 };

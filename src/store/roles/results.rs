@@ -22,6 +22,28 @@ pub struct WindowData {
     pub rollups: Summary,
 }
 
+/// How many checks one monitor had in a window, and how many failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// The monitor.
+    pub monitor: MonitorId,
+    /// Checks in the window (raw results and rollups).
+    pub checks: u64,
+    /// Of which failed.
+    pub failures: u64,
+}
+
+/// One hour's latency from its rollup, for charts reaching past the raw results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HourLatency {
+    /// The start of the hour.
+    pub hour: DateTime<Utc>,
+    /// Checks that got a response, whose latencies are summed.
+    pub responses: u64,
+    /// Their latencies added up.
+    pub total: std::time::Duration,
+}
+
 /// What a batch write did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Written {
@@ -61,4 +83,24 @@ pub trait ResultStore: Send + Sync + 'static {
         id: MonitorId,
         from: DateTime<Utc>,
     ) -> Result<Option<WindowData>, StoreError>;
+
+    /// For each of `ids` that the owner has, the checks and failures since `from` as
+    /// [`Self::window`] counts them (raw results from `from`, rollups from its hour), in one
+    /// read without fetching the rows: the dashboard's uptime column for a page of monitors.
+    /// Monitors with no check in the window, or not the owner's, are left out.
+    async fn tallies(
+        &self,
+        owner: UserId,
+        ids: &[MonitorId],
+        from: DateTime<Utc>,
+    ) -> Result<Vec<Tally>, StoreError>;
+
+    /// The monitor's rolled-up hours starting at or after `from`, oldest first, with their
+    /// latency (rollups keep no phases); `None` if the owner has no such monitor.
+    async fn hourly_latency(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        from: DateTime<Utc>,
+    ) -> Result<Option<Vec<HourLatency>>, StoreError>;
 }

@@ -18,7 +18,9 @@ mod pool;
 mod results;
 mod retention;
 mod scheduling;
+mod sessions;
 mod status_pages;
+mod tallies;
 mod users;
 
 use std::path::Path;

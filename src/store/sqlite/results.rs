@@ -14,7 +14,9 @@ use crate::check::{CheckRecord, CheckResult};
 use crate::monitor::MonitorId;
 use crate::store::rows::ResultRecord;
 use crate::store::values::{SAMPLE_COLUMNS, micros, sample};
-use crate::store::{StoreError, StoredResult, WindowData, Written, from_millis, to_millis};
+use crate::store::{
+    HourLatency, StoreError, StoredResult, Tally, WindowData, Written, from_millis, to_millis,
+};
 
 const INSERT_RESULT: &str = "\
     INSERT INTO results (monitor_id, checked_at, ok, status_code, latency_us, dns_us, \
@@ -233,5 +235,26 @@ impl ResultStore for SqliteStore {
         from: DateTime<Utc>,
     ) -> Result<Option<WindowData>, StoreError> {
         self.run(move |conn| window(conn, owner, id, from)).await
+    }
+
+    async fn tallies(
+        &self,
+        owner: UserId,
+        ids: &[MonitorId],
+        from: DateTime<Utc>,
+    ) -> Result<Vec<Tally>, StoreError> {
+        let ids = ids.to_vec();
+        self.run(move |conn| super::tallies::tallies(conn, owner, &ids, from))
+            .await
+    }
+
+    async fn hourly_latency(
+        &self,
+        owner: UserId,
+        id: MonitorId,
+        from: DateTime<Utc>,
+    ) -> Result<Option<Vec<HourLatency>>, StoreError> {
+        self.run(move |conn| super::tallies::hourly_latency(conn, owner, id, from))
+            .await
     }
 }
