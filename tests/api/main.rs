@@ -51,4 +51,5 @@ mod status_incidents;
 mod status_pages;
 mod target;
 mod web;
+mod web_keys;
 mod web_pages;
