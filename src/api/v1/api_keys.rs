@@ -2,9 +2,8 @@
 //! the key) and revoked.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -12,6 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::{IdParam, PathId};
 use crate::api::AppState;
 use crate::api::current_user::CurrentUser;
 use crate::api::error::{ApiError, ErrorBody};
@@ -136,7 +136,7 @@ async fn list_api_keys(
 async fn revoke_api_key(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    KeyId(id): KeyId,
+    IdParam(KeyId(id)): IdParam<KeyId>,
 ) -> Result<StatusCode, ApiError> {
     state.accounts.revoke_api_key(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -145,18 +145,10 @@ async fn revoke_api_key(
 /// The `{id}` path segment of a key, parsed.
 struct KeyId(i64);
 
-impl<S: Send + Sync> FromRequestParts<S> for KeyId {
-    type Rejection = ApiError;
+impl PathId for KeyId {
+    const WHAT: &'static str = "API key";
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Self(id)),
-            _ => Err(ApiError::BadRequest(format!(
-                "API key id `{raw}` is not a positive integer"
-            ))),
-        }
+    fn from_positive(id: i64) -> Self {
+        Self(id)
     }
 }

@@ -4,8 +4,7 @@
 //! whether they are set, or their origin.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,6 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::{IdParam, PathId};
 use crate::alerting::ChannelId;
 use crate::alerting::channels::Channel;
 use crate::api::AppState;
@@ -74,22 +74,11 @@ pub struct TestAnswer {
     error: Option<String>,
 }
 
-/// The `{id}` path segment of a channel route, parsed.
-struct ChannelParam(ChannelId);
+impl PathId for ChannelId {
+    const WHAT: &'static str = "channel";
 
-impl<S: Send + Sync> FromRequestParts<S> for ChannelParam {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Self(ChannelId(id))),
-            _ => Err(ApiError::BadRequest(format!(
-                "channel id `{raw}` is not a positive integer"
-            ))),
-        }
+    fn from_positive(id: i64) -> Self {
+        Self(id)
     }
 }
 
@@ -145,7 +134,7 @@ async fn list_channels(
 async fn get_channel(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ChannelParam(id): ChannelParam,
+    IdParam(id): IdParam<ChannelId>,
 ) -> Result<Json<ChannelView>, ApiError> {
     Ok(Json(state.channels.get(user, id).await?.into()))
 }
@@ -162,7 +151,7 @@ async fn get_channel(
 async fn update_channel(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ChannelParam(id): ChannelParam,
+    IdParam(id): IdParam<ChannelId>,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Json<ChannelView>, ApiError> {
     let patch = ChannelDraft::from_object(body)?;
@@ -178,7 +167,7 @@ async fn update_channel(
 async fn delete_channel(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ChannelParam(id): ChannelParam,
+    IdParam(id): IdParam<ChannelId>,
 ) -> Result<StatusCode, ApiError> {
     state.channels.delete(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -193,7 +182,7 @@ async fn delete_channel(
 async fn test_channel(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ChannelParam(id): ChannelParam,
+    IdParam(id): IdParam<ChannelId>,
 ) -> Result<Json<TestAnswer>, ApiError> {
     let outcome = state.channels.test(user, id).await?;
     Ok(Json(TestAnswer {

@@ -213,7 +213,7 @@ async fn list_incidents(
 async fn list_monitor_incidents(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    IdParam(id): IdParam,
+    IdParam(id): IdParam<MonitorId>,
     query: Result<Query<MonitorIncidentsQuery>, QueryRejection>,
 ) -> Result<Json<IncidentPage>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;

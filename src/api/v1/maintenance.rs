@@ -2,15 +2,15 @@
 //! checks and incidents go on but nobody is told, and its incidents show `muted: true`.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::{IdParam, PathId};
 use crate::alerting::{MaintenanceId, MaintenanceWindow, WindowDraft};
 use crate::api::AppState;
 use crate::api::current_user::CurrentUser;
@@ -80,22 +80,11 @@ pub struct MaintenanceList {
     maintenance: Vec<MaintenanceView>,
 }
 
-/// The `{id}` of a maintenance window, parsed.
-struct WindowId(MaintenanceId);
+impl PathId for MaintenanceId {
+    const WHAT: &'static str = "maintenance window";
 
-impl<S: Send + Sync> FromRequestParts<S> for WindowId {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Self(MaintenanceId(id))),
-            _ => Err(ApiError::BadRequest(format!(
-                "maintenance window id `{raw}` is not a positive integer"
-            ))),
-        }
+    fn from_positive(id: i64) -> Self {
+        Self(id)
     }
 }
 
@@ -156,7 +145,7 @@ async fn list_maintenance(
 async fn delete_maintenance(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    WindowId(id): WindowId,
+    IdParam(id): IdParam<MaintenanceId>,
 ) -> Result<StatusCode, ApiError> {
     state.maintenance.delete(user, id).await?;
     Ok(StatusCode::NO_CONTENT)

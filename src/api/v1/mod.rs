@@ -58,10 +58,20 @@ pub fn cluster_router() -> OpenApiRouter<AppState> {
     cluster::router()
 }
 
-/// The `{id}` path segment, parsed.
-struct IdParam(MonitorId);
+/// What a resource's id is called in an error, and how it is made from a positive integer.
+pub(super) trait PathId: Sized {
+    /// The resource, as an error names it (`monitor`, `channel`…).
+    const WHAT: &'static str;
 
-impl<S: Send + Sync> FromRequestParts<S> for IdParam {
+    /// The id from a positive integer.
+    fn from_positive(id: i64) -> Self;
+}
+
+/// The `{id}` path segment of a resource route, parsed once for every resource, so each
+/// answers a bad id with the same 400 naming what it is.
+pub(super) struct IdParam<T>(pub T);
+
+impl<S: Send + Sync, T: PathId> FromRequestParts<S> for IdParam<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
@@ -69,10 +79,19 @@ impl<S: Send + Sync> FromRequestParts<S> for IdParam {
             .await
             .map_err(|e| ApiError::BadRequest(e.body_text()))?;
         match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Self(MonitorId(id))),
+            Ok(id) if id > 0 => Ok(Self(T::from_positive(id))),
             _ => Err(ApiError::BadRequest(format!(
-                "monitor id `{raw}` is not a positive integer"
+                "{} id `{raw}` is not a positive integer",
+                T::WHAT
             ))),
         }
+    }
+}
+
+impl PathId for MonitorId {
+    const WHAT: &'static str = "monitor";
+
+    fn from_positive(id: i64) -> Self {
+        Self(id)
     }
 }

@@ -151,7 +151,7 @@ async fn list(
 async fn get(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    IdParam(id): IdParam,
+    IdParam(id): IdParam<MonitorId>,
 ) -> Result<Json<MonitorView>, ApiError> {
     Ok(Json(state.monitors.get(user, id).await?.into()))
 }
@@ -164,7 +164,7 @@ async fn get(
 async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    IdParam(id): IdParam,
+    IdParam(id): IdParam<MonitorId>,
     JsonBody(patch): JsonBody<MonitorPatch>,
 ) -> Result<Json<MonitorView>, ApiError> {
     Ok(Json(state.monitors.update(user, id, patch).await?.into()))
@@ -177,7 +177,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    IdParam(id): IdParam,
+    IdParam(id): IdParam<MonitorId>,
 ) -> Result<StatusCode, ApiError> {
     state.monitors.delete(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -190,7 +190,7 @@ async fn delete(
 async fn pause(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    IdParam(id): IdParam,
+    IdParam(id): IdParam<MonitorId>,
 ) -> Result<Json<MonitorView>, ApiError> {
     Ok(Json(
         state.monitors.set_paused(user, id, true).await?.into(),
@@ -204,7 +204,7 @@ async fn pause(
 async fn resume(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    IdParam(id): IdParam,
+    IdParam(id): IdParam<MonitorId>,
 ) -> Result<Json<MonitorView>, ApiError> {
     Ok(Json(
         state.monitors.set_paused(user, id, false).await?.into(),

@@ -15,6 +15,7 @@ use crate::api::current_user::CurrentUser;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::views::{ResultView, StatsView};
 use crate::check::stats::Window;
+use crate::monitor::MonitorId;
 use crate::service::monitors::MAX_RESULTS_PAGE as MAX_LIMIT;
 
 /// The most results one page may hold.
@@ -83,7 +84,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 async fn results(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    IdParam(id): IdParam,
+    IdParam(id): IdParam<MonitorId>,
     query: Result<Query<ResultsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ResultPage>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
@@ -128,7 +129,7 @@ async fn results(
 async fn stats(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    IdParam(id): IdParam,
+    IdParam(id): IdParam<MonitorId>,
     query: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<StatsView>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;

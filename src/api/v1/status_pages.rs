@@ -2,8 +2,7 @@
 //! like a missing one.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::{IdParam, PathId};
 use crate::api::AppState;
 use crate::api::current_user::CurrentUser;
 use crate::api::error::{ApiError, ErrorBody};
@@ -63,22 +63,11 @@ pub struct StatusPageList {
     status_pages: Vec<StatusPageView>,
 }
 
-/// The `{id}` path segment of a status page, parsed.
-struct PageId(StatusPageId);
+impl PathId for StatusPageId {
+    const WHAT: &'static str = "status page";
 
-impl<S: Send + Sync> FromRequestParts<S> for PageId {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Self(StatusPageId(id))),
-            _ => Err(ApiError::BadRequest(format!(
-                "status page id `{raw}` is not a positive integer"
-            ))),
-        }
+    fn from_positive(id: i64) -> Self {
+        Self(id)
     }
 }
 
@@ -127,7 +116,7 @@ async fn list(
 async fn get(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    PageId(id): PageId,
+    IdParam(id): IdParam<StatusPageId>,
 ) -> Result<Json<StatusPageView>, ApiError> {
     Ok(Json(state.status_pages.get(user, id).await?.into()))
 }
@@ -142,7 +131,7 @@ async fn get(
 async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    PageId(id): PageId,
+    IdParam(id): IdParam<StatusPageId>,
     JsonBody(patch): JsonBody<StatusPagePatch>,
 ) -> Result<Json<StatusPageView>, ApiError> {
     Ok(Json(
@@ -158,7 +147,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    PageId(id): PageId,
+    IdParam(id): IdParam<StatusPageId>,
 ) -> Result<StatusCode, ApiError> {
     state.status_pages.delete(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
