@@ -216,6 +216,7 @@ impl App {
             self.writer_options,
         );
         let writer = tokio::spawn(writer.run());
+        let peers = self.scheduler.peers();
         let scheduler = tokio::spawn(self.scheduler.run(stopped()));
         let changes = tokio::spawn(changes::run(
             self.store.clone(),
@@ -238,6 +239,7 @@ impl App {
             self.instance.clone(),
             self.store.clone(),
             self.metrics.clone(),
+            peers,
             stopped(),
         ));
 

@@ -151,7 +151,10 @@ def wait_http(url, timeout):
 class Tocsin:
     """A `tocsin serve` child process on a free port; a context manager."""
 
-    def __init__(self, database_url, **env):
+    def __init__(self, database_url, wrap=(), **env):
+        """`wrap` is a command that runs the server as its last arguments (the names
+        scenario runs it in a mount namespace with its own /etc/resolv.conf)."""
+        self.wrap = list(wrap)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ)
@@ -171,7 +174,7 @@ class Tocsin:
 
     def __enter__(self):
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([str(TOCSIN), "serve"], env=self.env,
+        self.proc = subprocess.Popen([*self.wrap, str(TOCSIN), "serve"], env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         try:
             wait_http(self.base + "/healthz", 60)

@@ -48,12 +48,12 @@ def seed(workdir, name, count, interval, url, pace=True, alerts=False):
     return db, report
 
 
-def load_run(db, count, interval, seconds, warmup):
+def load_run(db, count, interval, seconds, warmup, wrap=()):
     """One sustained run: tocsin serves the seeded monitors; the window after the warm-up is
-    measured from two scrapes of /metrics and two readings of /proc."""
+    measured from two scrapes of /metrics and two readings of /proc. `wrap`: see Tocsin."""
     # Wait out the grace so every missed due time is skipped, not run in one burst.
     time.sleep(grace(interval) + 1)
-    with Tocsin(db) as server:
+    with Tocsin(db, wrap=wrap) as server:
         time.sleep(warmup)
         before, cpu0, t0 = server.metrics(), cpu_seconds(server.pid), time.monotonic()
         time.sleep(seconds)
@@ -64,6 +64,8 @@ def load_run(db, count, interval, seconds, warmup):
         ("tocsin_checks_total", '{outcome="ok"}'), 0)
     skipped = metric_sum(after, "tocsin_checks_skipped_total") - metric_sum(
         before, "tocsin_checks_skipped_total")
+    starved = metric_sum(after, "tocsin_checks_starved_total") - metric_sum(
+        before, "tocsin_checks_starved_total")
     buckets = histogram_delta(before, after, LATENESS)
     cpu = cpu1 - cpu0
     ms = lambda s: None if s is None else s * 1000  # noqa: E731
@@ -74,6 +76,8 @@ def load_run(db, count, interval, seconds, warmup):
         "checks_per_s": checks / (t1 - t0),
         "failed_checks": checks - ok,
         "skipped": skipped,
+        # Of which served too late by tocsin itself to judge the target (never failures).
+        "starved": starved,
         "lateness_p50_ms": ms(histogram_quantile(buckets, 0.50)),
         "lateness_p99_ms": ms(histogram_quantile(buckets, 0.99)),
         "lateness_max_ms": ms(histogram_max(buckets)),

@@ -8,7 +8,7 @@ import time
 
 from common import BENCH, log, machine
 
-SCENARIOS = ("engine", "alerts", "api", "ingest", "history", "scaleout", "web")
+SCENARIOS = ("engine", "alerts", "api", "ingest", "history", "scaleout", "web", "names")
 RESULTS = BENCH / "results" / "latest.json"
 
 

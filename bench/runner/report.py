@@ -247,8 +247,26 @@ def alerts(r):
          "lateness p99 ms off", "on", "failed checks on"], rows)])
 
 
+def names(r):
+    """Checks of names served by a loopback DNS server beside literal addresses."""
+    if "skipped" in r:
+        return f"*Skipped: {r['skipped']}.*"
+    rows = []
+    for s in r["sizes"]:
+        lit, nam = s["literal"], s["names"]
+        rows.append([fmt(lit["monitors"], 0), lit["interval_s"], fmt(lit["checks_per_s"]),
+                     fmt(nam["checks_per_s"]), fmt(lit["cpu_ms_per_check"], 3),
+                     fmt(nam["cpu_ms_per_check"], 3), fmt(s["cpu_ratio_names_to_literal"], 2),
+                     fmt(lit["lateness_p99_ms"], 2), fmt(nam["lateness_p99_ms"], 2),
+                     fmt(nam["failed_checks"], 0), fmt(nam["skipped"], 0)])
+    return table(["monitors", "interval s", "checks/s literal", "checks/s names",
+                  "CPU ms/check literal", "CPU ms/check names", "names ÷ literal",
+                  "p99 lateness ms literal", "p99 names", "failed (names)", "skipped (names)"],
+                 rows)
+
+
 SECTIONS = {"engine": engine, "alerts": alerts, "api": api, "ingest": ingest, "history": history,
-            "scaleout": scaleout, "web": web}
+            "scaleout": scaleout, "web": web, "names": names}
 
 
 def write(results):

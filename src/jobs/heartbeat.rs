@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
+use crate::scheduler::Peers;
 use crate::store::{Heartbeat, Store};
 use crate::telemetry::Metrics;
 
@@ -76,11 +77,13 @@ impl Window {
     }
 }
 
-/// Writes a heartbeat every [`PERIOD`] until `shutdown` completes.
+/// Writes a heartbeat every [`PERIOD`] until `shutdown` completes, and after each one tells
+/// `peers` which instances are live, so the scheduler sizes its claims to its share.
 pub async fn run(
     instance: Arc<Instance>,
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
+    peers: Arc<Peers>,
     shutdown: impl Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
@@ -103,6 +106,10 @@ pub async fn run(
         let forget = now - crate::time::delta(FORGET_AFTER);
         if let Err(error) = store.heartbeat(&beat, forget).await {
             tracing::warn!(%error, "cannot write this instance's heartbeat");
+        }
+        match store.instances(now - crate::time::delta(LIVE_FOR)).await {
+            Ok(live) => peers.observe(&live),
+            Err(error) => tracing::warn!(%error, "cannot read the live instances"),
         }
     }
 }

@@ -9,6 +9,7 @@ mod draft;
 mod fields;
 pub mod grace;
 mod kinds;
+pub mod phase;
 mod spec;
 mod target;
 mod tcp_target;

@@ -4,9 +4,11 @@
 //!
 //! A check opens a fresh connection per hop (`Connection: close`) so every result measures
 //! DNS, connect and TLS as a first-time visitor would see them; the whole check, resolution
-//! included, runs under the monitor's timeout.
+//! included, runs under the monitor's timeout, which measures the target, not this process
+//! ([`deadline`]).
 
 mod connect;
+mod deadline;
 mod dns;
 mod exchange;
 pub mod redirect;
@@ -25,6 +27,7 @@ use crate::monitor::conditions::Observation;
 use crate::monitor::{Method, MonitorSpec, Networks, Target};
 use url::Url;
 
+use deadline::Timed;
 use exchange::{Exchange, Outgoing};
 use redirect::{UserHeaders, next_url};
 
@@ -63,6 +66,16 @@ struct Inner {
     tls_plain: tls::Config,
 }
 
+/// One check as the scheduler sees it.
+#[derive(Debug)]
+pub struct Attempt {
+    /// What the check saw.
+    pub result: CheckResult,
+    /// This process served the check far later than its timers asked (overload), so the
+    /// result, a timeout or a latency, may be this process's rather than the target's.
+    pub starved: bool,
+}
+
 /// What a check has learnt so far; kept outside the timed future so a timeout keeps it.
 #[derive(Debug, Default)]
 struct Progress {
@@ -97,6 +110,12 @@ impl Probe {
 
     /// Checks `spec` once, within its timeout; never fails: every failure is in the result.
     pub async fn check(&self, spec: &MonitorSpec) -> CheckResult {
+        self.attempt(spec).await.result
+    }
+
+    /// Checks `spec` once, as [`Probe::check`], and also says whether this process served
+    /// the check too late for its result to speak for the target (see [`deadline`]).
+    pub async fn attempt(&self, spec: &MonitorSpec) -> Attempt {
         // Milliseconds, the store's resolution: `(monitor, checked_at)` identifies a result,
         // so it must read the same before and after it is stored.
         let now = Utc::now();
@@ -104,15 +123,21 @@ impl Probe {
         let started = Instant::now();
         let timeout_ms = spec.timeout_ms();
         let mut progress = Progress::default();
-        let outcome = tokio::time::timeout(
+        let outcome = deadline::run(
             Duration::from_millis(u64::from(timeout_ms)),
             self.dispatch(spec, &mut progress),
         )
         .await;
+        let (outcome, starved) = match outcome {
+            Timed::Finished(outcome) => (Some(outcome), false),
+            Timed::FinishedLate(outcome) => (Some(outcome), true),
+            Timed::Slow => (None, false),
+            Timed::Starved => (None, true),
+        };
         let failure = match outcome {
-            Ok(Ok(())) => judge(spec, &progress, started.elapsed()),
-            Ok(Err(failure)) => Some(failure),
-            Err(_) => Some(Failure::new(
+            Some(Ok(())) => judge(spec, &progress, started.elapsed()),
+            Some(Err(failure)) => Some(failure),
+            None => Some(Failure::new(
                 FailureKind::Timeout,
                 format!(
                     "No complete answer from {} within the {timeout_ms} ms timeout.",
@@ -120,7 +145,7 @@ impl Probe {
                 ),
             )),
         };
-        CheckResult {
+        let result = CheckResult {
             checked_at,
             kind: spec.target().kind(),
             dns: progress.dns,
@@ -129,7 +154,8 @@ impl Probe {
             phases: progress.phases,
             cert_expires_at: progress.cert_expires_at,
             failure,
-        }
+        };
+        Attempt { result, starved }
     }
 
     /// Runs the check its target calls for.

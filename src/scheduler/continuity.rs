@@ -18,6 +18,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::grace;
+use crate::monitor::phase::next_due;
 use crate::monitor::{Monitor, MonitorId};
 use crate::store::Claim;
 
@@ -41,8 +42,15 @@ pub struct Continuity {
     claimed_until: Option<DateTime<Utc>>,
 }
 
-fn interval(monitor: &Monitor) -> chrono::Duration {
-    chrono::Duration::seconds(i64::from(monitor.spec.interval_secs()))
+impl Known {
+    /// The due time after the latest one held, on the monitor's grid.
+    fn next(&self) -> DateTime<Utc> {
+        next_due(
+            self.monitor.id.0,
+            self.monitor.spec.interval_secs(),
+            self.last_due,
+        )
+    }
 }
 
 impl Continuity {
@@ -73,8 +81,7 @@ impl Continuity {
         self.failing_since = None;
         self.claimed_until = Some(until);
         let slack = chrono::Duration::from_std(slack).unwrap_or_default();
-        self.known
-            .retain(|_, known| known.last_due + interval(&known.monitor) + slack >= now);
+        self.known.retain(|_, known| known.next() + slack >= now);
         // Past every grace, a stale claim could no longer run: nothing left to filter.
         let oldest = now - chrono::Duration::seconds(super::MAX_GRACE.as_secs() as i64) - slack;
         self.ran_locally.retain(|_, ran| *ran >= oldest);
@@ -90,14 +97,15 @@ impl Continuity {
         }
         if let Some(claimed_until) = self.claimed_until.take() {
             // Those due times were claimed by the last complete round, not by this instance.
-            self.known
-                .retain(|_, known| known.last_due + interval(&known.monitor) > claimed_until);
+            self.known.retain(|_, known| known.next() > claimed_until);
         }
         let mut claims = Vec::new();
         for (id, known) in &mut self.known {
-            let step = interval(&known.monitor);
-            let late = crate::time::delta(grace(known.monitor.spec.interval_secs()));
-            let mut next = known.last_due + step;
+            let seconds = known.monitor.spec.interval_secs();
+            let late = crate::time::delta(grace(seconds));
+            // The same grid the store keeps: the monitor's phase, see `monitor::phase`.
+            let step = |due| next_due(id.0, seconds, due);
+            let mut next = known.next();
             while next <= until {
                 if next >= now - late {
                     claims.push(Claim {
@@ -107,7 +115,7 @@ impl Continuity {
                     self.ran_locally.insert(*id, next);
                 }
                 known.last_due = next;
-                next += step;
+                next = step(next);
             }
         }
         claims

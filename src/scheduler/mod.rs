@@ -3,13 +3,20 @@
 //! each claimed check fires from one local min-heap ([`timers`]) a few milliseconds after its
 //! due time, together with the others due by then, and runs in a check lane ([`runner`]).
 //!
-//! The grid is fixed: the n-th check of a monitor is due at its first check + n × interval,
-//! whatever happened to earlier checks, because the store advances the due time when it is
-//! claimed, not when a check ends. A check that cannot start within its grace (half its
+//! With several instances on one database, each claim takes about this instance's share of
+//! the checks due before its next poll, from the live instances and their rate in the
+//! heartbeats ([`share`]), so the work is shared evenly rather than by whose poll came first.
+//!
+//! The grid is fixed: a monitor's first check is due at once, and every later one on the
+//! monitor's own grid, its interval apart at a phase that is a hash of its id
+//! ([`crate::monitor::phase`]), whatever happened to earlier checks, because the store
+//! advances the due time when it is claimed, not when a check ends. Monitors created in one
+//! burst thus share only their first wake-up, then spread across the interval. A check that cannot start within its grace (half its
 //! interval, at most 10 s) is skipped, never bunched with the next one.
 
 mod continuity;
 mod runner;
+mod share;
 mod timers;
 
 use std::future::Future;
@@ -33,6 +40,7 @@ use runner::{Context, Runner};
 use timers::Timers;
 
 pub use crate::monitor::grace::{MAX_GRACE, grace};
+pub use share::Peers;
 
 /// How the scheduler claims and runs checks.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +77,7 @@ pub struct Scheduler {
     context: Arc<Context>,
     options: SchedulerOptions,
     events: broadcast::Receiver<Event>,
+    peers: Arc<Peers>,
 }
 
 impl Scheduler {
@@ -93,7 +102,14 @@ impl Scheduler {
             context,
             options,
             events,
+            peers: Arc::new(Peers::default()),
         }
+    }
+
+    /// The instances sharing the database as this scheduler sees them, for the heartbeat
+    /// job to keep up to date: claims are sized to them ([`share`]).
+    pub fn peers(&self) -> Arc<Peers> {
+        self.peers.clone()
     }
 
     /// Runs until `shutdown` completes; then stops claiming, gives back the claims that
@@ -169,29 +185,33 @@ impl Scheduler {
     /// Claims everything due within the horizon, a batch at a time; while the store is
     /// away, keeps the monitors this instance holds on their grid locally.
     async fn claim(&self, timers: &mut Timers, continuity: &mut Continuity) {
+        let (instances, checks_per_minute) = self.peers.view();
+        let poll = self.options.poll;
+        let limit = share::batch(self.options.claim_batch, instances, checks_per_minute, poll);
         loop {
             let now = Utc::now();
             let until = now + crate::time::delta(self.options.horizon);
-            match self
-                .store
-                .claim_due(now, until, self.options.claim_batch)
-                .await
-            {
+            match self.store.claim_due(now, until, limit).await {
                 Ok(claims) => {
-                    let full = claims.len() >= self.options.claim_batch as usize;
+                    let full = claims.len() >= limit as usize;
+                    // Claims come earliest first: everything due before the last was taken.
+                    let last_due = claims.last().map_or(until, |claim| claim.due);
                     for claim in claims {
                         if continuity.claimed(&claim) {
                             timers.insert(claim);
                         }
                     }
-                    if !full {
-                        continuity.store_answered(
-                            now,
-                            until,
-                            self.options.poll + self.options.horizon,
-                        );
-                        return;
+                    if full && share::claim_more(instances, last_due, now, poll) {
+                        continue;
                     }
+                    // A full claim left the rest of the horizon to the other instances.
+                    let covered = if full {
+                        last_due - chrono::Duration::milliseconds(1)
+                    } else {
+                        until
+                    };
+                    continuity.store_answered(now, covered, poll + self.options.horizon);
+                    return;
                 }
                 Err(error) => {
                     let local = continuity.store_failed(now, until);

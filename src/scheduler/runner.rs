@@ -4,17 +4,20 @@
 //! scheduler hands over each wake-up's checks in one message, and the I/O events of many
 //! checks are handled in one poll of a lane. There is a lane per runtime worker so checks
 //! still use every core when they are many. Checks beyond a lane's share of the limit wait
-//! in due order; a check whose grace has passed by the time it first runs is skipped.
+//! in one queue shared by the lanes, in due order, so a lane whose checks finish early takes
+//! the waiting checks of a lane held up by slow targets; a check whose grace has passed by
+//! the time it first runs is skipped, and so is one this process served too late to judge
+//! its target (see [`crate::probe::Attempt`]): both are counted, neither is a failure.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use super::grace;
@@ -43,6 +46,40 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
 }
 
+/// Checks waiting for a slot, shared by every lane. Touched only when a lane is full (the
+/// count is read first), so a machine with headroom pays nothing for it.
+#[derive(Default)]
+struct Waiting {
+    queue: Mutex<VecDeque<DueCheck>>,
+    count: AtomicUsize,
+    /// Wakes a lane with a free slot when checks start waiting.
+    added: Notify,
+}
+
+impl Waiting {
+    fn push(&self, checks: impl IntoIterator<Item = DueCheck>) {
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.extend(checks);
+        self.count.store(queue.len(), Ordering::Release);
+        drop(queue);
+        self.added.notify_one();
+    }
+
+    fn pop(&self) -> Option<DueCheck> {
+        if self.count.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let check = queue.pop_front();
+        self.count.store(queue.len(), Ordering::Release);
+        check
+    }
+
+    fn len(&self) -> usize {
+        self.count.load(Ordering::Acquire)
+    }
+}
+
 /// One lane: its task, the channel to it, and how many checks it holds (running or waiting).
 struct Lane {
     batches: mpsc::UnboundedSender<Vec<DueCheck>>,
@@ -53,6 +90,7 @@ struct Lane {
 /// The running lanes; dropping them stops their checks (as dropping the scheduler does).
 pub struct Runner {
     lanes: Vec<Lane>,
+    waiting: Arc<Waiting>,
 }
 
 impl Runner {
@@ -61,6 +99,7 @@ impl Runner {
         let max_in_flight = max_in_flight.max(1);
         let workers = tokio::runtime::Handle::current().metrics().num_workers();
         let count = workers.clamp(1, max_in_flight);
+        let waiting = Arc::new(Waiting::default());
         let lanes = (0..count)
             .map(|i| {
                 // The shares add up to `max_in_flight` exactly.
@@ -71,7 +110,13 @@ impl Runner {
                 // one future: a lane multiplexing hundreds of checks ran out of it at once,
                 // then polled its checks late enough to time them out. A lane yields by
                 // itself instead (see `run`).
-                let lane = run(context.clone(), share, receiver, load.clone());
+                let lane = run(
+                    context.clone(),
+                    share,
+                    receiver,
+                    load.clone(),
+                    waiting.clone(),
+                );
                 let task = tokio::spawn(tokio::task::coop::unconstrained(lane));
                 Lane {
                     batches,
@@ -80,7 +125,7 @@ impl Runner {
                 }
             })
             .collect();
-        Self { lanes }
+        Self { lanes, waiting }
     }
 
     /// Hands over checks that are due now, in due order, to the least busy lanes; a lane
@@ -104,10 +149,12 @@ impl Runner {
 
     /// Checks handed over and not finished yet, running or waiting for a slot.
     pub fn held(&self) -> usize {
-        self.lanes
+        let running: usize = self
+            .lanes
             .iter()
             .map(|lane| lane.load.load(Ordering::Relaxed))
-            .sum()
+            .sum();
+        running + self.waiting.len()
     }
 
     /// Takes no more checks and waits until every check handed over has finished.
@@ -134,11 +181,16 @@ async fn run(
     max_in_flight: usize,
     mut batches: mpsc::UnboundedReceiver<Vec<DueCheck>>,
     load: Arc<AtomicUsize>,
+    waiting: Arc<Waiting>,
 ) {
     let mut running = FuturesUnordered::new();
-    let mut waiting = VecDeque::new();
     let mut open = true;
     let mut events = 0u32;
+    let start = |running: &mut FuturesUnordered<_>, check| {
+        load.fetch_add(1, Ordering::Relaxed);
+        // A panicking check must not take every other check down with it.
+        running.push(AssertUnwindSafe(self::check(context.clone(), check)).catch_unwind());
+    };
     loop {
         events += 1;
         if events == EVENTS_PER_SLICE {
@@ -146,15 +198,19 @@ async fn run(
             tokio::task::yield_now().await;
         }
         while running.len() < max_in_flight {
-            let Some(check) = waiting.pop_front() else {
+            let Some(check) = waiting.pop() else {
                 break;
             };
-            // A panicking check must not take every other check down with it.
-            running.push(AssertUnwindSafe(self::check(context.clone(), check)).catch_unwind());
+            start(&mut running, check);
         }
-        if !open && running.is_empty() && waiting.is_empty() {
+        if running.len() >= max_in_flight && waiting.len() > 0 {
+            // Full, with checks still waiting: pass them on to a lane with a free slot.
+            waiting.added.notify_one();
+        }
+        if !open && running.is_empty() && waiting.len() == 0 {
             return;
         }
+        let free = running.len() < max_in_flight;
         tokio::select! {
             biased;
             Some(finished) = running.next(), if !running.is_empty() => {
@@ -164,9 +220,21 @@ async fn run(
                 }
             }
             batch = batches.recv(), if open => match batch {
-                Some(due) => waiting.extend(due),
+                Some(due) => {
+                    // Handed over as held by this lane; from here each is counted where it is.
+                    load.fetch_sub(due.len(), Ordering::Relaxed);
+                    let mut due = due.into_iter();
+                    while running.len() < max_in_flight {
+                        let Some(check) = due.next() else { break };
+                        start(&mut running, check);
+                    }
+                    if due.len() > 0 {
+                        waiting.push(due);
+                    }
+                }
                 None => open = false,
             },
+            () = waiting.added.notified(), if free => {}
         }
     }
 }
@@ -186,7 +254,18 @@ async fn check(context: Arc<Context>, check: DueCheck) {
         return;
     }
     let timer = context.metrics.check_started(lateness);
-    let result = context.probe.check(&check.monitor.spec).await;
+    let attempt = context.probe.attempt(&check.monitor.spec).await;
+    if attempt.starved {
+        // Dropping the timer counts the check out of flight without an outcome.
+        drop(timer);
+        context.metrics.check_starved();
+        tracing::debug!(
+            monitor = check.monitor.id.0,
+            "check skipped: this process served it too late to judge the target"
+        );
+        return;
+    }
+    let result = attempt.result;
     timer.finished(&result);
     if let Some(gauges) = context.metrics.monitors() {
         gauges.checked(&check.monitor, &result);

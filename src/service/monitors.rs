@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+mod pages;
+pub use pages::{MAX_MONITORS_PAGE, MonitorPage};
+
 use chrono::{DateTime, Utc};
 
 use super::default_names::Suffixes;

@@ -51,6 +51,7 @@ pub trait Store:
     LifecycleStore
     + AccountStore
     + MonitorStore
+    + MonitorPageStore
     + ScheduleStore
     + ResultStore
     + RetentionStore
@@ -70,6 +71,7 @@ impl<T> Store for T where
     T: LifecycleStore
         + AccountStore
         + MonitorStore
+        + MonitorPageStore
         + ScheduleStore
         + ResultStore
         + RetentionStore

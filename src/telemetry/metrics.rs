@@ -54,6 +54,7 @@ pub struct Metrics {
     check_duration: Histogram,
     lateness: Histogram,
     skipped: Counter,
+    starved: Counter,
     in_flight: Gauge,
     buffered: Gauge,
     batch_write: Histogram,
@@ -118,6 +119,13 @@ impl Metrics {
             "Due checks skipped because they could not start within their grace",
             skipped.clone(),
         );
+        let starved = Counter::default();
+        registry.register(
+            "checks_starved",
+            "Checks this process served too late to judge the target (a timer fired far late \
+             under overload); counted in checks_skipped too, never stored as failures",
+            starved.clone(),
+        );
         registry.register("checks_in_flight", "Checks running now", in_flight.clone());
         registry.register(
             "results_buffered",
@@ -169,6 +177,7 @@ impl Metrics {
             check_duration,
             lateness,
             skipped,
+            starved,
             in_flight,
             buffered,
             batch_write,
@@ -220,6 +229,13 @@ impl Metrics {
 
     /// Counts a due check that was skipped.
     pub fn check_skipped(&self) {
+        self.skipped.inc();
+    }
+
+    /// Counts a check that ran but that this process served too late to judge the target:
+    /// a skipped check, never a failure.
+    pub fn check_starved(&self) {
+        self.starved.inc();
         self.skipped.inc();
     }
 

@@ -1,4 +1,5 @@
-//! `/app/account`: who is logged in, and a password change (which ends every other session).
+//! `/app/account`: who is logged in, a password change (which ends every other session) and
+//! the account's API keys (see `api_keys`).
 
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -7,9 +8,9 @@ use maud::{Markup, html};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::WebError;
 use super::layout::{csrf, field, page as shell};
 use super::session::{Posted, Viewer, session_cookie};
+use super::{WebError, api_keys};
 use crate::api::AppState;
 use crate::auth::AuthError;
 use crate::service::ServiceError;
@@ -23,11 +24,13 @@ pub struct PasswordForm {
     new_password: String,
 }
 
-fn account(
+/// The account page, with `keys` (the API keys section) after the password form.
+pub(super) fn account(
     viewer: &Viewer,
     email: &str,
     notice: Option<&str>,
     error: Option<(&str, &str)>,
+    keys: Markup,
 ) -> Markup {
     let err = |name: &str| error.filter(|(f, _)| *f == name).map(|(_, m)| m);
     let body = html! {
@@ -44,6 +47,7 @@ fn account(
             (field("new_password", "New password", "password", "", err("new_password"), Some("8 to 1024 characters")))
             button type="submit" { "Change password" }
         }
+        (keys)
     };
     shell("Account", Some(viewer), body)
 }
@@ -66,7 +70,9 @@ pub async fn page(
         .changed
         .is_some()
         .then_some("The password is changed; every other session and API token is logged out.");
-    Ok(account(&viewer, me.email.as_str(), notice, None))
+    let keys = state.accounts.api_keys(viewer.user).await?;
+    let keys = api_keys::section(&viewer, &keys, &api_keys::Shown::default());
+    Ok(account(&viewer, me.email.as_str(), notice, None, keys))
 }
 
 /// `POST /app/account/password`: the API's rules and messages; this browser stays logged in
@@ -99,6 +105,14 @@ pub async fn change_password(
         Err(other) => return Err(other.into()),
     };
     let field = message.split(':').next().unwrap_or("").to_owned();
-    let markup = account(&viewer, me.email.as_str(), None, Some((&field, &message)));
+    let keys = state.accounts.api_keys(viewer.user).await?;
+    let keys = api_keys::section(&viewer, &keys, &api_keys::Shown::default());
+    let markup = account(
+        &viewer,
+        me.email.as_str(),
+        None,
+        Some((&field, &message)),
+        keys,
+    );
     Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
 }

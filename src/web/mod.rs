@@ -7,6 +7,7 @@
 //! the same use cases in [`crate::service`], so the rules and their messages are the API's.
 
 mod account;
+mod api_keys;
 mod auth_pages;
 mod channels;
 mod charts;
@@ -148,6 +149,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(monitor_page::confirm_delete).post(monitor_page::delete),
         )
         .route("/app/account", get(account::page))
+        .route("/app/account/api-keys", post(api_keys::create))
+        .route("/app/account/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/app/incidents", get(incidents::page))
         .route("/app/channels", get(channels::page).post(channels::create))
         .route("/app/channels/{id}/test", post(channels::test))

@@ -78,7 +78,10 @@ async fn checks_run_concurrently_but_never_more_than_the_limit() {
             (!found.is_empty()).then_some(found)
         })
         .await;
-        assert_eq!(found.len(), 1, "one check per monitor in the test");
-        assert_eq!(found[0]["ok"], true, "{}", found[0]);
+        // The second check falls on the monitor's phase grid (monitor::phase), up to an
+        // interval after the first: on a slow machine it may already have run.
+        for result in &found {
+            assert_eq!(result["ok"], true, "{result}");
+        }
     }
 }

@@ -28,6 +28,8 @@ mod monitor_rules;
 mod monitors;
 mod names;
 mod notify_cluster;
+mod overload;
+mod paging;
 #[path = "../support/pki.rs"]
 mod pki;
 mod production;
@@ -50,4 +52,5 @@ mod status_incidents;
 mod status_pages;
 mod target;
 mod web;
+mod web_keys;
 mod web_pages;

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 from playwright.sync_api import sync_playwright, expect
@@ -284,6 +285,19 @@ def walk(run, browser, base, up_url, down_url):
     page.goto(base + f"/app/monitors/{up_id}/edit")
     run.shoot(page, "edit-monitor")
     page.goto(base + "/app/account")
+    # An API key made on the account page: shown once, works as Bearer, revoked there.
+    page.get_by_label("Name").fill("browser key")
+    page.get_by_label("Scope").select_option("read")
+    page.get_by_role("button", name="Make key").click()
+    key = page.locator("[data-api-key]").inner_text().strip()
+    run.check("the new API key is shown once", len(key) > 20 and "not shown again" in page.content())
+    run.check("the API key works as Bearer", api_status(base, key) == 200)
+    page.goto(base + "/app/account")
+    run.check("the key is listed, never shown again", key not in page.content()
+              and page.locator("td", has_text="browser key").count() == 1)
+    page.get_by_role("button", name="Revoke browser key").click()
+    page.wait_for_url(base + "/app/account#api-keys")
+    run.check("a revoked API key is refused", api_status(base, key) == 401)
     run.shoot(page, "account")
     page.goto(base + "/app/incidents")
     run.check(
@@ -437,6 +451,17 @@ def walk(run, browser, base, up_url, down_url):
     )
     run.check("no script errors", not console_errors, "; ".join(console_errors[:3]))
     context.close()
+
+
+def api_status(base, key):
+    """The status of `GET /api/v1/monitors` with `key` as Bearer (no cookie)."""
+    request = urllib.request.Request(base + "/api/v1/monitors",
+                                     headers={"Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def settles(locator, text, timeout=5000):

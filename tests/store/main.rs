@@ -12,6 +12,7 @@ mod channels;
 mod cluster;
 mod incidents;
 mod maintenance;
+mod pages;
 #[path = "../support/pg_cluster.rs"]
 mod pg_cluster;
 #[path = "../support/pki.rs"]
@@ -87,6 +88,7 @@ macro_rules! store_suite {
             suite::credentials_are_found_by_email,
             suite::monitors_round_trip_every_field,
             suite::monitors_are_listed_per_owner_oldest_first,
+            pages::monitors_page_by_id_after_a_cursor_and_only_the_owners,
             suite::updates_replace_the_spec_and_keep_created_at,
             suite::pause_and_resume,
             suite::delete_removes_only_the_owners_monitor,
@@ -104,6 +106,7 @@ macro_rules! store_suite {
             scheduling::overdue_monitors_skip_to_the_grid_beyond_their_grace,
             scheduling::released_claims_are_due_again_unless_claimed_since,
             scheduling::two_pending_claims_of_one_monitor_are_both_given_back,
+            scheduling::monitors_created_together_check_at_once_then_spread_over_the_interval,
             scheduling::concurrent_claimers_share_every_due_time_once,
             results::results_round_trip_newest_first,
             results::a_batch_written_twice_is_stored_once,

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use tocsin::monitor::phase::next_due;
 use tocsin::monitor::{Monitor, MonitorId};
 use tocsin::store::Claim;
 
@@ -20,6 +21,12 @@ async fn monitor(store: &S, owner: tocsin::auth::UserId, url: &str, seconds: u32
 
 async fn claim(store: &S, now: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Vec<Claim> {
     store.claim_due(now, until, limit).await.expect("claim")
+}
+
+/// The monitor's next due time after `due`: one interval on, on its phase grid
+/// (`tocsin::monitor::phase`), sooner after a first check off that grid.
+fn after(m: &Monitor, due: DateTime<Utc>) -> DateTime<Utc> {
+    next_due(m.id.0, m.spec.interval_secs(), due)
 }
 
 /// What a claim list comes down to: which monitor is due when, in the order given.
@@ -45,19 +52,24 @@ pub async fn a_new_monitor_is_claimable_at_once(store: S) {
 pub async fn claims_follow_the_grid_without_drift(store: S) {
     let owner = user(&store, "s2@example.com").await;
     let m = monitor(&store, owner, "https://a.example", 60).await;
-    let first = m.created_at;
+    let mut due = m.created_at;
     for n in 0..4 {
-        let due = first + MINUTE * n;
         // Claimed a little late (within the grace): the next due time must not move with it.
-        let now = due + Duration::seconds(3);
+        // (The first is claimed on time: the second may be due within seconds of it.)
+        let now = due + Duration::seconds(if n == 0 { 0 } else { 3 });
         assert_eq!(dues(&claim(&store, now, now, 10).await), vec![(m.id, due)]);
         assert_eq!(
             claim(&store, now, now, 10).await,
             vec![],
             "a due time is claimed once"
         );
-        let almost = due + MINUTE - Duration::milliseconds(1);
+        let next = after(&m, due);
+        if n > 0 {
+            assert_eq!(next, due + MINUTE, "one interval on, once on the grid");
+        }
+        let almost = next - Duration::milliseconds(1);
         assert_eq!(claim(&store, now, almost, 10).await, vec![], "not due yet");
+        due = next;
     }
 }
 
@@ -107,7 +119,7 @@ pub async fn updates_and_redundant_resumes_keep_the_grid(store: S) {
         vec![],
         "still on its grid"
     );
-    let next = first + MINUTE;
+    let next = after(&m, first);
     assert_eq!(
         dues(&claim(&store, next, next, 10).await),
         vec![(m.id, next)]
@@ -122,7 +134,9 @@ pub async fn deleted_monitors_are_never_claimed(store: S) {
     let until = kept.created_at + MINUTE * 5;
     let claims = claim(&store, gone.created_at, until, 10).await;
     assert_eq!(dues(&claims), vec![(kept.id, kept.created_at)]);
-    assert_eq!(claim(&store, until, until, 10).await.len(), 1, "kept only");
+    let later = claim(&store, until, until + MINUTE, 10).await;
+    assert_eq!(dues(&later).len(), 1, "kept only");
+    assert_eq!(later[0].monitor.id, kept.id, "kept only");
 }
 
 pub async fn claims_respect_the_limit_earliest_due_first(store: S) {
@@ -134,21 +148,29 @@ pub async fn claims_respect_the_limit_earliest_due_first(store: S) {
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
     let [a, b, c] = [&created[0], &created[1], &created[2]];
-    // `a` claimed first: its next due time is now the latest of the three.
     let now = c.created_at;
     assert_eq!(
         dues(&claim(&store, a.created_at, a.created_at, 1).await),
         vec![(a.id, a.created_at)]
     );
-    let until = a.created_at + MINUTE;
+    let until = a.created_at + MINUTE * 2;
     assert_eq!(
         dues(&claim(&store, now, until, 2).await),
         vec![(b.id, b.created_at), (c.id, c.created_at)]
     );
-    assert_eq!(
-        dues(&claim(&store, now, until, 2).await),
-        vec![(a.id, until)]
-    );
+    // Each one's next due time is on its own grid within 1.5 intervals: earliest first.
+    let mut next: Vec<_> = [a, b, c]
+        .iter()
+        .map(|m| (after(m, m.created_at), m.id))
+        .filter(|&(due, _)| due <= until)
+        .collect();
+    next.sort();
+    let next: Vec<_> = next.into_iter().map(|(due, id)| (id, due)).collect();
+    assert_eq!(next.len(), 3, "every next due time is within 1.5 intervals");
+    // Up to the latest of them: the due times after those are an interval further on.
+    let until = next[2].1;
+    assert_eq!(dues(&claim(&store, now, until, 2).await), next[..2]);
+    assert_eq!(dues(&claim(&store, now, until, 2).await), next[2..]);
     assert_eq!(claim(&store, now, until, 2).await, vec![]);
 }
 
@@ -187,7 +209,7 @@ pub async fn released_claims_are_due_again_unless_claimed_since(store: S) {
     store.release_claims(&c1).await.expect("release");
     let c2 = claim(&store, first, first, 10).await;
     assert_eq!(dues(&c2), vec![(m.id, first)], "given back");
-    let second = first + MINUTE;
+    let second = after(&m, first);
     assert_eq!(
         dues(&claim(&store, second, second, 10).await),
         vec![(m.id, second)]
@@ -198,7 +220,7 @@ pub async fn released_claims_are_due_again_unless_claimed_since(store: S) {
         vec![],
         "a stale release does not move the monitor back"
     );
-    let third = first + MINUTE * 2;
+    let third = after(&m, second);
     assert_eq!(
         dues(&claim(&store, third, third, 10).await),
         vec![(m.id, third)]
@@ -210,8 +232,11 @@ pub async fn two_pending_claims_of_one_monitor_are_both_given_back(store: S) {
     let m = monitor(&store, owner, "https://b.example", 60).await;
     let first = m.created_at;
     let mut pending = claim(&store, first, first, 10).await;
-    pending.extend(claim(&store, first, first + MINUTE, 10).await);
-    assert_eq!(dues(&pending), vec![(m.id, first), (m.id, first + MINUTE)]);
+    pending.extend(claim(&store, first, first + MINUTE * 2, 10).await);
+    assert_eq!(
+        dues(&pending),
+        vec![(m.id, first), (m.id, after(&m, first))]
+    );
     // Given back in the order a scheduler's heap holds them: earliest first.
     store.release_claims(&pending).await.expect("release");
     assert_eq!(
@@ -228,9 +253,9 @@ pub async fn concurrent_claimers_share_every_due_time_once(store: S) {
     let mut firsts = Vec::new();
     for i in 0..30 {
         let m = monitor(&store, owner, &format!("https://{i}.example"), 1).await;
-        firsts.push((m.id, m.created_at));
+        firsts.push((m.id, m.created_at, m));
     }
-    let start = firsts.iter().map(|&(_, at)| at).min().expect("monitors");
+    let start = firsts.iter().map(|&(_, at, _)| at).min().expect("monitors");
     let second = Duration::seconds(1);
     let round = move |r: i32| {
         (
@@ -274,11 +299,56 @@ pub async fn concurrent_claimers_share_every_due_time_once(store: S) {
     let (_, last) = round(ROUNDS - 1);
     let expected: BTreeSet<_> = firsts
         .iter()
-        .flat_map(|&(id, first)| {
-            (0..)
-                .map(move |n| (id, first + second * n))
-                .take_while(move |&(_, due)| due <= last)
+        .flat_map(|(id, first, m)| {
+            std::iter::successors(Some(*first), |&due| Some(after(m, due)))
+                .take_while(|&due| due <= last)
+                .map(|due| (*id, due))
         })
         .collect();
     assert_eq!(unique, expected);
+}
+
+pub async fn monitors_created_together_check_at_once_then_spread_over_the_interval(store: S) {
+    let owner = user(&store, "s11@example.com").await;
+    let mut made = Vec::new();
+    for i in 0..60 {
+        made.push(monitor(&store, owner, &format!("https://{i}.example"), 60).await);
+    }
+    let (start, end) = (made[0].created_at, made[59].created_at);
+    let firsts = claim(&store, end, end, 100).await;
+    assert_eq!(firsts.len(), 60, "every first check is due at once");
+    let until = end + MINUTE + MINUTE / 2;
+    let seconds = claim(&store, end, until, 100).await;
+    assert_eq!(
+        seconds.len(),
+        60,
+        "every second check is due within 1.5 intervals"
+    );
+    // Ten slices of six seconds from half an interval on: 6 each when evenly spread, never
+    // the 60 of one instant.
+    let mut slices = [0u32; 10];
+    for second in &seconds {
+        let m = made
+            .iter()
+            .find(|m| m.id == second.monitor.id)
+            .expect("one of ours");
+        assert_eq!(
+            second.due,
+            after(m, m.created_at),
+            "the store's grid is the phase's"
+        );
+        assert!(second.due >= m.created_at + MINUTE / 2);
+        assert!(second.due < m.created_at + MINUTE + MINUTE / 2);
+        let slice = (second.due - start - MINUTE / 2).num_milliseconds() * 10 / 60_000;
+        slices[usize::try_from(slice).expect("after creation").min(9)] += 1;
+    }
+    assert!(slices.iter().all(|&n| n <= 12), "bunched: {slices:?}");
+    // And the grid holds from there: the third check is one interval after the second.
+    let thirds = claim(&store, until, until + MINUTE, 100).await;
+    let mut expected: Vec<_> = seconds
+        .iter()
+        .map(|c| (c.monitor.id, c.due + MINUTE))
+        .collect();
+    expected.sort_by_key(|&(id, due)| (due, id));
+    assert_eq!(dues(&thirds), expected);
 }

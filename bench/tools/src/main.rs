@@ -3,6 +3,7 @@
 //! batch writer for the ingest scenario and times the password hash. Every subcommand prints
 //! one JSON object on stdout, which `bench/run` reads.
 
+mod dns;
 mod ingest;
 mod records;
 mod seed;
@@ -33,6 +34,8 @@ enum Command {
     SeedHistory(seed::HistoryArgs),
     /// Results per second through the in-process buffer and the batch writer.
     Ingest(ingest::IngestArgs),
+    /// A DNS server answering every name of one zone with one address, TTL 0, until killed.
+    DnsServe(dns::DnsArgs),
     /// How long one argon2id hash takes with tocsin's hasher, sequentially.
     HashTime {
         /// How many hashes to time (the median is reported).
@@ -59,6 +62,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SeedHistory(args) => seed::history(args).await?,
         Command::Ingest(args) => ingest::run(args).await?,
         Command::HashTime { count } => hash_time(count).await?,
+        Command::DnsServe(args) => {
+            tokio::task::spawn_blocking(move || dns::serve(args)).await??;
+            serde_json::Value::Null
+        }
     };
     println!("{report}");
     let skipped = report.get("skipped").is_some();

@@ -39,7 +39,8 @@ pub struct MonitorsArgs {
     /// Each monitor's interval in seconds.
     #[arg(long)]
     interval_secs: u32,
-    /// The URL every monitor checks.
+    /// The URL every monitor checks; `{n}` in it is replaced by the monitor's number, so
+    /// each monitor can check a name of its own (`http://m{n}.bench.test:8080/`).
     #[arg(long)]
     url: String,
     /// Create as fast as possible instead of pacing creations over one interval.
@@ -181,7 +182,9 @@ pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
                 None => max_lag = max_lag.max(due.elapsed()),
             }
         }
-        let spec = spec(&args.url, args.interval_secs, i, channel)?;
+        // `{n}` in the URL: a name of its own per monitor (the names scenario).
+        let url = args.url.replace("{n}", &i.to_string());
+        let spec = spec(&url, args.interval_secs, i, channel)?;
         let monitor = store.create_monitor(owner, &spec, u32::MAX).await?;
         first.get_or_insert(monitor.id.0);
         last = Some(monitor.id.0);

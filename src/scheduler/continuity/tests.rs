@@ -13,7 +13,12 @@ fn secs(n: i64) -> DateTime<Utc> {
     t0() + chrono::Duration::seconds(n)
 }
 
-fn monitor(id: i64, interval: u32) -> Monitor {
+/// Ids whose phase is zero at 10 s and 30 s intervals (see `monitor::phase`), so the grids
+/// below are the plain multiples of the interval from `t0`; tests name them 1 to 4.
+const IDS: [i64; 5] = [0, 10_946, 61_495, 112_044, 122_990];
+
+fn monitor(n: i64, interval: u32) -> Monitor {
+    let id = IDS[usize::try_from(n).expect("a test monitor")];
     let draft = MonitorDraft {
         url: "https://example.com/".to_owned(),
         interval_seconds: Some(interval),
@@ -41,10 +46,41 @@ fn claim(id: i64, interval: u32, due: i64) -> Claim {
 fn dues(claims: &[Claim]) -> Vec<(i64, i64)> {
     let mut v: Vec<_> = claims
         .iter()
-        .map(|c| (c.monitor.id.0, (c.due - t0()).num_seconds()))
+        .map(|c| {
+            let n = IDS.iter().position(|&id| id == c.monitor.id.0);
+            (
+                n.expect("a test monitor") as i64,
+                (c.due - t0()).num_seconds(),
+            )
+        })
         .collect();
     v.sort_unstable();
     v
+}
+
+#[test]
+fn the_test_ids_have_no_phase() {
+    for id in &IDS[1..] {
+        assert_eq!(crate::monitor::phase::phase_ms(*id, 10_000), 0);
+        assert_eq!(crate::monitor::phase::phase_ms(*id, 30_000), 0);
+    }
+}
+
+#[test]
+fn local_checks_follow_the_monitors_phase_after_a_first_check_off_it() {
+    let mut c = Continuity::default();
+    // Monitor 7 (phase 3.262 s at 10 s) was created at 1 s and checked then: its next due
+    // times are on its own grid, at least half an interval on (not at 3.262 s).
+    let mut first = claim(1, 10, 1);
+    first.monitor.id = MonitorId(7);
+    assert!(c.claimed(&first));
+    let _ = c.store_failed(secs(2), secs(3));
+    let local = c.store_failed(secs(4), secs(14));
+    let at: Vec<_> = local
+        .iter()
+        .map(|c| (c.due - t0()).num_milliseconds())
+        .collect();
+    assert_eq!(at, vec![13_262]);
 }
 
 #[test]
@@ -94,7 +130,7 @@ fn monitors_claimed_elsewhere_paused_or_deleted_are_not_continued() {
     let mut paused = monitor(2, 10);
     paused.paused = true;
     c.update(&paused);
-    c.remove(MonitorId(1));
+    c.remove(MonitorId(IDS[1]));
     let _ = c.store_failed(secs(23), secs(24));
     assert_eq!(c.store_failed(secs(29), secs(31)), vec![]);
 }
@@ -105,7 +141,9 @@ fn an_edited_interval_applies_to_local_checks() {
     assert!(c.claimed(&claim(1, 10, 10)));
     c.update(&monitor(1, 30));
     let _ = c.store_failed(secs(11), secs(12));
-    assert_eq!(dues(&c.store_failed(secs(39), secs(41))), vec![(1, 40)]);
+    // The next point of the 30 s grid after 10, then every 30 s.
+    assert_eq!(dues(&c.store_failed(secs(29), secs(31))), vec![(1, 30)]);
+    assert_eq!(dues(&c.store_failed(secs(59), secs(61))), vec![(1, 60)]);
 }
 
 #[test]

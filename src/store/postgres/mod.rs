@@ -15,6 +15,7 @@ mod health;
 mod incidents;
 mod maintenance;
 mod monitors;
+mod pages;
 mod partitions;
 mod results;
 mod retention;

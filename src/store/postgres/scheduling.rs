@@ -3,6 +3,7 @@
 use super::{PostgresStore, millis, settle};
 use crate::store::ScheduleStore;
 use async_trait::async_trait;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Object;
@@ -10,6 +11,7 @@ use deadpool_postgres::Object;
 use super::connect::{bigint, get, pg};
 use super::monitors::{COLUMNS, READ_WIDTH, STATUS, read_row};
 use crate::monitor::grace::{GRACE_DIVISOR, MAX_GRACE};
+use crate::monitor::phase::{next_after_sql, next_due};
 use crate::store::{Claim, StoreError};
 
 /// Claims in one statement. The inner SELECT computes each due monitor's due time: a check
@@ -17,9 +19,10 @@ use crate::store::{Claim, StoreError};
 /// [`crate::monitor::grace`]; e.g. the service was down) is skipped to the first grid point at or after now, since running it late would
 /// report a stale time and running every missed point would flood the target. Rows locked
 /// by another claimer are skipped rather than waited for, and moving next_check_at on is
-/// the claim: no other caller can see the same due time again.
+/// the claim: no other caller can see the same due time again. It moves to the monitor's next
+/// grid point after the due time (see [`crate::monitor::phase`]), `{next}` below.
 const CLAIM: &str = "\
-    UPDATE monitors SET next_check_at = c.due + make_interval(secs => monitors.interval_seconds) \
+    UPDATE monitors SET next_check_at = {next} \
     FROM ( \
         SELECT m.id AS claimed_id, d.due FROM monitors m \
         CROSS JOIN LATERAL (SELECT CASE \
@@ -37,14 +40,25 @@ const CLAIM: &str = "\
     ) c LEFT JOIN monitor_status s ON s.monitor_id = c.claimed_id \
     WHERE monitors.id = c.claimed_id";
 
+/// [`CLAIM`] with the grid rule filled in ([`next_after_sql`]): the due time plus whole
+/// milliseconds, exact in `interval` arithmetic.
+fn claim_sql() -> String {
+    let interval = "(monitors.interval_seconds::bigint * 1000)";
+    let due_ms = "(extract(epoch FROM c.due) * 1000)::bigint";
+    let next_ms = next_after_sql("monitors.id", interval, due_ms);
+    let next = format!("c.due + ({next_ms} - {due_ms}) * interval '1 millisecond'");
+    CLAIM.replace("{next}", &next)
+}
+
 pub(super) async fn claim_due(
     client: &Object,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<Claim>, StoreError> {
-    let sql = format!("{CLAIM} RETURNING {COLUMNS}, {STATUS}, c.due");
-    let stmt = client.prepare_cached(&sql).await.map_err(pg)?;
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("{} RETURNING {COLUMNS}, {STATUS}, c.due", claim_sql()));
+    let stmt = client.prepare_cached(&SQL).await.map_err(pg)?;
     let rows = client
         .query(
             &stmt,
@@ -82,8 +96,7 @@ pub(super) async fn release_claims(
     // due time twice.
     let stmt = tx
         .prepare_cached(
-            "UPDATE monitors SET next_check_at = $1 WHERE id = $2 \
-             AND next_check_at = $1::timestamptz + make_interval(secs => $3::integer)",
+            "UPDATE monitors SET next_check_at = $1 WHERE id = $2 AND next_check_at = $3",
         )
         .await
         .map_err(pg)?;
@@ -92,9 +105,9 @@ pub(super) async fn release_claims(
     let mut latest_first: Vec<&Claim> = claims.iter().collect();
     latest_first.sort_by_key(|c| std::cmp::Reverse(c.due));
     for claim in latest_first {
-        let interval = i32::try_from(claim.monitor.spec.interval_secs())
-            .map_err(|_| StoreError::Backend("interval too long".into()))?;
-        tx.execute(&stmt, &[&claim.due, &claim.monitor.id.0, &interval])
+        let id = claim.monitor.id.0;
+        let set = next_due(id, claim.monitor.spec.interval_secs(), claim.due);
+        tx.execute(&stmt, &[&claim.due, &id, &set])
             .await
             .map_err(pg)?;
     }

@@ -13,6 +13,7 @@ mod health;
 mod incidents;
 mod maintenance;
 mod monitors;
+mod pages;
 mod pool;
 mod results;
 mod retention;

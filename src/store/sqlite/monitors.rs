@@ -22,17 +22,13 @@ pub(super) const COLUMNS: &str = "id, user_id, name, url, method, interval_secon
     success_threshold, latency_threshold_ms, channel_ids, reminder_interval_seconds, \
     cert_expiry_days, paused, created_at, updated_at, conditions, tls_ca_pem, tls_skip_verify";
 
-/// How many columns [`COLUMNS`] and a status list make together: what a statement returns
-/// after them starts at this index.
-pub(super) const READ_WIDTH: usize = 31;
-
 /// The status columns for a SELECT from [`FROM_JOINED`], after [`COLUMNS`].
-const STATUS_JOINED: &str = "monitor_status.checked_at, monitor_status.ok, \
+pub(super) const STATUS_JOINED: &str = "monitor_status.checked_at, monitor_status.ok, \
     monitor_status.status_code, monitor_status.latency_us, monitor_status.error_kind, \
     monitor_status.error_message, monitor_status.state";
 
 /// Monitors with their status; no column name is shared, so [`COLUMNS`] stays unqualified.
-const FROM_JOINED: &str =
+pub(super) const FROM_JOINED: &str =
     "monitors LEFT JOIN monitor_status ON monitor_status.monitor_id = monitors.id";
 
 /// The status columns for a RETURNING clause, which cannot join but may run subqueries.

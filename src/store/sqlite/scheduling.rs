@@ -4,12 +4,15 @@ use super::SqliteStore;
 use crate::store::ScheduleStore;
 use async_trait::async_trait;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 
 use super::backend;
-use super::monitors::{COLUMNS, READ_WIDTH, STATUS_RETURNED, read_row};
+use super::monitors::{COLUMNS, STATUS_RETURNED, read_row};
 use crate::monitor::grace::{GRACE_DIVISOR, MAX_GRACE};
+use crate::monitor::phase::{next_after_sql, next_due};
 use crate::store::{Claim, StoreError, from_millis, to_millis};
 
 /// One interval in milliseconds, as SQL over the row's own column.
@@ -37,25 +40,40 @@ pub(super) fn claim_due(
     tx.prepare_cached(&regrid)
         .and_then(|mut stmt| stmt.execute((now, GRACE_DIVISOR, max_grace)))
         .map_err(backend)?;
-    // Moving next_check_at on inside the write transaction is the claim: no other caller
-    // can see the same due time again.
-    let claim = format!(
-        "UPDATE monitors SET next_check_at = next_check_at + {INTERVAL} \
-         WHERE id IN (SELECT id FROM monitors WHERE paused = 0 AND next_check_at <= ?1 \
-                      ORDER BY next_check_at, id LIMIT ?2) \
-         RETURNING {COLUMNS}, {STATUS_RETURNED}, next_check_at"
-    );
-    let mut stmt = tx.prepare_cached(&claim).map_err(backend)?;
-    let rows = stmt
-        .query_map((until, limit), |row| {
-            Ok((read_row(row)?, row.get::<_, i64>(READ_WIDTH)?))
+    // The due times first: RETURNING sees only the new next_check_at, and the next grid point
+    // is not always one interval on (see [`crate::monitor::phase`]). Nothing changes between
+    // the two statements: they run in one write transaction.
+    const DUE: &str = "SELECT id, next_check_at FROM monitors WHERE paused = 0 \
+        AND next_check_at <= ?1 ORDER BY next_check_at, id LIMIT ?2";
+    let dues: HashMap<i64, i64> = tx
+        .prepare_cached(DUE)
+        .and_then(|mut stmt| {
+            stmt.query_map((until, limit), |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
         })
         .map_err(backend)?;
+    if dues.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Moving next_check_at on to the monitor's next grid point inside the write transaction
+    // is the claim: no other caller can see the same due time again.
+    let next = next_after_sql("id", INTERVAL, "next_check_at");
+    let claim = format!(
+        "UPDATE monitors SET next_check_at = {next} \
+         WHERE id IN ({DUE_IDS}) \
+         RETURNING {COLUMNS}, {STATUS_RETURNED}"
+    );
+    let mut stmt = tx.prepare_cached(&claim).map_err(backend)?;
+    let rows = stmt.query_map((until, limit), read_row).map_err(backend)?;
     let mut claims = Vec::new();
     for row in rows {
-        let (row, next) = row.map_err(backend)?;
-        let monitor = row.into_monitor()?;
-        let due = next - interval_ms(monitor.spec.interval_secs());
+        let monitor = row.map_err(backend)?.into_monitor()?;
+        let due = dues.get(&monitor.id.0).copied().ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "monitor {} claimed without a due time",
+                monitor.id.0
+            ))
+        })?;
         claims.push(Claim {
             monitor,
             due: from_millis(due)?,
@@ -66,13 +84,17 @@ pub(super) fn claim_due(
     Ok(claims)
 }
 
+/// The ids [`claim_due`] claims, as its first statement reads them.
+const DUE_IDS: &str = "SELECT id FROM monitors WHERE paused = 0 AND next_check_at <= ?1 \
+    ORDER BY next_check_at, id LIMIT ?2";
+
 pub(super) fn release_claims(tx: &Transaction<'_>, claims: &[Claim]) -> Result<(), StoreError> {
     // Compare-and-set: if the monitor was claimed again, resumed or re-gridded since, its
     // next due time is no longer the one this claim set, and putting it back would run a
     // due time twice.
     let mut stmt = tx
         .prepare_cached(
-            "UPDATE monitors SET next_check_at = ?1 WHERE id = ?2 AND next_check_at = ?1 + ?3",
+            "UPDATE monitors SET next_check_at = ?1 WHERE id = ?2 AND next_check_at = ?3",
         )
         .map_err(backend)?;
     // Latest first, so a monitor with two claims pending (t and t + interval) unwinds both:
@@ -80,15 +102,12 @@ pub(super) fn release_claims(tx: &Transaction<'_>, claims: &[Claim]) -> Result<(
     let mut latest_first: Vec<&Claim> = claims.iter().collect();
     latest_first.sort_by_key(|c| std::cmp::Reverse(c.due));
     for claim in latest_first {
-        let interval = interval_ms(claim.monitor.spec.interval_secs());
-        stmt.execute((to_millis(claim.due), claim.monitor.id.0, interval))
+        let id = claim.monitor.id.0;
+        let set = next_due(id, claim.monitor.spec.interval_secs(), claim.due);
+        stmt.execute((to_millis(claim.due), id, to_millis(set)))
             .map_err(backend)?;
     }
     Ok(())
-}
-
-fn interval_ms(seconds: u32) -> i64 {
-    i64::from(seconds) * 1000
 }
 
 #[async_trait]
