@@ -6,6 +6,7 @@ pub mod check;
 pub mod documents;
 mod healthcheck;
 pub mod import;
+mod references;
 mod remote;
 
 use std::path::PathBuf;

@@ -73,6 +73,14 @@ pub async fn apply(args: ApplyArgs) -> ExitCode {
             return ExitCode::from(INVALID);
         }
     };
+    // Secrets come from the environment: a missing one stops here, before anything is sent.
+    let text = match super::references::resolve(&text, |name| std::env::var(name).ok()) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("tocsin: {}: {e}", args.file.display());
+            return ExitCode::from(INVALID);
+        }
+    };
     let remote = match remote(&args.server) {
         Ok(remote) => remote,
         Err(code) => return code,
@@ -151,8 +159,37 @@ fn refused(what: &str, answer: &Answer) -> ExitCode {
     }
 }
 
-/// The plan as a diff: `+` created, `~` updated with each field's change, `-` deleted.
+/// The plan as a diff: `+` created, `~` updated with each field's change, `-` deleted;
+/// channels first (a changed secret reads `changed`), then monitors.
 pub fn render_plan(plan: &Value, dry_run: bool) -> String {
+    let mut out = String::new();
+    let channels = plan.get("channels").filter(|c| c.is_object());
+    let channel_counts = channels.map(|c| render_part(c, "channel ", &mut out));
+    let counts = render_part(plan, "", &mut out);
+    let changed = |c: &[usize; 4]| c[..3].iter().any(|n| *n > 0);
+    let verdict = if !changed(&counts) && !channel_counts.as_ref().is_some_and(changed) {
+        "nothing to do"
+    } else if dry_run {
+        "dry run: nothing changed"
+    } else {
+        "applied"
+    };
+    if let Some(c) = channel_counts {
+        out.push_str(&format!(
+            "channels: {} to create, {} to update, {} to delete, {} unchanged\n",
+            c[0], c[1], c[2], c[3]
+        ));
+    }
+    out.push_str(&format!(
+        "{} to create, {} to update, {} to delete, {} unchanged ({verdict})\n",
+        counts[0], counts[1], counts[2], counts[3]
+    ));
+    out
+}
+
+/// Writes one part's lines (each name after `prefix`) and answers its counts: created,
+/// updated, deleted, unchanged.
+fn render_part(plan: &Value, prefix: &str, out: &mut String) -> [usize; 4] {
     let names = |key: &str| -> Vec<String> {
         plan[key]
             .as_array()
@@ -164,13 +201,12 @@ pub fn render_plan(plan: &Value, dry_run: bool) -> String {
             })
             .unwrap_or_default()
     };
-    let mut out = String::new();
     for name in names("created") {
-        out.push_str(&format!("+ {name}\n"));
+        out.push_str(&format!("+ {prefix}{name}\n"));
     }
     for update in plan["updated"].as_array().into_iter().flatten() {
         out.push_str(&format!(
-            "~ {}\n",
+            "~ {prefix}{}\n",
             update["name"].as_str().unwrap_or_default()
         ));
         for change in update["changes"].as_array().into_iter().flatten() {
@@ -183,24 +219,12 @@ pub fn render_plan(plan: &Value, dry_run: bool) -> String {
         }
     }
     for name in names("deleted") {
-        out.push_str(&format!("- {name}\n"));
+        out.push_str(&format!("- {prefix}{name}\n"));
     }
-    let counts = [
+    [
         names("created").len(),
         names("updated").len(),
         names("deleted").len(),
         names("unchanged").len(),
-    ];
-    let verdict = if counts[..3].iter().all(|n| *n == 0) {
-        "nothing to do"
-    } else if dry_run {
-        "dry run: nothing changed"
-    } else {
-        "applied"
-    };
-    out.push_str(&format!(
-        "{} to create, {} to update, {} to delete, {} unchanged ({verdict})\n",
-        counts[0], counts[1], counts[2], counts[3]
-    ));
-    out
+    ]
 }

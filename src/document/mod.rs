@@ -1,9 +1,11 @@
-//! One document for a whole account: its monitors keyed by name, in YAML or JSON, as
+//! One document for a whole account: its monitors and channels keyed by name, in YAML or
+//! JSON, as
 //! `tocsin apply` sends it and `GET /api/v1/export` answers it. Parsing names the monitor
 //! and the field at fault, with the line when the input has lines; the monitor rules are
 //! checked later, by [`MonitorSpec`](crate::monitor::MonitorSpec), and [`Document::locate`]
 //! finds their line.
 
+mod channel;
 pub mod import;
 mod lines;
 mod monitor;
@@ -12,15 +14,20 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use channel::{DocChannel, first_reference, secret_fields};
 pub use monitor::DocMonitor;
 
-/// A whole account's monitors.
+/// A whole account's monitors (and, when written, channels).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
     /// Every monitor, keyed by its name (unique in an account).
     #[serde(default)]
     pub monitors: BTreeMap<String, DocMonitor>,
+    /// Every channel, keyed by its name; `None` when the document leaves the account's
+    /// channels alone (then even `prune` keeps them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<BTreeMap<String, DocChannel>>,
     /// Where each monitor and field was written, when the input had lines.
     #[serde(skip)]
     lines: lines::Lines,
@@ -58,6 +65,25 @@ pub enum DocumentError {
         /// What is wrong.
         message: String,
     },
+    /// A channel's entry is wrong; names the channel and, when one is at fault, the field.
+    #[error("channel `{channel}`{}: {message}", field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default())]
+    Channel {
+        /// The channel's name.
+        channel: String,
+        /// The field, when one is at fault.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A refusal of `channel`'s `field`.
+pub fn channel_error(channel: &str, field: Option<&str>, message: String) -> DocumentError {
+    DocumentError::Channel {
+        channel: channel.to_owned(),
+        field: field.map(str::to_owned),
+        message,
+    }
 }
 
 fn at(line: Option<usize>) -> String {
@@ -151,6 +177,38 @@ impl Document {
                 ));
             }
         }
+        for (name, entry) in self.channels.iter().flatten() {
+            let length = name.chars().count();
+            if name.trim() != name || length == 0 || length > crate::service::channels::MAX_NAME {
+                return Err(channel_error(
+                    name,
+                    None,
+                    format!(
+                        "a channel's name must be 1 to {} characters, not starting or ending \
+                         with a space",
+                        crate::service::channels::MAX_NAME
+                    ),
+                ));
+            }
+            if entry
+                .kind
+                .parse::<crate::alerting::channels::ChannelKind>()
+                .is_err()
+            {
+                return Err(channel_error(
+                    name,
+                    Some("kind"),
+                    format!("`{}` is not a channel kind", entry.kind),
+                ));
+            }
+            if entry.settings.contains_key("name") {
+                return Err(channel_error(
+                    name,
+                    Some("name"),
+                    "a channel's name is its key in `channels`".into(),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -173,6 +231,21 @@ fn refused(
     use serde_path_to_error::Segment;
     let segments: Vec<&Segment> = path.iter().collect();
     match segments.as_slice() {
+        [
+            Segment::Map { key },
+            Segment::Map { key: channel_name },
+            rest @ ..,
+        ] if key == "channels" => {
+            let field = rest.first().and_then(|s| match s {
+                Segment::Map { key } => Some(key.clone()),
+                _ => None,
+            });
+            DocumentError::Channel {
+                channel: channel_name.clone(),
+                field,
+                message,
+            }
+        }
         [
             Segment::Map { key },
             Segment::Map { key: monitor },

@@ -101,3 +101,57 @@ fn json_reads_too_and_documents_round_trip() {
         assert_eq!(again.monitors, parsed.monitors, "{text}");
     }
 }
+
+const WITH_CHANNELS: &str = "\
+channels:
+  ops:
+    kind: webhook
+    url: https://hooks.example.com/in
+    secret: ${OPS_SECRET}
+monitors:
+  api:
+    url: https://api.example.com/health
+    channels: [ops]
+";
+
+#[test]
+fn channels_read_with_their_kind_and_settings() {
+    let document = Document::from_yaml(WITH_CHANNELS).expect("parses");
+    let channels = document.channels.as_ref().expect("a channels section");
+    let ops = &channels["ops"];
+    assert_eq!(ops.kind, "webhook");
+    assert_eq!(ops.settings["url"], "https://hooks.example.com/in");
+    assert_eq!(ops.settings["secret"], "${OPS_SECRET}");
+    // A document without the section leaves the account's channels alone.
+    assert_eq!(Document::from_yaml(GOOD).expect("parses").channels, None);
+}
+
+#[test]
+fn bad_channel_entries_are_refused_naming_the_channel_and_field() {
+    let cases = [
+        (
+            WITH_CHANNELS.replace("kind: webhook", "kind: pigeon"),
+            "channel `ops`, field `kind`",
+        ),
+        (
+            WITH_CHANNELS.replace("    kind: webhook\n", ""),
+            "channel `ops`: missing field `kind`",
+        ),
+        (
+            WITH_CHANNELS.replace("  ops:", "  \" ops\":"),
+            "channel ` ops`",
+        ),
+        (
+            WITH_CHANNELS.replace("kind: webhook", "kind: webhook\n    name: other"),
+            "channel `ops`, field `name`",
+        ),
+        (
+            WITH_CHANNELS.replace("kind: webhook", "kind: [1]"),
+            "channel `ops`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = Document::from_yaml(&text).expect_err("refused").to_string();
+        assert!(error.starts_with(expected), "{expected}: {error}");
+    }
+}

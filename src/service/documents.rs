@@ -8,9 +8,11 @@ use std::sync::Arc;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::document_channels::{ChannelPlan, Named, plan_channels};
 use super::{Event, Monitors, ServiceError};
+use crate::alerting::channels::Guard;
 use crate::auth::UserId;
-use crate::document::{DocMonitor, Document};
+use crate::document::{DocChannel, DocMonitor, Document};
 use crate::monitor::{Monitor, MonitorError, MonitorSpec};
 use crate::store::{Changes, StoreError};
 
@@ -25,12 +27,18 @@ pub struct Plan {
     pub deleted: Vec<String>,
     /// Monitors already as the document says.
     pub unchanged: Vec<String>,
+    /// The channels' plan, left out when the document has no `channels` section.
+    #[serde(skip_serializing_if = "ChannelPlan::is_blank")]
+    pub channels: ChannelPlan,
 }
 
 impl Plan {
     /// Whether applying changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.created.is_empty() && self.updated.is_empty() && self.deleted.is_empty()
+        self.created.is_empty()
+            && self.updated.is_empty()
+            && self.deleted.is_empty()
+            && self.channels.is_empty()
     }
 }
 
@@ -67,8 +75,15 @@ impl Monitors {
         prune: bool,
         dry_run: bool,
     ) -> Result<Plan, ServiceError> {
+        let mut changes = Changes::default();
+        let guard = Guard {
+            allow_private: self.rules.allow_private_targets,
+            networks: self.rules.private_networks.clone(),
+        };
+        let current_channels = self.store.list_channels(owner).await?;
+        let (channel_plan, channels) =
+            plan_channels(document, &current_channels, &guard, prune, &mut changes)?;
         let mut wanted = BTreeMap::new();
-        let channels = self.channel_ids(owner, document).await?;
         for (name, entry) in &document.monitors {
             let mut draft = entry.to_draft(name);
             if let Some(names) = &entry.channels {
@@ -83,14 +98,21 @@ impl Monitors {
                 }
                 let mut ids = Vec::new();
                 for channel in names {
-                    let id = channels.get(channel).ok_or_else(|| {
-                        document.error(
-                            name,
-                            Some("channels"),
-                            format!("the account has no channel named `{channel}`"),
-                        )
-                    })?;
-                    ids.push(*id);
+                    match channels.get(channel) {
+                        Some(Named::Existing(id)) => ids.push(*id),
+                        Some(Named::New(index)) => {
+                            changes.links.entry(name.clone()).or_default().push(*index);
+                        }
+                        None => {
+                            return Err(document
+                                .error(
+                                    name,
+                                    Some("channels"),
+                                    format!("the account has no channel named `{channel}`"),
+                                )
+                                .into());
+                        }
+                    }
                 }
                 draft.channel_ids = Some(ids);
             }
@@ -122,8 +144,10 @@ impl Monitors {
             .map(|m| (m.spec.name().to_owned(), m))
             .collect();
 
-        let mut plan = Plan::default();
-        let mut changes = Changes::default();
+        let mut plan = Plan {
+            channels: channel_plan,
+            ..Plan::default()
+        };
         for (name, (spec, paused)) in wanted {
             match current.get(&name) {
                 None => {
@@ -131,10 +155,18 @@ impl Monitors {
                     changes.create.push((spec, paused));
                 }
                 Some(monitor) => {
-                    let diff = diff(
+                    let mut diff = diff(
                         &DocMonitor::full(&monitor.spec, monitor.paused),
                         &DocMonitor::full(&spec, paused),
                     );
+                    // A channel made by this application is not in the spec yet.
+                    if changes.links.contains_key(&name) {
+                        diff.push(FieldChange {
+                            field: "channels".into(),
+                            from: serde_json::Value::Null,
+                            to: serde_json::json!(document.monitors[&name].channels),
+                        });
+                    }
                     if diff.is_empty() {
                         plan.unchanged.push(name);
                     } else {
@@ -164,8 +196,8 @@ impl Monitors {
             .await
             .map_err(|e| match e {
                 StoreError::Conflict(_) => ServiceError::Concurrent(
-                    "the account's monitors changed while the document was applied: apply it \
-                     again"
+                    "the account's monitors or channels changed while the document was \
+                     applied: apply it again"
                         .into(),
                 ),
                 other => other.into(),
@@ -187,14 +219,18 @@ impl Monitors {
     /// The owner's monitors as a document, each with only what differs from its defaults,
     /// and its channels by name.
     pub async fn export(&self, owner: UserId) -> Result<Document, ServiceError> {
-        let names: BTreeMap<i64, String> = self
-            .store
-            .list_channels(owner)
-            .await?
-            .into_iter()
-            .map(|c| (c.id.0, c.name))
-            .collect();
+        let channels = self.store.list_channels(owner).await?;
+        let names: BTreeMap<i64, String> =
+            channels.iter().map(|c| (c.id.0, c.name.clone())).collect();
         let mut document = Document::default();
+        if !channels.is_empty() {
+            document.channels = Some(
+                channels
+                    .iter()
+                    .map(|c| (c.name.clone(), DocChannel::export(c)))
+                    .collect(),
+            );
+        }
         for monitor in self.store.list_monitors(owner).await? {
             let mut entry = DocMonitor::export(&monitor);
             if let Some(ids) = &entry.channel_ids {
@@ -210,24 +246,6 @@ impl Monitors {
                 .insert(monitor.spec.name().to_owned(), entry);
         }
         Ok(document)
-    }
-
-    /// The account's channel ids by name, read only when the document names channels.
-    async fn channel_ids(
-        &self,
-        owner: UserId,
-        document: &Document,
-    ) -> Result<BTreeMap<String, i64>, ServiceError> {
-        if document.monitors.values().all(|m| m.channels.is_none()) {
-            return Ok(BTreeMap::new());
-        }
-        Ok(self
-            .store
-            .list_channels(owner)
-            .await?
-            .into_iter()
-            .map(|c| (c.name, c.id.0))
-            .collect())
     }
 }
 

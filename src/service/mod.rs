@@ -8,6 +8,7 @@ mod accounts;
 pub mod api_keys;
 pub mod channels;
 mod default_names;
+mod document_channels;
 pub mod documents;
 mod error;
 pub mod events;
@@ -19,6 +20,7 @@ mod status_pages;
 
 pub use accounts::{Accounts, Caller};
 pub use channels::{ChannelDraft, Channels, TestOutcome};
+pub use document_channels::ChannelPlan;
 pub use error::ServiceError;
 pub use events::{Event, EventBus};
 pub use incidents::{IncidentPage, Incidents};

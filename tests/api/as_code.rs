@@ -170,3 +170,56 @@ fn imports_of_real_files_print_a_document_and_name_what_is_left_out() {
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("not JSON"));
 }
+
+#[test]
+fn apply_takes_channel_secrets_from_its_environment() {
+    let server = Server::start(&[]);
+    let dir = tempfile::TempDir::new().expect("dir");
+    let token = server.token("secrets@example.com");
+    let key = server.api_key(&token, "write");
+    std::fs::write(
+        dir.path().join("channels.yaml"),
+        readme_block("<!-- as-code-channels -->"),
+    )
+    .expect("write");
+    let apply = |secret: Option<&str>| {
+        let mut command = Command::new(BINARY);
+        command
+            .args(["apply", "-f", "channels.yaml"])
+            .current_dir(dir.path())
+            .env("TOCSIN_SERVER", format!("http://{}", server.addr))
+            .env("TOCSIN_API_KEY", &key)
+            .env_remove("OPS_WEBHOOK_SECRET");
+        if let Some(secret) = secret {
+            command.env("OPS_WEBHOOK_SECRET", secret);
+        }
+        command.output().expect("tocsin runs")
+    };
+
+    // Not set: nothing is sent, and the error names the variable and the channel.
+    let missing = apply(None);
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("`OPS_WEBHOOK_SECRET`"), "{stderr}");
+    assert!(stderr.contains("channel `ops`"), "{stderr}");
+
+    let applied = apply(Some("from-the-environment"));
+    assert_eq!(applied.status.code(), Some(0), "{applied:?}");
+    let stdout = String::from_utf8_lossy(&applied.stdout);
+    assert!(stdout.starts_with("+ channel ops\n+ api\n"), "{stdout}");
+    assert!(!stdout.contains("from-the-environment"), "{stdout}");
+    // The same secret again: nothing to do.
+    let again = apply(Some("from-the-environment"));
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        stdout.contains("channels: 0 to create, 0 to update, 0 to delete, 1 unchanged"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(nothing to do)"), "{stdout}");
+    // The export writes the secret as a reference.
+    let export = tocsin(dir.path(), &server, &key, &["export"]);
+    let exported = String::from_utf8_lossy(&export.stdout);
+    assert!(exported.contains("${TOCSIN_OPS_SECRET}"), "{exported}");
+    assert!(!exported.contains("from-the-environment"), "{exported}");
+    server.terminate_quietly();
+}

@@ -14,6 +14,7 @@ mod cluster;
 mod deliveries;
 #[path = "../support/dns.rs"]
 mod dns;
+mod document_channels;
 mod documents;
 mod email;
 mod errors;

@@ -183,6 +183,7 @@ pub async fn applying_changes_is_all_or_nothing(store: S) {
             (named("new", "https://new.example/"), false),
             (named("new", "https://other.example/"), false),
         ],
+        ..Changes::default()
     };
     let refused = store.apply_changes(owner, &clash, 10).await;
     assert!(
@@ -256,6 +257,7 @@ pub async fn applying_changes_is_all_or_nothing(store: S) {
         delete: vec![old.id],
         update: vec![(kept.id, named("kept", "https://kept2.example/"), true)],
         create: vec![(named("old", "https://new.example/"), true)],
+        ..Changes::default()
     };
     let applied = store.apply_changes(owner, &good, 2).await.expect("applied");
     assert_eq!(applied.deleted, vec![old.id]);

@@ -5,6 +5,7 @@
 mod accounts;
 mod alerting;
 mod api_keys;
+mod apply_channels;
 mod backup;
 mod changes;
 mod channels;
@@ -139,6 +140,7 @@ macro_rules! store_suite {
             api_keys::api_keys_are_found_by_hash_listed_per_owner_and_revoked,
             api_keys::monitor_names_are_unique_per_account,
             api_keys::applying_changes_is_all_or_nothing,
+            apply_channels::applying_channels_goes_with_the_monitors_all_or_nothing,
             status_pages::status_pages_round_trip_and_slugs_are_unique_across_owners,
             status_pages::public_pages_show_listed_monitors_with_daily_counts,
             incidents::incidents_are_listed_newest_first_per_owner_and_filtered,

@@ -11,9 +11,84 @@ use super::changes;
 use super::connect::pg;
 use super::monitors::{Bound, COLUMNS, SPEC_COLUMNS, STATUS, read_row};
 use super::{PostgresStore, millis, settle};
+use crate::alerting::ChannelId;
+use crate::alerting::channels::ChannelConfig;
 use crate::auth::UserId;
 use crate::monitor::{Monitor, MonitorId, MonitorSpec};
 use crate::store::{Applied, ApplyStore, Changes, StoreError};
+
+/// Deletes a channel and its id from the owner's monitors, as `delete_channel` does.
+async fn delete_channel(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    id: ChannelId,
+) -> Result<(), StoreError> {
+    let gone = tx
+        .execute(
+            "DELETE FROM channels WHERE id = $1 AND user_id = $2",
+            &[&id.0, &owner.0],
+        )
+        .await
+        .map_err(pg)?;
+    if gone == 0 {
+        return Err(StoreError::Conflict("channel"));
+    }
+    tx.execute(
+        "UPDATE monitors SET channel_ids = array_remove(channel_ids, $2) \
+         WHERE user_id = $1 AND $2 = ANY (channel_ids)",
+        &[&owner.0, &id.0],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+async fn update_channel(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    id: ChannelId,
+    config: &ChannelConfig,
+) -> Result<(), StoreError> {
+    let now = millis(Utc::now());
+    let changed = tx
+        .execute(
+            "UPDATE channels SET config = $3, updated_at = $4 WHERE id = $1 AND user_id = $2",
+            &[&id.0, &owner.0, &config.to_stored(), &now],
+        )
+        .await
+        .map_err(pg)?;
+    if changed == 0 {
+        return Err(StoreError::Conflict("channel"));
+    }
+    Ok(())
+}
+
+async fn create_channel(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    name: &str,
+    config: &ChannelConfig,
+) -> Result<ChannelId, StoreError> {
+    let now = millis(Utc::now());
+    let row = tx
+        .query_one(
+            "INSERT INTO channels (user_id, name, kind, config, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            &[
+                &owner.0,
+                &name,
+                &config.kind().as_str(),
+                &config.to_stored(),
+                &now,
+            ],
+        )
+        .await
+        .map_err(|e| match pg(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("channel name"),
+            other => other,
+        })?;
+    Ok(ChannelId(row.get(0)))
+}
 
 /// `UPDATE monitors … RETURNING *` given as `update`, read back with its status and
 /// announced.
@@ -147,19 +222,37 @@ async fn apply(
     // Dropped without a commit on any error: nothing is changed, and nothing announced.
     let tx = client.transaction().await.map_err(pg)?;
     let mut applied = Applied::default();
+    for &id in &changes.delete_channels {
+        delete_channel(&tx, owner, id).await?;
+    }
+    for (id, config) in &changes.update_channels {
+        update_channel(&tx, owner, *id, config).await?;
+    }
+    let mut created = Vec::new();
+    for (name, config) in &changes.create_channels {
+        created.push(create_channel(&tx, owner, name, config).await?);
+    }
     for &id in &changes.delete {
         delete(&tx, origin, owner, id).await?;
         applied.deleted.push(id);
     }
     for (id, spec, paused) in &changes.update {
-        applied
-            .updated
-            .push(update(&tx, origin, owner, *id, spec, *paused).await?);
+        applied.updated.push(
+            update(
+                &tx,
+                origin,
+                owner,
+                *id,
+                &changes.linked(spec, &created)?,
+                *paused,
+            )
+            .await?,
+        );
     }
     for (spec, paused) in &changes.create {
         applied
             .created
-            .push(create(&tx, owner, spec, *paused, limit).await?);
+            .push(create(&tx, owner, &changes.linked(spec, &created)?, *paused, limit).await?);
     }
     tx.commit().await.map_err(pg)?;
     Ok(applied)
