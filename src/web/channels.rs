@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::WebError;
 use super::auth_pages::Empty;
-use super::layout::{csrf, field, page as shell};
+use super::layout::{csrf, field, page as shell, posted};
 use super::session::{Posted, Viewer};
 use crate::alerting::ChannelId;
 use crate::alerting::channels::{Channel, ChannelKind};
@@ -38,13 +38,7 @@ fn view(
     notice: Option<&str>,
     error: Option<(&str, &str)>,
 ) -> Markup {
-    let value = |name: &str| {
-        typed
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let value = |name: &str| posted(typed, name);
     let err = |name: &str| error.filter(|(f, _)| *f == name).map(|(_, m)| m);
     let known: Vec<&str> = ["name", "kind"]
         .into_iter()

@@ -1,10 +1,13 @@
 //! The page shell every page shares (head, navigation, skip link) and the embedded assets.
 
+use std::num::ParseIntError;
+
 use axum::http::header;
 use axum::response::IntoResponse;
 use maud::{DOCTYPE, Markup, html};
 
 use super::session::{CSRF_FIELD, Viewer};
+use crate::monitor::Monitor;
 
 /// The stylesheet, embedded in the binary.
 pub const STYLE: &str = include_str!("assets/style.css");
@@ -91,6 +94,42 @@ pub fn field(
             }
             @if let Some(error) = error {
                 p.error id=(error_id) data-field=(name) { (error) }
+            }
+        }
+    }
+}
+
+/// The value a posted form carried for `name`, or "" when it carried none.
+pub fn posted<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// The `monitor_ids` ticked in a posted form; an error when one is not a number.
+pub fn posted_monitor_ids(pairs: &[(String, String)]) -> Result<Vec<i64>, ParseIntError> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "monitor_ids")
+        .map(|(_, v)| v.parse::<i64>())
+        .collect()
+}
+
+/// The account's monitors as `monitor_ids` checkboxes under `legend`, the `ticked` ones
+/// checked; nothing when the account has no monitors.
+pub fn monitor_choice(legend: &str, monitors: &[Monitor], ticked: &[i64]) -> Markup {
+    html! {
+        @if !monitors.is_empty() {
+            fieldset.field {
+                legend { (legend) }
+                @for m in monitors {
+                    label.check {
+                        input type="checkbox" name="monitor_ids" value=(m.id.0)
+                            checked[ticked.contains(&m.id.0)];
+                        " " (m.spec.name())
+                    }
+                }
             }
         }
     }

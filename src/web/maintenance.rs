@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::WebError;
 use super::auth_pages::Empty;
-use super::layout::{csrf, field, page as shell};
+use super::layout::{csrf, field, monitor_choice, page as shell, posted, posted_monitor_ids};
 use super::session::{Posted, Viewer};
 use crate::alerting::{MaintenanceId, WindowDraft};
 use crate::api::AppState;
@@ -100,17 +100,7 @@ fn view(
             (field("name", "Name", "text", &form.name, err("name"), None))
             (field("starts_at", "Starts at (UTC)", "datetime-local", &form.starts_at, err("starts_at"), None))
             (field("ends_at", "Ends at (UTC)", "datetime-local", &form.ends_at, err("ends_at"), None))
-            @if !monitors.is_empty() {
-                fieldset.field {
-                    legend { "Monitors (none ticked: every monitor)" }
-                    @for m in monitors {
-                        label.check {
-                            input type="checkbox" name="monitor_ids" value=(m.id.0);
-                            " " (m.spec.name())
-                        }
-                    }
-                }
-            }
+            (monitor_choice("Monitors (none ticked: every monitor)", monitors, &[]))
             button type="submit" { "Add window" }
         }
     };
@@ -135,23 +125,13 @@ pub async fn create(
     State(state): State<AppState>,
     Posted(viewer, pairs): Posted<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |name: &str| posted(&pairs, name).to_owned();
     let form = WindowForm {
         name: get("name"),
         starts_at: get("starts_at"),
         ends_at: get("ends_at"),
     };
-    let ids: Result<Vec<i64>, _> = pairs
-        .iter()
-        .filter(|(k, _)| k == "monitor_ids")
-        .map(|(_, v)| v.parse::<i64>())
-        .collect();
+    let ids = posted_monitor_ids(&pairs);
     let draft = (|| {
         let ids = ids.map_err(|_| {
             (

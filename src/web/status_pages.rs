@@ -12,7 +12,7 @@ use maud::{Markup, html};
 
 use super::WebError;
 use super::auth_pages::Empty;
-use super::layout::{csrf, field, page as shell};
+use super::layout::{csrf, field, monitor_choice, page as shell, posted, posted_monitor_ids};
 use super::session::{Posted, Viewer};
 use crate::api::AppState;
 use crate::monitor::{Monitor, MonitorId};
@@ -90,18 +90,7 @@ fn view(
                 Some("lowercase letters, digits and dashes: /status/your-slug")))
             (field("title", "Title", "text", &typed.title, err("title"), None))
             (field("description", "Description", "text", &typed.description, err("description"), Some("optional")))
-            @if !monitors.is_empty() {
-                fieldset.field {
-                    legend { "Monitors on the page" }
-                    @for m in monitors {
-                        label.check {
-                            input type="checkbox" name="monitor_ids" value=(m.id.0)
-                                checked[typed.monitor_ids.contains(&m.id.0)];
-                            " " (m.spec.name())
-                        }
-                    }
-                }
-            }
+            (monitor_choice("Monitors on the page", monitors, &typed.monitor_ids))
             button type="submit" { "Make status page" }
         }
     };
@@ -127,18 +116,8 @@ pub async fn create(
     State(state): State<AppState>,
     Posted(viewer, pairs): Posted<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    let ids: Result<Vec<i64>, _> = pairs
-        .iter()
-        .filter(|(k, _)| k == "monitor_ids")
-        .map(|(_, v)| v.parse::<i64>())
-        .collect();
+    let get = |name: &str| posted(&pairs, name).trim().to_owned();
+    let ids = posted_monitor_ids(&pairs);
     let typed = Typed {
         slug: get("slug"),
         title: get("title"),
