@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 
 use super::changes;
 use super::connect::pg;
-use super::monitors::{Bound, COLUMNS, SPEC_COLUMNS, STATUS, read_row};
+use super::monitors::{Bound, COLUMNS, SPEC_COLUMNS, STATUS, create, read_row};
 use super::{PostgresStore, millis, settle};
 use crate::alerting::ChannelId;
 use crate::alerting::channels::ChannelConfig;
@@ -135,46 +135,6 @@ async fn update(
         &bound.then(&[&now, &id.0, &owner.0, &paused]),
     )
     .await
-}
-
-async fn create(
-    tx: &Transaction<'_>,
-    owner: UserId,
-    spec: &MonitorSpec,
-    paused: bool,
-    limit: u32,
-) -> Result<Monitor, StoreError> {
-    let reserve = tx
-        .prepare_cached(
-            "UPDATE users SET monitor_count = monitor_count + 1 \
-             WHERE id = $1 AND monitor_count < $2",
-        )
-        .await
-        .map_err(pg)?;
-    let limit_param = i32::try_from(limit).unwrap_or(i32::MAX);
-    if tx
-        .execute(&reserve, &[&owner.0, &limit_param])
-        .await
-        .map_err(pg)?
-        == 0
-    {
-        return Err(StoreError::LimitReached { limit });
-    }
-    let bound = Bound::new(spec)?;
-    let now = millis(Utc::now());
-    let sql = format!(
-        "WITH m AS (INSERT INTO monitors ({SPEC_COLUMNS}, user_id, created_at, updated_at, \
-             paused, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, $21) RETURNING *), \
-         s AS (INSERT INTO monitor_status (monitor_id) SELECT id FROM m RETURNING *) \
-         SELECT {COLUMNS}, {STATUS} FROM m, s"
-    );
-    let stmt = tx.prepare_cached(&sql).await.map_err(pg)?;
-    let row = tx
-        .query_one(&stmt, &bound.then(&[&owner.0, &now, &paused]))
-        .await
-        .map_err(pg)?;
-    read_row(&row)
 }
 
 async fn delete(

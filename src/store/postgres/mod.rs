@@ -14,6 +14,7 @@ mod connect;
 mod health;
 mod incidents;
 mod maintenance;
+mod monitor_columns;
 mod monitors;
 mod pages;
 mod partitions;
