@@ -82,6 +82,7 @@ impl App {
             metrics.clone(),
             SchedulerOptions {
                 max_in_flight: settings.max_in_flight as usize,
+                check_threads: settings.check_threads as usize,
                 ..SchedulerOptions::default()
             },
             events.subscribe(),

@@ -74,6 +74,7 @@ pub(super) fn validate(s: &Settings, name: &Namer<'_>) -> Result<(), ConfigError
     }
     let counts = [
         ("max_in_flight", s.max_in_flight, 1, 100_000),
+        ("check_threads", s.check_threads, 0, 1024),
         ("buffer_capacity", s.buffer_capacity, 1_000, 10_000_000),
         (
             "max_monitors_per_user",

@@ -50,6 +50,7 @@ pub const KEYS: &[&str] = &[
     "retention",
     "rollup_retention",
     "max_in_flight",
+    "check_threads",
     "redis_url",
     "redis_prefix",
     "redis_ca",
@@ -140,6 +141,10 @@ pub struct Settings {
     /// The most checks running at once in this process (`TOCSIN_MAX_IN_FLIGHT`).
     #[serde(default = "defaults::max_in_flight")]
     pub max_in_flight: u32,
+    /// Threads that run checks, each with its own event loop (`TOCSIN_CHECK_THREADS`,
+    /// default one per core); 0 runs them on the server's own worker threads.
+    #[serde(default = "defaults::check_threads")]
+    pub check_threads: u32,
     /// The Redis server that buffers results (`TOCSIN_REDIS_URL`); unset keeps them in
     /// this process until written.
     #[serde(default)]
@@ -303,6 +308,7 @@ impl Default for Settings {
             retention: defaults::retention(),
             rollup_retention: defaults::rollup_retention(),
             max_in_flight: defaults::max_in_flight(),
+            check_threads: defaults::check_threads(),
             redis_url: None,
             redis_ca: None,
             redis_prefix: defaults::redis_prefix(),
@@ -356,6 +362,9 @@ mod defaults {
     }
     pub fn max_in_flight() -> u32 {
         512
+    }
+    pub fn check_threads() -> u32 {
+        u32::try_from(crate::scheduler::default_check_threads()).unwrap_or(1)
     }
     pub fn header_read_timeout() -> Duration {
         Duration::from_secs(10)

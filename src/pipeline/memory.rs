@@ -1,12 +1,17 @@
 //! The in-process buffer: a bounded channel. Nothing survives a crash of the process (that is
 //! what the Redis buffer is for), but a graceful stop drains it completely.
+//!
+//! The writer is woken when a batch is full or its linger is over, not by every result:
+//! at 100 checks/s a wake-up per result cost the writer's thread as much as the check's
+//! own hand-offs.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{Notify, mpsc};
 
 use super::{Batch, Buffer, BufferHealth, PipelineError};
 use crate::check::CheckRecord;
@@ -20,16 +25,28 @@ pub struct MemoryBuffer {
     /// Records pushed and not yet taken; counted apart from the sender, which is gone once
     /// closed while the writer still drains.
     waiting: AtomicUsize,
+    /// The channel's capacity: a batch is "full" at most at this many records, or pushes
+    /// would wait on a writer that waits for them.
+    capacity: usize,
+    /// How many waiting records wake the writer before its linger is over (`usize::MAX`
+    /// while it is not waiting for a batch).
+    full_at: AtomicUsize,
+    /// Wakes the writer: a batch is full, or the buffer closed.
+    full: Notify,
 }
 
 impl MemoryBuffer {
     /// A buffer holding at most `capacity` records.
     pub fn new(capacity: usize) -> Self {
-        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        let capacity = capacity.max(1);
+        let (sender, receiver) = mpsc::channel(capacity);
         Self {
             sender: Mutex::new(Some(sender)),
             receiver: tokio::sync::Mutex::new(receiver),
             waiting: AtomicUsize::new(0),
+            capacity,
+            full_at: AtomicUsize::new(usize::MAX),
+            full: Notify::new(),
         }
     }
 
@@ -50,7 +67,11 @@ impl Buffer for MemoryBuffer {
         sender.send(record).await.map_err(|_| {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
             PipelineError::Closed
-        })
+        })?;
+        if self.waiting.load(Ordering::Relaxed) >= self.full_at.load(Ordering::Acquire) {
+            self.full.notify_one();
+        }
+        Ok(())
     }
 
     async fn take(&self, max: usize, linger: Duration) -> Result<Option<Batch>, PipelineError> {
@@ -61,13 +82,23 @@ impl Buffer for MemoryBuffer {
         let mut records = Vec::with_capacity(max.min(1024));
         records.push(first);
         let deadline = tokio::time::Instant::now() + linger;
-        while records.len() < max {
-            let room = max - records.len();
-            match tokio::time::timeout_at(deadline, receiver.recv_many(&mut records, room)).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
+        self.full_at
+            .store(max.min(self.capacity).max(1), Ordering::Release);
+        loop {
+            let closed = drain(&mut receiver, &mut records, max);
+            if closed || records.len() >= max {
+                break;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => {
+                    drain(&mut receiver, &mut records, max);
+                    break;
+                }
+                // Possibly a stale permit: then the loop finds the batch not full and waits on.
+                () = self.full.notified() => {}
             }
         }
+        self.full_at.store(usize::MAX, Ordering::Release);
         self.waiting.fetch_sub(records.len(), Ordering::Relaxed);
         Ok(Some(Batch {
             records,
@@ -85,6 +116,8 @@ impl Buffer for MemoryBuffer {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
+        // A writer lingering over a partial batch drains the rest now.
+        self.full.notify_one();
     }
 
     fn is_closed(&self) -> bool {
@@ -103,6 +136,23 @@ impl Buffer for MemoryBuffer {
             persistence: None,
         }
     }
+}
+
+/// Moves what the channel holds into `records`, up to `max`; true once the channel is
+/// closed and empty.
+fn drain(
+    receiver: &mut mpsc::Receiver<CheckRecord>,
+    records: &mut Vec<CheckRecord>,
+    max: usize,
+) -> bool {
+    while records.len() < max {
+        match receiver.try_recv() {
+            Ok(record) => records.push(record),
+            Err(TryRecvError::Empty) => return false,
+            Err(TryRecvError::Disconnected) => return true,
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -177,5 +227,42 @@ mod tests {
         .expect("take returns after the linger")
         .expect("take");
         assert_eq!(batch.expect("batch").records.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_batch_and_a_close_end_the_linger() {
+        let buffer = std::sync::Arc::new(MemoryBuffer::new(10));
+        buffer.push(record(1)).await.expect("room");
+        let pusher = buffer.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            for id in 2..=3 {
+                pusher.push(record(id)).await.expect("room");
+            }
+        });
+        // A linger of an hour: only the third record, filling the batch, ends it.
+        let batch = tokio::time::timeout(
+            Duration::from_secs(30),
+            buffer.take(3, Duration::from_secs(3600)),
+        )
+        .await
+        .expect("a full batch leaves at once")
+        .expect("take");
+        assert_eq!(batch.expect("batch").records.len(), 3);
+
+        buffer.push(record(4)).await.expect("room");
+        let closer = buffer.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            closer.close();
+        });
+        let rest = tokio::time::timeout(
+            Duration::from_secs(30),
+            buffer.take(100, Duration::from_secs(3600)),
+        )
+        .await
+        .expect("closing ends the linger")
+        .expect("take");
+        assert_eq!(rest.expect("the rest").records.len(), 1);
     }
 }

@@ -17,6 +17,7 @@
 mod continuity;
 mod runner;
 mod share;
+mod threads;
 mod timers;
 
 use std::future::Future;
@@ -57,6 +58,9 @@ pub struct SchedulerOptions {
     /// meanwhile together. Waking once per check cost more CPU than the check's own work
     /// at 1,000 checks/s; 5 ms of lateness is far inside any grace.
     pub coalesce: Duration,
+    /// Threads of their own that run checks, each with its own event loop ([`threads`]);
+    /// 0 runs checks as tasks of the server's runtime.
+    pub check_threads: usize,
 }
 
 impl Default for SchedulerOptions {
@@ -67,8 +71,15 @@ impl Default for SchedulerOptions {
             horizon: Duration::from_secs(1),
             poll: Duration::from_millis(500),
             coalesce: Duration::from_millis(5),
+            check_threads: default_check_threads(),
         }
     }
+}
+
+/// One check thread per core: a lane per core keeps every core busy at high rates, and a
+/// lane with nothing to do sleeps in its event loop at no cost.
+pub fn default_check_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Claims due monitors and runs their checks; see the module docs.
@@ -117,7 +128,11 @@ impl Scheduler {
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut timers = Timers::default();
         let mut continuity = Continuity::default();
-        let mut runner = Runner::start(self.context.clone(), self.options.max_in_flight);
+        let mut runner = Runner::start(
+            self.context.clone(),
+            self.options.max_in_flight,
+            self.options.check_threads,
+        );
         let mut next_claim = Instant::now();
         let mut events_open = true;
         tokio::pin!(shutdown);

@@ -8,6 +8,10 @@
 //! the waiting checks of a lane held up by slow targets; a check whose grace has passed by
 //! the time it first runs is skipped, and so is one this process served too late to judge
 //! its target (see [`crate::probe::Attempt`]): both are counted, neither is a failure.
+//!
+//! Each lane runs on a thread of its own ([`threads`]), and due checks go to the first
+//! lane with the fewest checks, so at low rates one thread does all the work while the
+//! others sleep, and at high rates every core has a lane.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -18,9 +22,9 @@ use chrono::Utc;
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::{Notify, mpsc};
-use tokio::task::JoinHandle;
 
 use super::grace;
+use super::threads::{self, LaneHandle};
 use super::timers::DueCheck;
 use crate::check::CheckRecord;
 use crate::pipeline::Buffer;
@@ -80,11 +84,12 @@ impl Waiting {
     }
 }
 
-/// One lane: its task, the channel to it, and how many checks it holds (running or waiting).
+/// One lane: where it runs, the channel to it, and how many checks it holds (running or
+/// waiting).
 struct Lane {
     batches: mpsc::UnboundedSender<Vec<DueCheck>>,
     load: Arc<AtomicUsize>,
-    task: JoinHandle<()>,
+    handle: LaneHandle,
 }
 
 /// The running lanes; dropping them stops their checks (as dropping the scheduler does).
@@ -94,11 +99,17 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Starts the lanes on the current runtime, sharing `max_in_flight` between them.
-    pub fn start(context: Arc<Context>, max_in_flight: usize) -> Self {
+    /// Starts `threads` lanes, each on a thread of its own, sharing `max_in_flight` between
+    /// them; with `threads` 0, a lane per worker of the current runtime, as its tasks.
+    pub fn start(context: Arc<Context>, max_in_flight: usize, threads: usize) -> Self {
         let max_in_flight = max_in_flight.max(1);
-        let workers = tokio::runtime::Handle::current().metrics().num_workers();
-        let count = workers.clamp(1, max_in_flight);
+        let own_threads = threads > 0;
+        let count = if own_threads {
+            threads
+        } else {
+            tokio::runtime::Handle::current().metrics().num_workers()
+        };
+        let count = count.clamp(1, max_in_flight);
         let waiting = Arc::new(Waiting::default());
         let lanes = (0..count)
             .map(|i| {
@@ -106,10 +117,6 @@ impl Runner {
                 let share = max_in_flight / count + usize::from(i < max_in_flight % count);
                 let (batches, receiver) = mpsc::unbounded_channel();
                 let load = Arc::new(AtomicUsize::new(0));
-                // Tokio's budget is per task, about 128 I/O operations a poll, and meant for
-                // one future: a lane multiplexing hundreds of checks ran out of it at once,
-                // then polled its checks late enough to time them out. A lane yields by
-                // itself instead (see `run`).
                 let lane = run(
                     context.clone(),
                     share,
@@ -117,11 +124,10 @@ impl Runner {
                     load.clone(),
                     waiting.clone(),
                 );
-                let task = tokio::spawn(tokio::task::coop::unconstrained(lane));
                 Lane {
                     batches,
                     load,
-                    task,
+                    handle: threads::spawn(i, own_threads, lane),
                 }
             })
             .collect();
@@ -159,10 +165,10 @@ impl Runner {
 
     /// Takes no more checks and waits until every check handed over has finished.
     pub async fn finish(&mut self) {
-        let tasks: Vec<_> = self.lanes.drain(..).map(|lane| lane.task).collect();
-        for task in tasks {
-            if let Err(error) = task.await {
-                tracing::error!(%error, "a check lane failed");
+        let handles: Vec<_> = self.lanes.drain(..).map(|lane| lane.handle).collect();
+        for mut handle in handles {
+            if !handle.ended().await {
+                tracing::error!("a check lane failed");
             }
         }
     }
@@ -171,7 +177,7 @@ impl Runner {
 impl Drop for Runner {
     fn drop(&mut self) {
         for lane in &self.lanes {
-            lane.task.abort();
+            lane.handle.abort();
         }
     }
 }
