@@ -16,7 +16,7 @@ from common import (LUA, RUNS, TOCSIN, Tocsin, cpu_seconds, env_int, env_list, h
                     histogram_max, histogram_quantile, log, median, metric_sum, nginx, rss_kib,
                     run_tools, wrk)
 from engine import LATENESS
-from pgcluster import private_postgres
+from pgcluster import DATABASE, private_postgres
 from web import app_login
 
 # The claim's read on SQLite, as src/store/sqlite/scheduling.rs runs it (`DUE`).
@@ -81,8 +81,9 @@ def pg_claim(cluster):
     rows = cluster.psql(
         "SELECT calls, rows, mean_exec_time, stddev_exec_time, max_exec_time "
         "FROM pg_stat_statements WHERE query LIKE 'UPDATE monitors SET next_check_at%' "
-        "AND query LIKE '%FOR UPDATE OF m SKIP LOCKED%' ORDER BY calls DESC LIMIT 1",
-        cluster.url)
+        "AND query LIKE '%FOR UPDATE OF m SKIP LOCKED%' "
+        f"AND dbid = (SELECT oid FROM pg_database WHERE datname = '{DATABASE}') "
+        "ORDER BY calls DESC LIMIT 1")
     if not rows:
         return None
     calls, count, mean, stddev, top = (float(v) for v in rows[0])

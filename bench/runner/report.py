@@ -280,7 +280,7 @@ def million(r):
 
     rows = [
         ["seeded in (bulk), s", *col(lambda b: fmt(b["seed"]["seconds"])), "–"],
-        ["RSS at 278 checks/s − empty, bytes per monitor",
+        [f"RSS at {fmt(r['target_checks_per_s'], 0)} checks/s − empty, bytes per monitor",
          *col(lambda b: f"{fmt(b['rss_bytes_per_monitor'])} "
                         f"{verdict(b['rss_bytes_per_monitor'], 1024, False)}"), "≤ 1,024"],
         ["RSS, MiB (empty database)",
