@@ -75,7 +75,9 @@ pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
         Err(skipped) => return Ok(skipped),
     };
     if args.alerts {
-        return Err(anyhow!("--bulk does not link alert channels; seed without --bulk"));
+        return Err(anyhow!(
+            "--bulk does not link alert channels; seed without --bulk"
+        ));
     }
     let started = Instant::now();
     let (owner, email) = seed::user(store.as_ref()).await?;
@@ -87,7 +89,11 @@ pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
         owner: owner.0,
         template: template.id.0,
         count,
-        per_user: if args.per_user == 0 { count } else { args.per_user },
+        per_user: if args.per_user == 0 {
+            count
+        } else {
+            args.per_user
+        },
         url: args.url.clone(),
         start_ms: Utc::now().timestamp_millis(),
         spread_ms: i64::from(args.interval_secs) * 1000,
@@ -225,7 +231,11 @@ async fn postgres(url: &str, plan: &Plan) -> anyhow::Result<MonitorId> {
                 &[&table],
             )
             .await?;
-        anyhow::Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>())
+        anyhow::Ok(
+            rows.iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect::<Vec<_>>(),
+        )
     };
     let monitor_cols = columns(&client, "monitors").await?;
     let user_cols = columns(&client, "users").await?;

@@ -251,8 +251,16 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<Value> {
     let by_hour = Deferred::drop(&url, &["rollups_by_hour"])?;
     for (n, chunk) in ids.chunks(SEED_CHUNK).enumerate() {
         let first = n * SEED_CHUNK;
-        old += write_series(store.as_ref(), chunk, first, history_from, raw_from, spacing, &mut rng)
-            .await?;
+        old += write_series(
+            store.as_ref(),
+            chunk,
+            first,
+            history_from,
+            raw_from,
+            spacing,
+            &mut rng,
+        )
+        .await?;
         loop {
             let moved = store.roll_up_before(raw_from, ROLL_UP_BATCH).await?;
             rolled += moved;
