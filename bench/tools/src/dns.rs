@@ -25,13 +25,9 @@ pub struct DnsArgs {
 
 /// Serves until killed.
 pub fn serve(args: DnsArgs) -> anyhow::Result<()> {
-    let socket =
-        UdpSocket::bind(&args.listen).with_context(|| format!("binding {}", args.listen))?;
+    let socket = UdpSocket::bind(&args.listen).with_context(|| format!("binding {}", args.listen))?;
     let zone = args.zone.trim_end_matches('.').to_ascii_lowercase();
-    eprintln!(
-        "dns-serve: answering *.{zone} with {} on {}",
-        args.answer, args.listen
-    );
+    eprintln!("dns-serve: answering *.{zone} with {} on {}", args.answer, args.listen);
     let mut buf = [0u8; 512];
     loop {
         let (len, peer) = socket.recv_from(&mut buf).context("receiving")?;
@@ -44,7 +40,8 @@ pub fn serve(args: DnsArgs) -> anyhow::Result<()> {
 
 /// The reply to one query, or `None` for something that is not a query we can parse.
 fn answer(query: &[u8], zone: &str, address: Ipv4Addr) -> Option<Vec<u8>> {
-    if query.len() < 12 || query[2] & 0x80 != 0 || u16::from_be_bytes([query[4], query[5]]) != 1 {
+    if query.len() < 12 || query[2] & 0x80 != 0 || u16::from_be_bytes([query[4], query[5]]) != 1
+    {
         return None;
     }
     // The question: labels up to the root, then type and class.

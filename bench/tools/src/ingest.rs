@@ -9,8 +9,8 @@ use clap::Args;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use serde_json::{Value, json};
-use tocsin::pipeline::{BatchWriter, Buffer, MemoryBuffer, WriterOptions};
 use tocsin::service::EventBus;
+use tocsin::pipeline::{BatchWriter, Buffer, MemoryBuffer, WriterOptions};
 use tocsin::telemetry::Metrics;
 
 use crate::{records, seed};
