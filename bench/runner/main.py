@@ -8,7 +8,8 @@ import time
 
 from common import BENCH, log, machine
 
-SCENARIOS = ("engine", "alerts", "api", "ingest", "history", "scaleout", "web", "names")
+SCENARIOS = ("engine", "alerts", "api", "ingest", "history", "scaleout", "web", "names",
+             "million")
 RESULTS = BENCH / "results" / "latest.json"
 
 

@@ -70,6 +70,31 @@ def status_page(seconds, connections):
     return out
 
 
+def app_login(server, email, password):
+    """Logs in through the dashboard's form (its hidden fields, the CSRF token, sent back
+    with the credentials); returns the session's Cookie header value ("" if none was set).
+    Raises HTTPError 404 when this build serves no /app."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(server.base + "/app/login", timeout=30).read().decode()
+    fields = {}
+    for tag in re.findall(r"<input\b[^>]*>", form):
+        attrs = dict(re.findall(r'([a-zA-Z_-]+)="([^"]*)"', tag))
+        if attrs.get("type") == "hidden" and "name" in attrs:
+            fields[attrs["name"]] = html.unescape(attrs.get("value", ""))
+    fields.update(email=email, password=password)
+    opener.open(server.base + "/app/login", urllib.parse.urlencode(fields).encode(),
+                timeout=30).read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def cookie_opener(cookie):
+    """An opener sending `cookie` with every request."""
+    opener = urllib.request.build_opener()
+    opener.addheaders = [("Cookie", cookie)]
+    return opener
+
+
 def dashboard(sizes, seconds, connections):
     """The dashboard list per size, or a note when this build has no /app."""
     out = {"sizes": {}}
@@ -84,24 +109,12 @@ def dashboard(sizes, seconds, connections):
                 # Every monitor is due once at start (refused at once by port 9): let that
                 # burst pass before measuring.
                 time.sleep(env_int("BENCH_WEB_SETTLE_SECS", 10, 3))
-                jar = http.cookiejar.CookieJar()
-                opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
                 try:
-                    form = opener.open(server.base + "/app/login", timeout=30).read().decode()
+                    cookie = app_login(server, seeded["email"], seeded["password"])
                 except urllib.error.HTTPError as error:
                     if error.code == 404:
                         return {"skipped": "this build serves no /app"}
                     raise
-                # The login form's hidden fields (its CSRF token) go back with the credentials.
-                fields = {}
-                for tag in re.findall(r"<input\b[^>]*>", form):
-                    attrs = dict(re.findall(r'([a-zA-Z_-]+)="([^"]*)"', tag))
-                    if attrs.get("type") == "hidden" and "name" in attrs:
-                        fields[attrs["name"]] = html.unescape(attrs.get("value", ""))
-                fields.update(email=seeded["email"], password=seeded["password"])
-                opener.open(server.base + "/app/login",
-                            urllib.parse.urlencode(fields).encode(), timeout=30).read()
-                cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
                 if not cookie:
                     return {"skipped": "logging in through /app/login set no cookie"}
                 log(f"web: GET /app with {size} monitors")
@@ -110,7 +123,7 @@ def dashboard(sizes, seconds, connections):
                             env={"BENCH_PATH": "/app", "BENCH_TOKEN": "none"})
                         for _ in range(RUNS)]
                 result = median_dicts(runs)
-                result["bytes"] = body_bytes(server.base + "/app", opener)
+                result["bytes"] = body_bytes(server.base + "/app", cookie_opener(cookie))
                 out["sizes"][str(size)] = result
     return out
 

@@ -3,6 +3,8 @@
 //! batch writer for the ingest scenario and times the password hash. Every subcommand prints
 //! one JSON object on stdout, which `bench/run` reads.
 
+mod bulk;
+mod deferred;
 mod dns;
 mod ingest;
 mod records;

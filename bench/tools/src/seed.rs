@@ -18,6 +18,7 @@ use tocsin::config::DatabaseUrl;
 use tocsin::monitor::{MonitorDraft, MonitorId, MonitorSpec, Rules};
 use tocsin::store::{self, Store};
 
+use crate::deferred::Deferred;
 use crate::records;
 
 /// The password of every seeded account, so the runner can log in.
@@ -26,40 +27,47 @@ pub const PASSWORD: &str = "bench-password1";
 const SEED_BATCH: usize = 5000;
 /// Raw results moved per `roll_up_before` call, as the retention job does.
 const ROLL_UP_BATCH: u32 = 5000;
+/// Monitors whose whole history is written (and rolled up) before the next ones'.
+const SEED_CHUNK: usize = 4;
 
 /// Arguments of `seed-monitors`.
 #[derive(Debug, Args)]
 pub struct MonitorsArgs {
     /// The database (`sqlite:///abs/path.db` or `postgres://…`), migrated first.
     #[arg(long)]
-    database_url: String,
+    pub(crate) database_url: String,
     /// How many monitors to create.
     #[arg(long)]
-    count: u32,
+    pub(crate) count: u32,
     /// Each monitor's interval in seconds.
     #[arg(long)]
-    interval_secs: u32,
+    pub(crate) interval_secs: u32,
     /// The URL every monitor checks; `{n}` in it is replaced by the monitor's number, so
     /// each monitor can check a name of its own (`http://m{n}.bench.test:8080/`).
     #[arg(long)]
-    url: String,
+    pub(crate) url: String,
     /// Create as fast as possible instead of pacing creations over one interval.
     #[arg(long)]
-    no_pace: bool,
+    pub(crate) no_pace: bool,
     /// Monitors per account (0: all in one account). SQLite counts an owner's monitors on
     /// every creation, so one account of 100k monitors seeds quadratically slowly, too slowly
     /// to keep the pace; the scheduler does not care who owns a monitor.
     #[arg(long, default_value_t = 0)]
-    per_user: u32,
+    pub(crate) per_user: u32,
     /// Pace creations over this many intervals instead of one: the due times are as evenly
     /// spread, at a creation rate the store can keep up with (count ÷ (K × interval) per s).
     #[arg(long, default_value_t = 1)]
-    spread_intervals: u32,
+    pub(crate) spread_intervals: u32,
     /// Alerting on: every account gets a webhook channel and every monitor is linked to
     /// it, so each results write runs the thresholds and plans notifications, as for a user
     /// who set up alerts (healthy targets notify nobody: a first `up` is no news).
     #[arg(long)]
-    alerts: bool,
+    pub(crate) alerts: bool,
+    /// Write the monitors with big `INSERT … SELECT` statements copying one monitor the
+    /// store created, due times spread evenly over one interval from now, instead of one
+    /// `create_monitor` each (a million in minutes; see bench/tools/src/bulk.rs).
+    #[arg(long)]
+    pub(crate) bulk: bool,
 }
 
 /// Arguments of `seed-history`.
@@ -111,7 +119,7 @@ pub async fn open(url: &str) -> anyhow::Result<Result<Arc<dyn Store>, Value>> {
 }
 
 /// A new account with a real argon2id hash of [`PASSWORD`].
-async fn user(store: &dyn Store) -> anyhow::Result<(UserId, String)> {
+pub(crate) async fn user(store: &dyn Store) -> anyhow::Result<(UserId, String)> {
     let email = format!("bench-{}@example.com", rand::random::<u32>());
     let parsed = Email::parse(&email).context("bench email")?;
     let password = Password::parse(SecretString::from(PASSWORD.to_owned())).context("password")?;
@@ -152,6 +160,9 @@ pub fn spec(
 /// `seed-monitors`: a monitor's first due time is its creation time, so creating them
 /// evenly over one interval spreads their checks evenly over every later interval.
 pub async fn monitors(args: MonitorsArgs) -> anyhow::Result<Value> {
+    if args.bulk {
+        return crate::bulk::monitors(args).await;
+    }
     let store = match open(&args.database_url).await? {
         Ok(store) => store,
         Err(skipped) => return Ok(skipped),
@@ -229,31 +240,46 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<Value> {
     let history_from = now - TimeDelta::days(i64::from(args.days));
     let started = Instant::now();
     let mut rng = SmallRng::from_os_rng();
-
-    // Old hours: a few samples per hour, then rolled up into hourly rollups.
     let hour = TimeDelta::hours(1);
     let spacing = hour / args.samples_per_hour.max(1) as i32;
-    let old = write_series(
-        store.as_ref(),
-        &ids,
-        history_from,
-        raw_from,
-        spacing,
-        &mut rng,
-    )
-    .await?;
-    let mut rolled = 0;
-    loop {
-        let moved = store.roll_up_before(raw_from, ROLL_UP_BATCH).await?;
-        rolled += moved;
-        if moved < ROLL_UP_BATCH as usize {
-            break;
+    let url = DatabaseUrl::try_from(args.database_url.clone()).map_err(|e| anyhow!(e))?;
+    let (mut old, mut rolled) = (0, 0);
+    // A few monitors at a time, each one's old hours written sparsely and rolled up before
+    // the next ones': only these monitors' results are older than the cutoff, so the
+    // roll-up reads and deletes one small key range, and the rollups' keys append. Their
+    // index by hour alone would take each rollup at a random page: set aside meanwhile.
+    let by_hour = Deferred::drop(&url, &["rollups_by_hour"])?;
+    for (n, chunk) in ids.chunks(SEED_CHUNK).enumerate() {
+        let first = n * SEED_CHUNK;
+        old += write_series(
+            store.as_ref(),
+            chunk,
+            first,
+            history_from,
+            raw_from,
+            spacing,
+            &mut rng,
+        )
+        .await?;
+        loop {
+            let moved = store.roll_up_before(raw_from, ROLL_UP_BATCH).await?;
+            rolled += moved;
+            if moved < ROLL_UP_BATCH as usize {
+                break;
+            }
         }
     }
     let rolled_secs = started.elapsed().as_secs_f64();
-    // Recent hours: raw results on the monitors' interval.
+    // Recent hours: raw results on the monitors' interval, monitor by monitor (the keys
+    // append), with the results' index by time alone set aside likewise.
+    let by_time = Deferred::drop(&url, &["results_by_time"])?;
     let interval = TimeDelta::seconds(i64::from(args.interval_secs));
-    let raw = write_series(store.as_ref(), &ids, raw_from, now, interval, &mut rng).await?;
+    let raw = write_series(store.as_ref(), &ids, 0, raw_from, now, interval, &mut rng).await?;
+    let indexing = Instant::now();
+    for deferred in [by_hour, by_time].into_iter().flatten() {
+        deferred.restore()?;
+    }
+    let index_secs = indexing.elapsed().as_secs_f64();
     Ok(json!({
         "email": email,
         "password": PASSWORD,
@@ -265,15 +291,19 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<Value> {
         "old_results": old,
         "raw_results": raw,
         "rollup_seconds": rolled_secs,
+        "index_seconds": index_secs,
+        "seconds_per_monitor": started.elapsed().as_secs_f64() / f64::from(args.monitors.max(1)),
         "seconds": started.elapsed().as_secs_f64(),
     }))
 }
 
 /// Writes one result per `spacing` from `from` to `until` for every monitor, monitor by
-/// monitor (so each batch appends to one key range), in batches; returns how many.
+/// monitor (so each batch appends to one key range), in batches; returns how many. `first`
+/// is the number of `ids[0]` among all seeded monitors, which sets each one's offset.
 async fn write_series(
     store: &dyn Store,
     ids: &[MonitorId],
+    first: usize,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
     spacing: TimeDelta,
@@ -281,7 +311,8 @@ async fn write_series(
 ) -> anyhow::Result<usize> {
     let mut batch = Vec::with_capacity(SEED_BATCH);
     let mut written = 0;
-    for (n, &id) in ids.iter().enumerate() {
+    for (k, &id) in ids.iter().enumerate() {
+        let n = first + k;
         // A per-monitor offset inside the spacing, so monitors do not all share timestamps.
         let offset = TimeDelta::milliseconds((n as i64 * 7919) % spacing.num_milliseconds());
         let mut at = from + offset;
