@@ -127,7 +127,7 @@ def run():
     results = env_int("BENCH_INGEST_RESULTS", 500_000, 20_000)
     batch = env_int("BENCH_INGEST_BATCH", 1000)
     # 0 keeps batches at BENCH_INGEST_BATCH whatever the backlog.
-    deep = env_int("BENCH_INGEST_DEEP_BATCH", 5000)
+    deep = env_int("BENCH_INGEST_DEEP_BATCH", 10000)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as work:
         return {
             "results": results,

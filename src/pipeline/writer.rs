@@ -32,7 +32,7 @@ impl Default for WriterOptions {
     fn default() -> Self {
         Self {
             max_batch: 1000,
-            deep_batch: 5000,
+            deep_batch: 10_000,
             linger: Duration::from_secs(1),
             give_up_after_close: Duration::from_secs(30),
         }

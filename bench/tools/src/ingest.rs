@@ -28,7 +28,7 @@ pub struct IngestArgs {
     #[arg(long, default_value_t = 1000)]
     batch: usize,
     /// The most results per transaction while at least that many wait (tocsin's
-    /// `WriterOptions::deep_batch`, 5000 by default; at most `--batch` turns it off).
+    /// `WriterOptions::deep_batch`, 10000 by default; at most `--batch` turns it off).
     #[arg(long, default_value_t = WriterOptions::default().deep_batch)]
     deep_batch: usize,
     /// How many monitors the results are spread over.
