@@ -129,6 +129,14 @@ def api(r):
                                "target", "ratio"], rows), seed, plots.api(r)])
 
 
+def batches(r):
+    """The ingest batch sizes: `batch`, and the backlog's larger one if the run had it."""
+    deep = r.get("deep_batch")
+    if deep and deep > r["batch"]:
+        return f"{r['batch']} (up to {deep} while that many wait)"
+    return str(r["batch"])
+
+
 def ingest(r):
     """The ingest section."""
     rows = [["tocsin → SQLite", fmt(r["sqlite"]["results_per_s"]), "≥ 20,000",
@@ -146,7 +154,7 @@ def ingest(r):
                      "–", "–"])
         if pg.get("ratio_to_copy") is not None:
             notes.append(f"tocsin ÷ COPY: {pg['ratio_to_copy']:.2f}.")
-    return "\n\n".join([stamp(r), f"{fmt(r['results'], 0)} results, batches of {r['batch']}.",
+    return "\n\n".join([stamp(r), f"{fmt(r['results'], 0)} results, batches of {batches(r)}.",
                         table(["path", "results/s", "target", "ratio"], rows), " ".join(notes),
                         plots.ingest(r)])
 

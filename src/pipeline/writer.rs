@@ -16,6 +16,11 @@ use crate::telemetry::Metrics;
 pub struct WriterOptions {
     /// The most results in one transaction.
     pub max_batch: usize,
+    /// The most results in one transaction while at least that many wait in the buffer:
+    /// a backlog is written in fewer, larger transactions, each costing one commit and one
+    /// state update per monitor instead of one per `max_batch`, so it drains faster. Never
+    /// below `max_batch`.
+    pub deep_batch: usize,
     /// How long a batch may wait for more results after its first.
     pub linger: Duration,
     /// After the buffer is closed, how long a failing write is retried before the batch is
@@ -27,6 +32,7 @@ impl Default for WriterOptions {
     fn default() -> Self {
         Self {
             max_batch: 1000,
+            deep_batch: 10_000,
             linger: Duration::from_secs(1),
             give_up_after_close: Duration::from_secs(30),
         }
@@ -70,7 +76,7 @@ impl BatchWriter {
             self.metrics.set_buffered(self.buffer.len());
             let batch = match self
                 .buffer
-                .take(self.options.max_batch, self.options.linger)
+                .take(self.batch_size(), self.options.linger)
                 .await
             {
                 Ok(Some(batch)) => batch,
@@ -90,6 +96,16 @@ impl BatchWriter {
         }
         self.metrics.set_buffered(0);
         tracing::debug!("batch writer stopped: buffer drained");
+    }
+
+    /// How many results the next batch may hold: `deep_batch` when that many are waiting.
+    fn batch_size(&self) -> usize {
+        let deep = self.options.deep_batch.max(self.options.max_batch);
+        if self.buffer.len() >= deep {
+            deep
+        } else {
+            self.options.max_batch
+        }
     }
 
     /// Tells the log, the metrics and the event stream what a committed batch decided.

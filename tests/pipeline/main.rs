@@ -16,3 +16,4 @@ mod redis_servers;
 mod sentinel;
 #[path = "../support/services.rs"]
 mod services;
+mod writer_batches;

@@ -110,6 +110,8 @@ macro_rules! store_suite {
             scheduling::concurrent_claimers_share_every_due_time_once,
             results::results_round_trip_newest_first,
             results::a_batch_written_twice_is_stored_once,
+            results::a_result_twice_in_one_batch_is_stored_once,
+            results::one_batch_written_by_two_writers_at_once_is_stored_once,
             results::results_of_deleted_monitors_are_skipped,
             results::results_page_with_before_and_limit,
             results::other_owners_cannot_read_results,

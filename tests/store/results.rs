@@ -171,6 +171,33 @@ pub async fn a_batch_written_twice_is_stored_once(store: S) {
     assert_eq!(list(&store, &m, None, 100).await.len(), 3);
 }
 
+pub async fn a_result_twice_in_one_batch_is_stored_once(store: S) {
+    let m = owned_monitor(&store, "r2d").await;
+    let batch = records(
+        m.id,
+        &[ok(at(0), 200, 10), ok(at(0), 200, 10), ok(at(1), 200, 11)],
+    );
+    let written = store.insert_results(&batch).await.expect("insert");
+    assert_eq!(written.inserted, 2);
+    assert_eq!(list(&store, &m, None, 100).await.len(), 2);
+}
+
+/// Two writers delivering the same batch at once (a redelivery racing the first write)
+/// store it once between them, and neither fails.
+pub async fn one_batch_written_by_two_writers_at_once_is_stored_once(store: S) {
+    let m = owned_monitor(&store, "r2c").await;
+    let other = owned_monitor(&store, "r2o").await;
+    let mut batch = records(
+        m.id,
+        &(0..50).map(|s| ok(at(s), 200, 10)).collect::<Vec<_>>(),
+    );
+    batch.extend(records(other.id, &[ok(at(0), 200, 10)]));
+    let (a, b) = tokio::join!(store.insert_results(&batch), store.insert_results(&batch));
+    let inserted = a.expect("first writer").inserted + b.expect("second writer").inserted;
+    assert_eq!(inserted, 51);
+    assert_eq!(list(&store, &m, None, 100).await.len(), 50);
+}
+
 pub async fn results_of_deleted_monitors_are_skipped(store: S) {
     let kept = owned_monitor(&store, "r3").await;
     let gone = store

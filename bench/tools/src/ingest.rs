@@ -27,6 +27,10 @@ pub struct IngestArgs {
     /// The most results per transaction (tocsin uses 1000 in process, 5000 from Redis).
     #[arg(long, default_value_t = 1000)]
     batch: usize,
+    /// The most results per transaction while at least that many wait (tocsin's
+    /// `WriterOptions::deep_batch`, 10000 by default; at most `--batch` turns it off).
+    #[arg(long, default_value_t = WriterOptions::default().deep_batch)]
+    deep_batch: usize,
     /// How many monitors the results are spread over.
     #[arg(long, default_value_t = 1000)]
     monitors: u32,
@@ -64,6 +68,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<Value> {
     let metrics = Arc::new(Metrics::new());
     let options = WriterOptions {
         max_batch: args.batch.max(1),
+        deep_batch: args.deep_batch,
         ..WriterOptions::default()
     };
     let shared: Arc<dyn Buffer> = buffer.clone();
@@ -85,6 +90,7 @@ fn report(args: &IngestArgs, elapsed: Duration) -> Value {
     json!({
         "results": args.results,
         "batch": args.batch,
+        "deep_batch": args.deep_batch.max(args.batch),
         "monitors": args.monitors,
         "seconds": seconds,
         "results_per_s": args.results as f64 / seconds.max(1e-9),

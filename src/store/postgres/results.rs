@@ -1,8 +1,11 @@
 //! Raw check results: writing batches, listing them, and reading a statistics window.
 
+mod statements;
+
 use super::{PARTITION_ATTEMPTS, PostgresStore, settle};
 use crate::store::ResultStore;
 use async_trait::async_trait;
+use statements::{INSERT_ON_CONFLICT, INSERT_SKIP_STORED};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -95,43 +98,25 @@ impl Columns {
     }
 }
 
-/// Every row goes into `results`, even one at or below the roll-up mark: stored, it makes
-/// the same result written again a duplicate. The rows new to the table that are at or
-/// below the mark come back, to be folded into their rollups, since raw reads no longer
-/// see them.
-const INSERT_RESULTS: &str = "\
-    WITH inserted AS ( \
-        INSERT INTO results (monitor_id, checked_at, ok, status_code, latency_us, dns_us, \
-                             connect_us, tls_us, ttfb_us, error_kind, error_message, cert_expires_at, \
-                             check_kind, dns_rcode, dns_answer) \
-        SELECT u.* FROM unnest($1::bigint[], $2::timestamptz[], $3::boolean[], $4::integer[], \
-                               $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], \
-                               $9::bigint[], $10::text[], $11::text[], $12::timestamptz[], \
-                               $13::text[], $14::text[], $15::text[]) \
-            AS u (monitor_id, checked_at, ok, status_code, latency_us, dns_us, connect_us, \
-                  tls_us, ttfb_us, error_kind, error_message, cert_expires_at, check_kind, \
-                  dns_rcode, dns_answer) \
-        JOIN monitors ON monitors.id = u.monitor_id \
-        ORDER BY u.checked_at, u.monitor_id \
-        ON CONFLICT DO NOTHING \
-        RETURNING monitor_id, checked_at, ok, status_code, latency_us, check_kind, error_kind, \
-                  dns_rcode \
-    ), late AS ( \
-        SELECT i.* FROM inserted i, rollup_mark m \
-        WHERE (i.checked_at, i.monitor_id) <= (m.checked_at, m.monitor_id) \
-    ) \
-    SELECT (SELECT count(*) FROM inserted), late.monitor_id, late.checked_at, late.ok, \
-           late.status_code, late.latency_us, late.check_kind, late.error_kind, late.dns_rcode \
-    FROM (VALUES (1)) AS one (x) LEFT JOIN late ON true";
+/// How one attempt at writing a batch ended.
+pub(super) enum Attempt {
+    /// Committed.
+    Written(Written),
+    /// A partition it needs is missing: the caller creates it and tries again.
+    NoPartition,
+    /// The lookup missed a row stored meanwhile: the caller tries again, `careful`.
+    Duplicate,
+}
 
 /// Writes the batch in one transaction, with its monitors' new state (see [`health`]);
-/// `None` when a partition it needs is missing (the caller creates it and tries again).
+/// `careful` leaves skipping stored rows to the unique index (see [`INSERT_ON_CONFLICT`]).
 pub(super) async fn insert(
     client: &mut Object,
     origin: u64,
     c: &Columns,
     batch: &[CheckRecord],
-) -> Result<Option<Written>, StoreError> {
+    careful: bool,
+) -> Result<Attempt, StoreError> {
     let tx = client.transaction().await.map_err(pg)?;
     // Shared with other writers, exclusive to a roll-up: a roll-up that moved the mark past
     // a row this transaction is still writing would lose it from the statistics.
@@ -145,7 +130,6 @@ pub(super) async fn insert(
         .map_err(pg)?;
     tx.execute(&lock, &[&ids]).await.map_err(pg)?;
     let tracked = health::lock(&tx, &ids).await?;
-    let stmt = tx.prepare_cached(INSERT_RESULTS).await.map_err(pg)?;
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
         &c.monitor,
         &c.checked_at,
@@ -163,10 +147,21 @@ pub(super) async fn insert(
         &c.dns_rcode,
         &c.dns_answer,
     ];
+    let sql = if careful {
+        &*INSERT_ON_CONFLICT
+    } else {
+        &*INSERT_SKIP_STORED
+    };
+    let stmt = tx.prepare_cached(sql).await.map_err(pg)?;
     let rows = match tx.query(&stmt, &params).await {
         Ok(rows) => rows,
         // "no partition of relation results found for row"
-        Err(e) if e.code() == Some(&SqlState::CHECK_VIOLATION) => return Ok(None),
+        Err(e) if e.code() == Some(&SqlState::CHECK_VIOLATION) => {
+            return Ok(Attempt::NoPartition);
+        }
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) && !careful => {
+            return Ok(Attempt::Duplicate);
+        }
         Err(e) => return Err(pg(e)),
     };
     let mut inserted = 0;
@@ -184,7 +179,7 @@ pub(super) async fn insert(
     rollups::upsert(&tx, &late).await?;
     let transitions = health::apply(&tx, origin, tracked, batch).await?;
     tx.commit().await.map_err(pg)?;
-    Ok(Some(Written {
+    Ok(Attempt::Written(Written {
         inserted: usize::try_from(inserted)
             .map_err(|_| StoreError::Corrupt(format!("{inserted} rows inserted")))?,
         transitions,
@@ -317,13 +312,15 @@ impl ResultStore for PostgresStore {
         let mut client = self.client().await?;
         let result = async {
             let days = columns.days();
+            let mut careful = false;
             for _ in 0..PARTITION_ATTEMPTS {
                 self.partitions.ensure(&mut client, &days).await?;
-                if let Some(written) = insert(&mut client, self.origin, &columns, batch).await? {
-                    return Ok(written);
+                match insert(&mut client, self.origin, &columns, batch, careful).await? {
+                    Attempt::Written(written) => return Ok(written),
+                    Attempt::Duplicate => careful = true,
+                    // Another instance's upkeep dropped a partition this one thought was there.
+                    Attempt::NoPartition => self.partitions.forget(&days),
                 }
-                // Another instance's upkeep dropped a partition this one thought was there.
-                self.partitions.forget(&days);
             }
             Err(StoreError::Unavailable(
                 "result partitions keep disappearing under the insert".into(),
