@@ -47,7 +47,7 @@ where
     F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
 {
     /// A job for `work` and the receiver its result will arrive on.
-    pub(super) fn new(work: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, StoreError>>) {
+    pub(super) fn boxed(work: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, StoreError>>) {
         let (reply, answer) = oneshot::channel();
         let job = Self {
             work: Some(work),

@@ -114,7 +114,7 @@ impl Pool {
         &self,
         work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (job, answer) = Pending::new(work);
+        let (job, answer) = Pending::boxed(work);
         self.enqueue(Queued::Together(job));
         answer
             .await
