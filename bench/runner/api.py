@@ -1,5 +1,6 @@
 """The API: the seed's register load test against the argon2id ceiling, login likewise, and
-the endpoints without a hash (POST /url, the monitor list, results, stats) with wrk."""
+the endpoints without a hash (the monitor list, results, stats, and creating monitors by POST
+/url and POST /api/v1/monitors) with wrk."""
 
 import tempfile
 import time
@@ -55,8 +56,10 @@ def run():
                 out[name] = median_dicts(runs)
                 out[name]["ratio_to_ceiling"] = ratio(out[name]["req_per_s"], ceiling)
 
-            # One account adds monitors (POST /url), another holds ten to read.
+            # Two accounts add monitors (POST /url, POST /api/v1/monitors), another holds
+            # ten to read.
             poster = create_account(server, "poster@example.com")
+            creator = create_account(server, "creator@example.com")
             reader = create_account(server, "reader@example.com")
             ids = []
             for _ in range(10):
@@ -66,8 +69,8 @@ def run():
                     raise RuntimeError(f"creating a monitor answered {status}: {body}")
                 ids.append(body["id"])
             time.sleep(3)  # a few results to list and to summarise
-            # POST /url last: each monitor it creates is due at once, and checking them
-            # goes on after its run, so it would load whatever was measured next.
+            # The creations last: each monitor made is due at once, and checking them goes
+            # on after the run, so it would load whatever was measured next.
             endpoints = {
                 "GET /api/v1/monitors": (LUA / "get.lua", {
                     "BENCH_TOKEN": reader, "BENCH_PATH": "/api/v1/monitors"}),
@@ -80,6 +83,8 @@ def run():
                     "BENCH_ID_MIN": str(min(ids)), "BENCH_ID_MAX": str(max(ids))}),
                 "POST /url": (LUA / "post_url.lua", {"BENCH_TOKEN": poster,
                                                      "BENCH_TARGET": target}),
+                "POST /api/v1/monitors": (LUA / "post_monitor.lua", {
+                    "BENCH_TOKEN": creator, "BENCH_TARGET": target}),
             }
             out["endpoints"] = {}
             for name, (script, env) in endpoints.items():

@@ -104,6 +104,11 @@ def latency_row(name, w, target_rps=None):
             fmt(target_rps, 0) if target_rps else "–", verdict(w["req_per_s"], target_rps)]
 
 
+# Creating a monitor is a committed write and schedules its first check: its target is
+# lower than the reads'.
+CREATION_TARGET = 10000
+
+
 def api(r):
     """The API section."""
     h = r["hash"]
@@ -116,11 +121,12 @@ def api(r):
         rows.append([f"POST /{name} ({r['users']} users)", fmt(w["req_per_s"]),
                      fmt(w["p50_ms"], 2), fmt(w["p95_ms"], 2), fmt(w["p99_ms"], 2),
                      fmt(w["non_2xx"] + w["errors_connect"] + w["errors_read"], 0),
-                     f"≥ 0.90 × ceiling {fmt(h['ceiling_per_s'])}/s",
+                     f"≥ 0.95 × ceiling {fmt(h['ceiling_per_s'])}/s",
                      f"{w['ratio_to_ceiling']:.2f} × ceiling "
-                     f"{'✅' if w['ratio_to_ceiling'] >= 0.9 else '❌'}"])
+                     f"{'✅' if w['ratio_to_ceiling'] >= 0.95 else '❌'}"])
     for name, w in r["endpoints"].items():
-        rows.append(latency_row(f"{name} ({r['connections']} conns)", w, 20000))
+        target = CREATION_TARGET if name.startswith("POST ") else 20000
+        rows.append(latency_row(f"{name} ({r['connections']} conns)", w, target))
     seed = ("The seed measured 1,086 req/s and p95 21 ms for `/register` on a laptop with "
             f"plaintext passwords; here register is bound by argon2id, ratio to the seed: "
             f"{fmt(r['register']['req_per_s'] / 1086, 2)}.")

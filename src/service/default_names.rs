@@ -28,9 +28,13 @@ const MAX_REMEMBERED: usize = 10_000;
 pub(super) struct Suffixes(Mutex<HashMap<(UserId, String), u64>>);
 
 impl Suffixes {
-    fn last(&self, owner: UserId, base: &str) -> Option<u64> {
-        let map = self.0.lock().ok()?;
-        map.get(&(owner, base.to_owned())).copied()
+    /// The number after the last one given, taken at once so that creations running
+    /// together (committed in one transaction) try different numbers, not the same one.
+    fn claim(&self, owner: UserId, base: &str) -> Option<u64> {
+        let mut map = self.0.lock().ok()?;
+        let last = map.get_mut(&(owner, base.to_owned()))?;
+        *last += 1;
+        Some(*last)
     }
 
     fn remember(&self, owner: UserId, base: String, n: u64) {
@@ -38,7 +42,8 @@ impl Suffixes {
             if map.len() >= MAX_REMEMBERED {
                 map.clear();
             }
-            map.insert((owner, base), n);
+            let last = map.entry((owner, base)).or_insert(n);
+            *last = (*last).max(n);
         }
     }
 }
@@ -51,8 +56,8 @@ impl Monitors {
         spec: MonitorSpec,
     ) -> Result<Monitor, ServiceError> {
         let base = spec.name().to_owned();
-        let last = self.suffixes.last(owner, &base);
-        if last.is_none() {
+        let claimed = self.suffixes.claim(owner, &base);
+        if claimed.is_none() {
             match self
                 .store
                 .create_monitor(owner, &spec, self.max_per_user)
@@ -64,7 +69,7 @@ impl Monitors {
         }
         // Room for ` (n)` within the longest name.
         let short: String = base.chars().take(MAX_NAME_CHARS - 24).collect();
-        let mut n = last.map_or(2, |n| n + 1);
+        let mut n = claimed.unwrap_or(2);
         for probe in 0..PROBES {
             let name = format!("{short} ({n})");
             let mut draft = spec.to_draft();
@@ -77,7 +82,10 @@ impl Monitors {
             {
                 Err(StoreError::Conflict("name")) => {
                     n = if probe < LINEAR {
-                        n + 1
+                        let next = n + 1;
+                        self.suffixes
+                            .claim(owner, &base)
+                            .map_or(next, |c| c.max(next))
                     } else {
                         n.saturating_mul(2)
                     };

@@ -74,3 +74,23 @@ async fn default_names_are_made_unique() {
         .await;
     assert_eq!(next["name"], "same.example (10)");
 }
+
+#[tokio::test]
+async fn default_names_made_at_once_are_unique() {
+    let app = spawn_app().await;
+    let token = app.new_user().await;
+    // Creations running together are committed in one transaction; each must still find
+    // a name of its own.
+    let made = futures_util::future::join_all(
+        (0..16).map(|_| app.create_monitor(&token, json!({"url": "https://together.example/"}))),
+    )
+    .await;
+    let mut names: Vec<String> = made
+        .iter()
+        .map(|m| m["name"].as_str().expect("name").to_owned())
+        .collect();
+    assert!(names.iter().any(|n| n == "together.example"), "{names:?}");
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 16, "{names:?}");
+}

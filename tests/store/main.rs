@@ -10,6 +10,7 @@ mod backup;
 mod changes;
 mod channels;
 mod cluster;
+mod group_writes;
 mod incidents;
 mod maintenance;
 mod pages;
@@ -97,6 +98,7 @@ macro_rules! store_suite {
             suite::the_monitor_limit_holds,
             suite::the_monitor_limit_holds_under_concurrent_creation,
             suite::deleting_a_monitor_frees_its_place_under_the_limit,
+            group_writes::a_write_that_fails_among_concurrent_ones_fails_alone,
             scheduling::a_new_monitor_is_claimable_at_once,
             scheduling::claims_follow_the_grid_without_drift,
             scheduling::paused_monitors_are_not_claimed_and_resuming_makes_them_due,

@@ -9,6 +9,7 @@ mod apply;
 pub(super) mod backup;
 mod channels;
 mod cluster;
+mod group;
 mod health;
 mod incidents;
 mod maintenance;
@@ -26,7 +27,7 @@ mod users;
 use std::path::Path;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
 use super::{LifecycleStore, StoreError};
 
@@ -68,21 +69,13 @@ impl SqliteStore {
         self.pool.read(work).await
     }
 
-    /// Runs `work` inside a `BEGIN IMMEDIATE` transaction, committing if it succeeds.
+    /// Runs `work` inside a `BEGIN IMMEDIATE` transaction, committing if it succeeds; the
+    /// writes queued meanwhile share the transaction (see [`pool::Pool::write`]).
     async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        self.pool
-            .write(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(backend)?;
-                let value = work(&tx)?;
-                tx.commit().map_err(backend)?;
-                Ok(value)
-            })
-            .await
+        self.pool.write(work).await
     }
 }
 
@@ -172,7 +165,7 @@ impl SqliteStore {
 
     async fn run_migrations(&self, target: refinery::Target) -> Result<(), StoreError> {
         self.pool
-            .write(move |conn| {
+            .write_alone(move |conn| {
                 embedded::migrations::runner()
                     .set_target(target)
                     .run(conn)

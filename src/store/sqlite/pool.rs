@@ -6,19 +6,21 @@
 //!   busy wait; a read that passes the budget (or meets a lock) is interrupted and run
 //!   again on the blocking pool. Short lookups never leave the worker; long scans never
 //!   hold it for more than the budget.
-//! - Writes run on the blocking pool one at a time: in-process writers queue on an async
-//!   lock instead of sleeping in SQLite's busy handler, whose back-off (up to 100 ms a
-//!   try) made the tail of `POST /url` hundreds of milliseconds.
+//! - Writes run on the blocking pool, one transaction at a time: in-process writers queue
+//!   instead of sleeping in SQLite's busy handler, whose back-off (up to 100 ms a try) made
+//!   the tail of `POST /url` hundreds of milliseconds, and the writes queued meanwhile are
+//!   committed together (see [`super::group`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::backend;
+use super::group::{Pending, Queue, Queued};
 use crate::store::StoreError;
 
 /// How long a statement on the blocking pool waits for another process's lock.
@@ -46,8 +48,8 @@ struct Inner {
     idle: Mutex<Vec<Connection>>,
     /// One permit per connection that may exist.
     permits: Arc<Semaphore>,
-    /// Held by the one in-process writer.
-    writer: tokio::sync::Mutex<()>,
+    /// Writes waiting for the next transaction.
+    queue: Queue,
 }
 
 /// A connection taken from the pool, given back when dropped.
@@ -65,7 +67,7 @@ impl Pool {
             path: path.to_owned(),
             idle: Mutex::new(Vec::with_capacity(size)),
             permits: Arc::new(Semaphore::new(size)),
-            writer: tokio::sync::Mutex::new(()),
+            queue: Queue::default(),
         });
         let first = {
             let path = inner.path.clone();
@@ -105,14 +107,65 @@ impl Pool {
         blocking(lease, work).await
     }
 
-    /// Runs `work` on the blocking pool, after any other write of this process.
+    /// Runs `work` inside a `BEGIN IMMEDIATE` transaction on the blocking pool, with the
+    /// other writes queued meanwhile; answers once that transaction committed (or `work`
+    /// failed, its changes rolled back and the others' kept).
     pub(super) async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (job, answer) = Pending::boxed(work);
+        self.enqueue(Queued::Together(job));
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("database writer stopped".into()))?
+    }
+
+    /// Runs `work` on the writer's connection outside any transaction, between two group
+    /// commits: for migrations, which make their own transactions.
+    pub(super) async fn write_alone<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let _turn = self.inner.writer.lock().await;
-        let lease = self.lease().await?;
-        blocking(lease, work).await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.enqueue(Queued::Alone(Box::new(move |conn| {
+            let result = match conn {
+                Ok(conn) => work(conn),
+                Err(e) => Err(StoreError::Unavailable(e.to_string())),
+            };
+            // The caller may have gone; the work is done all the same.
+            let _ = reply.send(result);
+        })));
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("database writer stopped".into()))?
+    }
+
+    fn enqueue(&self, queued: Queued) {
+        if self.inner.queue.push(queued) {
+            // Off the caller's task: the writer outlives a caller that stops waiting.
+            tokio::spawn(self.clone().drain());
+        }
+    }
+
+    /// Carries out queued writes on one connection until none is left.
+    async fn drain(self) {
+        let mut lease = match self.lease().await {
+            Ok(lease) => lease,
+            Err(e) => return self.inner.queue.fail(&e),
+        };
+        let inner = Arc::clone(&self.inner);
+        let drained = tokio::task::spawn_blocking(move || match lease.connection() {
+            Ok(conn) => inner.queue.drain(conn),
+            Err(e) => inner.queue.fail(&e),
+        })
+        .await;
+        if let Err(e) = drained {
+            // Only a panic outside the jobs (which catch their own) gets here; answer the
+            // rest rather than leave them waiting on a writer that is gone.
+            let error = StoreError::Backend(format!("database writer failed: {e}"));
+            self.inner.queue.fail(&error);
+        }
     }
 }
 
