@@ -78,7 +78,8 @@ impl Window {
 }
 
 /// Writes a heartbeat every [`PERIOD`] until `shutdown` completes, and after each one tells
-/// `peers` which instances are live, so the scheduler sizes its claims to its share.
+/// `peers` which instances are live, so the scheduler sizes its claims to its share. At the
+/// stop it removes this instance's heartbeat, so the others stop counting it at once.
 pub async fn run(
     instance: Arc<Instance>,
     store: Arc<dyn Store>,
@@ -92,7 +93,7 @@ pub async fn run(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            () = &mut shutdown => return,
+            () = &mut shutdown => break,
             _ = ticks.tick() => {}
         }
         let now = Utc::now();
@@ -111,6 +112,12 @@ pub async fn run(
             Ok(live) => peers.observe(&live),
             Err(error) => tracing::warn!(%error, "cannot read the live instances"),
         }
+    }
+    // Stopping: this instance claims nothing more. Its heartbeat left in place would count
+    // it live for LIVE_FOR, and the others would claim only their share of a cluster that
+    // no longer has it (a restart would share with its own ghost).
+    if let Err(error) = store.forget_instance(&instance.id).await {
+        tracing::warn!(%error, "cannot remove this instance's heartbeat");
     }
 }
 

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 
 use crate::store::Heartbeat;
 
-/// The least a claim takes even when the rate seen in the heartbeats is zero (a young
-/// cluster); kept small, since at low rates it would decide the shares.
+/// The least a claim takes, added to the share of the rate; kept small, since at low rates
+/// it would decide the shares.
 pub const MIN_SHARE: u32 = 2;
 
 /// How much more than its share of a poll period's checks one claim may take: the
@@ -63,12 +63,27 @@ pub fn batch(claim_batch: u32, instances: usize, checks_per_minute: u64, poll: D
     if instances <= 1 {
         return claim_batch;
     }
+    if checks_per_minute == 0 {
+        // No rate yet (a young cluster, or instances that ran nothing: a restart after the
+        // due times had passed). Sized to the rate, the claims shrank to MIN_SHARE, and at
+        // 1,000,000 monitors the due checks outran those claims forever: the instance count
+        // alone still shares the batch evenly.
+        return claim_batch
+            .div_ceil(instances_u32(instances))
+            .max(MIN_SHARE)
+            .min(claim_batch.max(1));
+    }
     let per_poll = checks_per_minute as f64 / 60.0 * poll.as_secs_f64();
     let share = (per_poll / instances as f64 * SLACK).ceil();
     // Saturating: the cast of a huge float is u32::MAX, then capped by the batch.
     (share as u32)
         .saturating_add(MIN_SHARE)
         .min(claim_batch.max(1))
+}
+
+/// The instance count as a divisor; more than `u32::MAX` instances share as that many.
+fn instances_u32(instances: usize) -> u32 {
+    u32::try_from(instances).unwrap_or(u32::MAX)
 }
 
 /// Whether a full claim is followed by another at once. A lone instance claims everything
@@ -100,8 +115,18 @@ mod tests {
     fn several_instances_claim_their_share_of_a_poll_with_slack() {
         // 500 checks/s over 3 instances: 250 per poll, 83.3 each, 104.2 with slack, + 2.
         assert_eq!(batch(1000, 3, 30_000, POLL), 107);
-        // A young cluster with no rate yet still claims something; never past the batch.
-        assert_eq!(batch(1000, 3, 0, POLL), MIN_SHARE);
+        // No rate yet (a young cluster, or one restarted after its due times passed): an
+        // even share of the batch, not the minimum, so the claims can keep up.
+        assert_eq!(batch(1000, 3, 0, POLL), 334);
+        assert_eq!(batch(1000, 2, 0, POLL), 500);
+        assert_eq!(
+            batch(3, 8, 0, POLL),
+            MIN_SHARE,
+            "never less than the minimum"
+        );
+        assert_eq!(batch(1, 8, 0, POLL), 1, "nor past the batch");
+        // A low rate is shared by the rate, with the minimum on top.
+        assert_eq!(batch(1000, 3, 60, POLL), 3);
         assert_eq!(batch(100, 2, 6_000_000, POLL), 100);
     }
 

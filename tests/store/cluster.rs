@@ -50,6 +50,28 @@ pub async fn heartbeats_replace_the_last_and_silent_instances_are_forgotten(stor
     );
 }
 
+pub async fn a_stopping_instance_removes_its_heartbeat(store: S) {
+    store
+        .heartbeat(&beat("a", at(10), 5), at(0))
+        .await
+        .expect("a");
+    store
+        .heartbeat(&beat("b", at(11), 0), at(0))
+        .await
+        .expect("b");
+    store.forget_instance("b").await.expect("b stops");
+    assert_eq!(
+        store.instances(at(0)).await.expect("list"),
+        vec![beat("a", at(10), 5)],
+        "b is gone at once, not after it has been silent for long"
+    );
+    store
+        .forget_instance("never-seen")
+        .await
+        .expect("an unknown instance is no error");
+    assert_eq!(store.instances(at(0)).await.expect("list").len(), 1);
+}
+
 pub async fn a_lease_has_one_holder_until_it_runs_out(store: S) {
     let until = |s| at(s);
     assert!(

@@ -352,3 +352,77 @@ pub async fn monitors_created_together_check_at_once_then_spread_over_the_interv
     expected.sort_by_key(|&(id, due)| (due, id));
     assert_eq!(dues(&thirds), expected);
 }
+
+/// After a stop longer than their grace (no server ran), a claim moves the missed due times
+/// to their next grid point, whether or not that lies within its horizon, and the moved due
+/// time is then claimed once, however many claimers ask.
+pub async fn monitors_overdue_past_their_grace_move_to_their_next_grid_point_once(store: S) {
+    const TASKS: usize = 4;
+    let owner = user(&store, "s11@example.com").await;
+    let mut on_grid = Vec::new();
+    for i in 0..3 {
+        let m = monitor(&store, owner, &format!("https://{i}.example"), 60).await;
+        // The first check, at creation; the next due time is on the monitor's phase grid.
+        assert_eq!(
+            dues(&claim(&store, m.created_at, m.created_at, 10).await),
+            vec![(m.id, m.created_at)]
+        );
+        on_grid.push((after(&m, m.created_at), m));
+    }
+    // Ten minutes and a half without a server: every next due time is far past its grace.
+    let latest = on_grid
+        .iter()
+        .map(|(next, _)| *next)
+        .max()
+        .expect("monitors");
+    let now = latest + MINUTE * 10 + Duration::seconds(30);
+    let expected: BTreeSet<(MonitorId, DateTime<Utc>)> = on_grid
+        .iter()
+        .map(|(next, m)| {
+            let due = std::iter::successors(Some(*next), |&due| Some(after(m, due)))
+                .find(|&due| due >= now)
+                .expect("a grid point after now");
+            (m.id, due)
+        })
+        .collect();
+    assert!(
+        expected.iter().all(|&(_, due)| due < now + MINUTE),
+        "the first point at or after now is within an interval"
+    );
+    assert_eq!(
+        claim(&store, now, now, 10).await,
+        vec![],
+        "nothing is due within a zero horizon"
+    );
+    // Asked again, later but still before those points: nothing moved further on.
+    let before =
+        expected.iter().map(|&(_, due)| due).min().expect("due") - Duration::milliseconds(1);
+    assert_eq!(claim(&store, before, before, 10).await, vec![]);
+    let until = now + MINUTE;
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                loop {
+                    let claims = store.claim_due(now, until, 1).await.expect("claim");
+                    if claims.is_empty() {
+                        break got;
+                    }
+                    got.extend(dues(&claims));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("task"));
+    }
+    let unique: BTreeSet<_> = all.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        all.len(),
+        "a (monitor, due) was claimed twice"
+    );
+    assert_eq!(unique, expected, "each on its own grid, at or after now");
+}

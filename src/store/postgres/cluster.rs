@@ -50,6 +50,15 @@ pub(super) async fn heartbeat(
     Ok(())
 }
 
+pub(super) async fn forget_instance(client: &Object, instance: &str) -> Result<(), StoreError> {
+    let stmt = client
+        .prepare_cached("DELETE FROM instances WHERE id = $1")
+        .await
+        .map_err(pg)?;
+    client.execute(&stmt, &[&instance]).await.map_err(pg)?;
+    Ok(())
+}
+
 pub(super) async fn instances(
     client: &Object,
     since: DateTime<Utc>,
@@ -111,6 +120,12 @@ impl ClusterStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let client = self.client().await?;
         let result = heartbeat(&client, beat, forget_before).await;
+        settle(client, result)
+    }
+
+    async fn forget_instance(&self, instance: &str) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let result = forget_instance(&client, instance).await;
         settle(client, result)
     }
 

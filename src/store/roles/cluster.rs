@@ -31,6 +31,11 @@ pub trait ClusterStore: Send + Sync + 'static {
         forget_before: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
+    /// Removes an instance's heartbeat: it is stopping. Left in place, a stopped instance
+    /// would count as live for [`crate::jobs::heartbeat::LIVE_FOR`] and shrink the claims of
+    /// the instances still running to a share of a cluster that no longer exists.
+    async fn forget_instance(&self, instance: &str) -> Result<(), StoreError>;
+
     /// The instances heard from at or after `since`, by id.
     async fn instances(&self, since: DateTime<Utc>) -> Result<Vec<Heartbeat>, StoreError>;
 

@@ -37,6 +37,14 @@ pub(super) fn heartbeat(
     Ok(())
 }
 
+pub(super) fn forget_instance(tx: &Transaction<'_>, instance: &str) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM instances WHERE id = ?1")
+        .map_err(backend)?
+        .execute([instance])
+        .map_err(backend)?;
+    Ok(())
+}
+
 pub(super) fn instances(
     conn: &Connection,
     since: DateTime<Utc>,
@@ -105,6 +113,11 @@ impl ClusterStore for SqliteStore {
         let beat = beat.clone();
         self.write(move |tx| heartbeat(tx, &beat, forget_before))
             .await
+    }
+
+    async fn forget_instance(&self, instance: &str) -> Result<(), StoreError> {
+        let instance = instance.to_owned();
+        self.write(move |tx| forget_instance(tx, &instance)).await
     }
 
     async fn instances(&self, since: DateTime<Utc>) -> Result<Vec<Heartbeat>, StoreError> {
