@@ -15,6 +15,7 @@
 //! interval, at most 10 s) is skipped, never bunched with the next one.
 
 mod continuity;
+mod pace;
 mod runner;
 mod share;
 mod threads;
@@ -37,6 +38,7 @@ use crate::store::Store;
 use crate::telemetry::Metrics;
 
 use continuity::Continuity;
+use pace::Pace;
 use runner::{Context, Runner};
 use timers::Timers;
 
@@ -55,9 +57,12 @@ pub struct SchedulerOptions {
     /// How often the store is asked for due monitors when nothing wakes the scheduler.
     pub poll: Duration,
     /// How long after the earliest due check the scheduler wakes, to start the checks due
-    /// meanwhile together. Waking once per check cost more CPU than the check's own work
-    /// at 1,000 checks/s; 5 ms of lateness is far inside any grace.
+    /// meanwhile together, at busy rates. Waking once per check cost more CPU than the
+    /// check's own work at 1,000 checks/s; 5 ms of lateness is far inside any grace.
     pub coalesce: Duration,
+    /// The widest that window grows at low rates, where it would otherwise gather less
+    /// than one check per wake-up ([`pace`]).
+    pub coalesce_max: Duration,
     /// Threads of their own that run checks, each with its own event loop ([`threads`]);
     /// 0 runs checks as tasks of the server's runtime.
     pub check_threads: usize,
@@ -71,6 +76,7 @@ impl Default for SchedulerOptions {
             horizon: Duration::from_secs(1),
             poll: Duration::from_millis(500),
             coalesce: Duration::from_millis(5),
+            coalesce_max: Duration::from_millis(25),
             check_threads: default_check_threads(),
         }
     }
@@ -135,11 +141,12 @@ impl Scheduler {
         );
         let mut next_claim = Instant::now();
         let mut events_open = true;
+        let mut pace = Pace::new(self.options.coalesce, self.options.coalesce_max);
         tokio::pin!(shutdown);
         loop {
-            let wake_at = timers.next_at().map_or(next_claim, |at| {
-                (at + self.options.coalesce).min(next_claim)
-            });
+            let wake_at = timers
+                .next_at()
+                .map_or(next_claim, |at| (at + pace.window()).min(next_claim));
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
@@ -187,8 +194,10 @@ impl Scheduler {
                     Instant::now() + self.options.poll
                 };
             }
-            let due = timers.pop_due(Instant::now());
+            let now = Instant::now();
+            let due = timers.pop_due(now);
             if !due.is_empty() {
+                pace.started(due.len(), now);
                 runner.start_checks(due);
             }
         }
