@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use crate::alerting::channels::{Guard, Outbound, Smtp};
 use crate::api::{self, AppState, Throttle};
 use crate::auth::{PasswordHasher, TokenKeys};
-use crate::config::Settings;
+use crate::config::{DatabaseUrl, Settings};
 use crate::jobs::changes;
 use crate::jobs::heartbeat::{self, Instance};
 use crate::jobs::notify::{Sender, SenderOptions};
@@ -328,10 +328,17 @@ async fn result_buffer(
         // `flush_interval` is not used here: results only in this process's memory are
         // lost with it, so they are written within the writer's one-second linger instead
         // of waiting for a flush. Only Redis makes waiting safe.
-        None => Ok((
-            Arc::new(MemoryBuffer::new(capacity)),
-            WriterOptions::default(),
-        )),
+        None => {
+            let mut writer = WriterOptions::default();
+            if matches!(settings.database_url, DatabaseUrl::Sqlite { .. }) {
+                // SQLite has one writer: a backlog written 10,000 results at a time held
+                // the scheduler's claims behind a transaction of about a second, checks
+                // started late and were skipped, and at 10,000 checks/s the engine never
+                // caught up. Batches stay at `max_batch` there.
+                writer.deep_batch = writer.max_batch;
+            }
+            Ok((Arc::new(MemoryBuffer::new(capacity)), writer))
+        }
     }
 }
 
