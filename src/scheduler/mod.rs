@@ -2,6 +2,8 @@
 //! batch, so several instances can share a database without checking anything twice), then
 //! each claimed check fires from one local min-heap ([`timers`]) a few milliseconds after its
 //! due time, together with the others due by then, and runs in a check lane ([`runner`]).
+//! A claim runs beside the timers ([`claiming`]), so one that waits on the database holds
+//! back no check already claimed.
 //!
 //! With several instances on one database, each claim takes about this instance's share of
 //! the checks due before its next poll, from the live instances and their rate in the
@@ -11,9 +13,12 @@
 //! monitor's own grid, its interval apart at a phase that is a hash of its id
 //! ([`crate::monitor::phase`]), whatever happened to earlier checks, because the store
 //! advances the due time when it is claimed, not when a check ends. Monitors created in one
-//! burst thus share only their first wake-up, then spread across the interval. A check that cannot start within its grace (half its
-//! interval, at most 10 s) is skipped, never bunched with the next one.
+//! burst thus share only their first wake-up, then spread across the interval. A check that
+//! cannot start within its grace (half its interval, at most 10 s) is skipped, never bunched
+//! with the next one; so is, and counted alike, a due time the claims passed over because
+//! it was missed beyond its grace.
 
+mod claiming;
 mod continuity;
 mod pace;
 mod runner;
@@ -34,9 +39,10 @@ use crate::monitor::Monitor;
 use crate::pipeline::Buffer;
 use crate::probe::Probe;
 use crate::service::Event;
-use crate::store::Store;
+use crate::store::{ClaimBatch, Store, StoreError};
 use crate::telemetry::Metrics;
 
+use claiming::{Claiming, Replay, Round};
 use continuity::Continuity;
 use pace::Pace;
 use runner::{Context, Runner};
@@ -44,6 +50,10 @@ use timers::Timers;
 
 pub use crate::monitor::grace::{MAX_GRACE, grace};
 pub use share::Peers;
+
+/// The next claim time while a round is in flight and nothing has asked for another: far
+/// enough never to come first.
+const UNSET: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How the scheduler claims and runs checks.
 #[derive(Debug, Clone, Copy)]
@@ -131,9 +141,11 @@ impl Scheduler {
 
     /// Runs until `shutdown` completes; then stops claiming, gives back the claims that
     /// have not fired, and waits for the checks in flight (bounded by their timeouts).
+    /// Claims run beside the timers ([`claiming`]): a slow claim holds no due check.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut timers = Timers::default();
         let mut continuity = Continuity::default();
+        let mut claiming = Claiming::default();
         let mut runner = Runner::start(
             self.context.clone(),
             self.options.max_in_flight,
@@ -144,12 +156,40 @@ impl Scheduler {
         let mut pace = Pace::new(self.options.coalesce, self.options.coalesce_max);
         tokio::pin!(shutdown);
         loop {
+            // While a claim is in flight its answer wakes the loop, not the next claim time.
+            let claim_at = if claiming.in_flight() {
+                Instant::now() + self.options.poll
+            } else {
+                next_claim
+            };
             let wake_at = timers
                 .next_at()
-                .map_or(next_claim, |at| (at + pace.window()).min(next_claim));
+                .map_or(claim_at, |at| (at + pace.window()).min(claim_at));
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
+                ((round, answer), replays) = claiming.answer() => {
+                    let more = self.claimed(round, answer, &mut timers, &mut continuity);
+                    for replay in replays {
+                        match replay {
+                            Replay::Changed(monitor) => {
+                                continuity.update(&monitor);
+                                timers.update(Monitor::clone(&monitor));
+                            }
+                            Replay::Removed(id) => {
+                                continuity.remove(id);
+                                timers.remove(id);
+                            }
+                        }
+                    }
+                    // A full claim goes on at once; the due checks still fire meanwhile.
+                    next_claim = if more {
+                        Instant::now()
+                    } else {
+                        // Sooner if an event asked for a claim meanwhile.
+                        next_claim.min(Instant::now() + self.options.poll)
+                    };
+                }
                 event = self.events.recv(), if events_open => match event {
                     // Claim now rather than at the next poll: the first check is due at once.
                     Ok(Event::MonitorCreated(_)) => next_claim = Instant::now(),
@@ -164,6 +204,7 @@ impl Scheduler {
                             next_claim = Instant::now();
                         }
                         timers.update(Monitor::clone(&monitor));
+                        claiming.seen(Replay::Changed(monitor));
                     }
                     Ok(Event::MonitorRemoved { id, .. }) => {
                         if let Some(gauges) = self.context.metrics.monitors() {
@@ -171,6 +212,7 @@ impl Scheduler {
                         }
                         continuity.remove(id);
                         timers.remove(id);
+                        claiming.seen(Replay::Removed(id));
                     }
                     Ok(Event::Transition(_)) => {}
                     Err(RecvError::Lagged(missed)) => tracing::warn!(
@@ -182,17 +224,10 @@ impl Scheduler {
                 },
                 () = tokio::time::sleep_until(wake_at) => {}
             }
-            if Instant::now() >= next_claim {
-                let more = self.claim(&mut timers, &mut continuity).await;
-                // A full claim goes on at once, but only after the checks due meanwhile have
-                // started: looping on the claims here starved the timers, and once the due
-                // checks outran the claims (two per claim at 1,000,000 monitors on
-                // PostgreSQL) not one check ran.
-                next_claim = if more {
-                    Instant::now()
-                } else {
-                    Instant::now() + self.options.poll
-                };
+            if !claiming.in_flight() && Instant::now() >= next_claim {
+                claiming.start(self.store.clone(), self.round());
+                // Set when this round answers, unless an event asks for a claim meanwhile.
+                next_claim = Instant::now() + UNSET;
             }
             let now = Instant::now();
             let due = timers.pop_due(now);
@@ -200,6 +235,12 @@ impl Scheduler {
                 pace.started(due.len(), now);
                 runner.start_checks(due);
             }
+        }
+        // A claim in flight has moved its monitors' due times on: wait for it, so that what
+        // it claimed is given back with the rest rather than lost until the next grid point.
+        if claiming.in_flight() {
+            let ((round, answer), _) = claiming.answer().await;
+            self.claimed(round, answer, &mut timers, &mut continuity);
         }
         let unrun = timers.drain();
         if !unrun.is_empty()
@@ -214,17 +255,41 @@ impl Scheduler {
         runner.finish().await;
     }
 
-    /// Claims a batch of what is due within the horizon; true if the batch was full and
-    /// the next should follow at once. While the store is away, keeps the monitors this
-    /// instance holds on their grid locally.
-    async fn claim(&self, timers: &mut Timers, continuity: &mut Continuity) -> bool {
+    /// The next claim round: what is due within the horizon, sized to this instance's share.
+    fn round(&self) -> Round {
         let (instances, checks_per_minute) = self.peers.view();
         let poll = self.options.poll;
-        let limit = share::batch(self.options.claim_batch, instances, checks_per_minute, poll);
         let now = Utc::now();
-        let until = now + crate::time::delta(self.options.horizon);
-        match self.store.claim_due(now, until, limit).await {
-            Ok(claims) => {
+        Round {
+            now,
+            until: now + crate::time::delta(self.options.horizon),
+            limit: share::batch(self.options.claim_batch, instances, checks_per_minute, poll),
+            instances,
+        }
+    }
+
+    /// Takes in a claim round's answer; true if the batch was full and the next should
+    /// follow at once. While the store is away, keeps the monitors this instance holds on
+    /// their grid locally.
+    fn claimed(
+        &self,
+        round: Round,
+        answer: Result<ClaimBatch, StoreError>,
+        timers: &mut Timers,
+        continuity: &mut Continuity,
+    ) -> bool {
+        let Round {
+            now,
+            until,
+            limit,
+            instances,
+        } = round;
+        let poll = self.options.poll;
+        match answer {
+            Ok(ClaimBatch { claims, skipped }) => {
+                if skipped > 0 {
+                    self.context.metrics.checks_passed_over(skipped);
+                }
                 let full = claims.len() >= limit as usize;
                 // Claims come earliest first: everything due before the last was taken.
                 let last_due = claims.last().map_or(until, |claim| claim.due);

@@ -232,6 +232,11 @@ impl Metrics {
         self.skipped.inc();
     }
 
+    /// Counts due checks that a claim passed over, missed by more than their grace.
+    pub fn checks_passed_over(&self, count: u64) {
+        self.skipped.inc_by(count);
+    }
+
     /// Counts a check that ran but that this process served too late to judge the target:
     /// a skipped check, never a failure.
     pub fn check_starved(&self) {

@@ -46,6 +46,7 @@ mod seed;
 #[path = "../support/services.rs"]
 mod services;
 mod shutdown;
+mod slow_claims;
 #[path = "../support/smtp.rs"]
 mod smtp;
 mod status_incidents;

@@ -312,7 +312,8 @@ pub async fn last_check_is_the_newest_result(store: S) {
     let claims = store
         .claim_due(resumed.updated_at, resumed.updated_at, 10)
         .await
-        .expect("claim");
+        .expect("claim")
+        .claims;
     assert_eq!(claims[0].monitor.last_check, expected);
 }
 

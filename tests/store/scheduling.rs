@@ -20,7 +20,11 @@ async fn monitor(store: &S, owner: tocsin::auth::UserId, url: &str, seconds: u32
 }
 
 async fn claim(store: &S, now: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Vec<Claim> {
-    store.claim_due(now, until, limit).await.expect("claim")
+    store
+        .claim_due(now, until, limit)
+        .await
+        .expect("claim")
+        .claims
 }
 
 /// The monitor's next due time after `due`: one interval on, on its phase grid
@@ -189,9 +193,15 @@ pub async fn overdue_monitors_skip_to_the_grid_beyond_their_grace(store: S) {
     for (i, (interval, late, expected)) in cases.into_iter().enumerate() {
         let m = monitor(&store, owner, &format!("https://{i}.example"), interval).await;
         let now = m.created_at + late;
-        let claims = claim(&store, now, now + MINUTE * 5, 1).await;
+        let batch = store
+            .claim_due(now, now + MINUTE * 5, 1)
+            .await
+            .expect("claim");
         let due = m.created_at + expected;
-        assert_eq!(dues(&claims), vec![(m.id, due)], "case {i}");
+        assert_eq!(dues(&batch.claims), vec![(m.id, due)], "case {i}");
+        // Every grid point passed over is a skipped check, counted.
+        let passed = (expected.num_seconds() / i64::from(interval)).unsigned_abs();
+        assert_eq!(batch.skipped, passed, "case {i}: skipped due times");
         assert!(
             expected == secs(0) || due >= now,
             "case {i}: due at or after now"
@@ -272,7 +282,7 @@ pub async fn concurrent_claimers_share_every_due_time_once(store: S) {
                 for r in 0..ROUNDS {
                     let (now, until) = round(r);
                     loop {
-                        let claims = store.claim_due(now, until, 4).await.expect("claim");
+                        let claims = store.claim_due(now, until, 4).await.expect("claim").claims;
                         if claims.is_empty() {
                             break;
                         }
@@ -389,15 +399,30 @@ pub async fn monitors_overdue_past_their_grace_move_to_their_next_grid_point_onc
         expected.iter().all(|&(_, due)| due < now + MINUTE),
         "the first point at or after now is within an interval"
     );
+    // Every point from each next due time up to now was passed over: a skipped check each.
+    let passed: u64 = on_grid
+        .iter()
+        .map(|(next, m)| {
+            let missed = std::iter::successors(Some(*next), |&due| Some(after(m, due)))
+                .take_while(|&due| due < now)
+                .count();
+            u64::try_from(missed).expect("count")
+        })
+        .sum();
+    let batch = store.claim_due(now, now, 10).await.expect("claim");
+    assert_eq!(batch.claims, vec![], "nothing is due within a zero horizon");
     assert_eq!(
-        claim(&store, now, now, 10).await,
-        vec![],
-        "nothing is due within a zero horizon"
+        batch.skipped, passed,
+        "the due times passed over, counted once"
     );
     // Asked again, later but still before those points: nothing moved further on.
     let before =
         expected.iter().map(|&(_, due)| due).min().expect("due") - Duration::milliseconds(1);
-    assert_eq!(claim(&store, before, before, 10).await, vec![]);
+    assert_eq!(
+        store.claim_due(before, before, 10).await.expect("claim"),
+        tocsin::store::ClaimBatch::default(),
+        "nothing claimed, nothing skipped again"
+    );
     let until = now + MINUTE;
     let tasks: Vec<_> = (0..TASKS)
         .map(|_| {
@@ -405,7 +430,7 @@ pub async fn monitors_overdue_past_their_grace_move_to_their_next_grid_point_onc
             tokio::spawn(async move {
                 let mut got = Vec::new();
                 loop {
-                    let claims = store.claim_due(now, until, 1).await.expect("claim");
+                    let claims = store.claim_due(now, until, 1).await.expect("claim").claims;
                     if claims.is_empty() {
                         break got;
                     }

@@ -12,16 +12,18 @@ use super::connect::{bigint, get, pg};
 use super::monitors::{COLUMNS, READ_WIDTH, STATUS, read_row};
 use crate::monitor::grace::{GRACE_DIVISOR, MAX_GRACE};
 use crate::monitor::phase::{next_after_sql, next_due};
-use crate::store::{Claim, StoreError};
+use crate::store::{Claim, ClaimBatch, StoreError};
 
 /// Claims in one statement. The inner SELECT computes each due monitor's due time: a check
 /// missed by more than its grace (its interval divided by `$4`, at most `$5` seconds: see
 /// [`crate::monitor::grace`]; e.g. the service was down) is skipped to the first grid
 /// point at or after now, since running it late would report a stale time and running
-/// every missed point would flood the target ([`REGRID`] moves those beforehand; this covers
-/// any it skipped as locked). Rows locked by another claimer are skipped rather than waited
-/// for, and moving next_check_at on is the claim: no other caller can see the same due time again. It moves to the monitor's next
-/// grid point after the due time (see [`crate::monitor::phase`]), `{next}` below.
+/// every missed point would flood the target ([`REGRID`] moves and counts those
+/// beforehand; this covers, uncounted, the rare ones it skipped as locked by another
+/// instance's regrid). Rows locked by another claimer are skipped rather than waited for,
+/// and moving next_check_at on is the claim: no other caller can see the same due time
+/// again. It moves to the monitor's next grid point after the due time (see
+/// [`crate::monitor::phase`]), `{next}` below.
 const CLAIM: &str = "\
     UPDATE monitors SET next_check_at = {next} \
     FROM ( \
@@ -59,7 +61,8 @@ fn claim_sql() -> String {
 /// by a claim or another instance's regrid are skipped, never waited for (two regrids
 /// locking in different orders could deadlock): whoever holds them moves them, and the
 /// claim still skips any it meets. `next_check_at < $1` lets the partial index narrow the
-/// scan.
+/// scan. Returns, per monitor moved, how many due times it passed over (each a skipped
+/// check).
 const REGRID: &str = "\
     UPDATE monitors SET next_check_at = o.next_check_at + make_interval(secs => \
         ceil(extract(epoch FROM $1::timestamptz - o.next_check_at) / o.interval_seconds) \
@@ -72,22 +75,30 @@ const REGRID: &str = "\
                       make_interval(secs => $3::float8)) \
         FOR UPDATE SKIP LOCKED \
     ) o \
-    WHERE monitors.id = o.id";
+    WHERE monitors.id = o.id \
+    RETURNING ceil(extract(epoch FROM $1::timestamptz - o.next_check_at) \
+        / o.interval_seconds)::bigint";
 
 pub(super) async fn claim_due(
     client: &Object,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: u32,
-) -> Result<Vec<Claim>, StoreError> {
+) -> Result<ClaimBatch, StoreError> {
     let regrid = client.prepare_cached(REGRID).await.map_err(pg)?;
-    client
-        .execute(
+    let moved = client
+        .query(
             &regrid,
             &[&now, &f64::from(GRACE_DIVISOR), &MAX_GRACE.as_secs_f64()],
         )
         .await
         .map_err(pg)?;
+    let mut skipped = 0u64;
+    for row in &moved {
+        let passed: i64 = get(row, 0)?;
+        // Never negative: every row moved was at least one interval behind.
+        skipped += passed.unsigned_abs();
+    }
     static SQL: LazyLock<String> =
         LazyLock::new(|| format!("{} RETURNING {COLUMNS}, {STATUS}, c.due", claim_sql()));
     let stmt = client.prepare_cached(&SQL).await.map_err(pg)?;
@@ -115,7 +126,7 @@ pub(super) async fn claim_due(
         .collect::<Result<Vec<_>, StoreError>>()?;
     // RETURNING gives rows in no promised order.
     claims.sort_by_key(|c| (c.due, c.monitor.id));
-    Ok(claims)
+    Ok(ClaimBatch { claims, skipped })
 }
 
 pub(super) async fn release_claims(
@@ -153,7 +164,7 @@ impl ScheduleStore for PostgresStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Claim>, StoreError> {
+    ) -> Result<ClaimBatch, StoreError> {
         let client = self.client().await?;
         let result = claim_due(&client, millis(now), millis(until), limit).await;
         settle(client, result)

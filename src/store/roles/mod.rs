@@ -30,7 +30,7 @@ pub use monitors::MonitorStore;
 pub use pages::MonitorPageStore;
 pub use results::{HourLatency, ResultStore, StoredResult, Tally, WindowData, Written};
 pub use retention::RetentionStore;
-pub use scheduling::{Claim, ScheduleStore};
+pub use scheduling::{Claim, ClaimBatch, ScheduleStore};
 pub use sessions::{LiveSession, NewSession, SessionStore};
 pub use status_pages::{
     DayCounts, PUBLIC_INCIDENTS, PublicIncident, PublicSnapshot, StatusPageStore,

@@ -16,6 +16,17 @@ pub struct Claim {
     pub due: DateTime<Utc>,
 }
 
+/// What one claim returned: the claims, and how many due times it passed over because
+/// they were missed by more than their grace (the service was down, or claims fell
+/// behind): those checks were skipped, and the scheduler counts them as such.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimBatch {
+    /// The claimed due checks, earliest first.
+    pub claims: Vec<Claim>,
+    /// Due times passed over, each a skipped check.
+    pub skipped: u64,
+}
+
 /// Claiming due checks, so instances sharing a database never run one twice.
 #[async_trait]
 pub trait ScheduleStore: Send + Sync + 'static {
@@ -23,13 +34,14 @@ pub trait ScheduleStore: Send + Sync + 'static {
     /// one's next due time one interval on so no other caller claims the same due time.
     /// A monitor whose due time is more than its grace (half its interval, at most 10 s)
     /// before `now` is first moved to its first grid point at or after `now`: a missed
-    /// check is skipped, not run late. Earliest due first.
+    /// check is skipped, not run late, and counted in [`ClaimBatch::skipped`]. Earliest
+    /// due first.
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Claim>, StoreError>;
+    ) -> Result<ClaimBatch, StoreError>;
 
     /// Gives back claims that will not run (on shutdown): each monitor's next due time goes
     /// back to the claim's due time, unless it has changed since the claim.

@@ -13,7 +13,7 @@ use super::backend;
 use super::monitors::{COLUMNS, STATUS_RETURNED, read_row};
 use crate::monitor::grace::{GRACE_DIVISOR, MAX_GRACE};
 use crate::monitor::phase::{next_after_sql, next_due};
-use crate::store::{Claim, StoreError, from_millis, to_millis};
+use crate::store::{Claim, ClaimBatch, StoreError, from_millis, to_millis};
 
 /// One interval in milliseconds, as SQL over the row's own column.
 const INTERVAL: &str = "(interval_seconds * 1000)";
@@ -23,23 +23,46 @@ pub(super) fn claim_due(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: u32,
-) -> Result<Vec<Claim>, StoreError> {
+) -> Result<ClaimBatch, StoreError> {
     let (now, until) = (to_millis(now), to_millis(until));
-    // A check missed by more than its grace (see [`crate::monitor::grace`]; e.g. the service
-    // was down) is skipped to the
-    // first grid point at or after now: running it late would report a stale time, and
-    // running every missed point would flood the target. `next_check_at < ?1` lets the
-    // partial index narrow the scan.
-    let regrid = format!(
-        "UPDATE monitors SET next_check_at = next_check_at \
-             + ((?1 - next_check_at + {INTERVAL} - 1) / {INTERVAL}) * {INTERVAL} \
-         WHERE paused = 0 AND next_check_at < ?1 \
-           AND next_check_at < ?1 - MIN(interval_seconds * 1000 / ?2, ?3)"
-    );
+    let skipped = regrid(tx, now)?;
+    let claims = claim(tx, until, limit)?;
+    Ok(ClaimBatch { claims, skipped })
+}
+
+/// Moves every due time missed by more than its grace (see [`crate::monitor::grace`]; e.g.
+/// the service was down) to the first grid point at or after `now`: running it late would
+/// report a stale time, and running every missed point would flood the target. Returns how
+/// many due times were passed over, each a skipped check. `next_check_at < ?1` lets the
+/// partial index narrow the scan.
+fn regrid(tx: &Transaction<'_>, now: i64) -> Result<u64, StoreError> {
+    const MISSED: &str = "paused = 0 AND next_check_at < ?1 \
+        AND next_check_at < ?1 - MIN(interval_seconds * 1000 / ?2, ?3)";
+    // Whole intervals between the missed due time and the first grid point at or after now.
+    const POINTS: &str = "((?1 - next_check_at + (interval_seconds * 1000) - 1) \
+        / (interval_seconds * 1000))";
     let max_grace = i64::try_from(MAX_GRACE.as_millis()).unwrap_or(i64::MAX);
-    tx.prepare_cached(&regrid)
-        .and_then(|mut stmt| stmt.execute((now, GRACE_DIVISOR, max_grace)))
+    let params = (now, GRACE_DIVISOR, max_grace);
+    let passed: i64 = tx
+        .prepare_cached(&format!(
+            "SELECT COALESCE(SUM({POINTS}), 0) FROM monitors WHERE {MISSED}"
+        ))
+        .and_then(|mut stmt| stmt.query_row(params, |row| row.get(0)))
         .map_err(backend)?;
+    if passed > 0 {
+        tx.prepare_cached(&format!(
+            "UPDATE monitors SET next_check_at = next_check_at + {POINTS} * {INTERVAL} \
+             WHERE {MISSED}"
+        ))
+        .and_then(|mut stmt| stmt.execute(params))
+        .map_err(backend)?;
+    }
+    // Never negative: every row counted is at least one interval behind.
+    Ok(passed.unsigned_abs())
+}
+
+/// Claims up to `limit` due times by `until`, earliest first.
+fn claim(tx: &Transaction<'_>, until: i64, limit: u32) -> Result<Vec<Claim>, StoreError> {
     // The due times first: RETURNING sees only the new next_check_at, and the next grid point
     // is not always one interval on (see [`crate::monitor::phase`]). Nothing changes between
     // the two statements: they run in one write transaction.
@@ -117,7 +140,7 @@ impl ScheduleStore for SqliteStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Claim>, StoreError> {
+    ) -> Result<ClaimBatch, StoreError> {
         self.write(move |tx| claim_due(tx, now, until, limit)).await
     }
 
