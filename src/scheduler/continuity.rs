@@ -40,7 +40,16 @@ pub struct Continuity {
     failing_since: Option<DateTime<Utc>>,
     /// The horizon of the last claim round that claimed everything due up to it.
     claimed_until: Option<DateTime<Utc>>,
+    /// When monitors no longer held here were last forgotten ([`SWEEP_EVERY`]).
+    swept_at: Option<DateTime<Utc>>,
 }
+
+/// How often the monitors that went to another instance are forgotten. The sweep visits
+/// every monitor this instance knows: run on every claim round it took a quarter of the
+/// CPU under a flood of creations (each one asks for a claim round) and grew with the
+/// monitor count. It only bounds memory: [`Continuity::store_failed`] leaves out those
+/// monitors itself, by the last complete round.
+const SWEEP_EVERY: chrono::Duration = chrono::Duration::seconds(5);
 
 impl Known {
     /// The due time after the latest one held, on the monitor's grid.
@@ -76,11 +85,15 @@ impl Continuity {
 
     /// A claim round claimed everything due up to `until`: the store is back, and monitors
     /// whose next due time passed without this instance claiming it belong to another
-    /// instance now (or are paused).
+    /// instance now (or are paused); they are forgotten every [`SWEEP_EVERY`].
     pub fn store_answered(&mut self, now: DateTime<Utc>, until: DateTime<Utc>, slack: Duration) {
         self.failing_since = None;
         self.claimed_until = Some(until);
-        let slack = chrono::Duration::from_std(slack).unwrap_or_default();
+        if self.swept_at.is_some_and(|at| now - at < SWEEP_EVERY) {
+            return;
+        }
+        self.swept_at = Some(now);
+        let slack = crate::time::delta(slack);
         self.known.retain(|_, known| known.next() + slack >= now);
         // Past every grace, a stale claim could no longer run: nothing left to filter.
         let oldest = now - chrono::Duration::seconds(super::MAX_GRACE.as_secs() as i64) - slack;

@@ -159,3 +159,18 @@ fn a_due_time_the_last_complete_round_covered_belongs_to_another_instance() {
     assert_eq!(dues(&c.store_failed(secs(29), secs(31))), vec![(2, 30)]);
     assert_eq!(dues(&c.store_failed(secs(39), secs(41))), vec![(2, 40)]);
 }
+
+#[test]
+fn a_monitor_taken_elsewhere_between_sweeps_is_still_not_continued() {
+    let mut c = Continuity::default();
+    assert!(c.claimed(&claim(1, 10, 10)));
+    assert!(c.claimed(&claim(2, 10, 10)));
+    // The first round sweeps; both next due times (20) are still ahead.
+    c.store_answered(secs(11), secs(12), Duration::from_secs(1));
+    assert!(c.claimed(&claim(1, 10, 20)));
+    // Four seconds later, no sweep: monitor 2 is still known, though the round claimed
+    // everything due up to 21 and its 20 went to another instance.
+    c.store_answered(secs(15), secs(21), Duration::ZERO);
+    let _ = c.store_failed(secs(21), secs(22));
+    assert_eq!(dues(&c.store_failed(secs(29), secs(31))), vec![(1, 30)]);
+}
