@@ -4,8 +4,9 @@ check. Here each monitor checks a name of its own (`m<N>.bench.test`), served by
 `tocsin-bench dns-serve` on a loopback address with a TTL of 0, and the same sizes are run
 with literal addresses in the same run, so the cost of resolution is a ratio.
 
-tocsin resolves through the system resolver, which reads /etc/resolv.conf, and that file
-cannot name a port: the DNS server listens on port 53 of 127.0.0.153, and tocsin runs in a
+tocsin resolves with its own asynchronous stub resolver (src/probe/names.rs), configured
+from /etc/resolv.conf; the TTL of 0 keeps its cache out of the way, so every check asks
+the server. That file cannot name a port: the DNS server listens on port 53 of 127.0.0.153, and tocsin runs in a
 mount namespace of its own (`unshare --mount`) where a private resolv.conf naming it is
 bind-mounted over /etc/resolv.conf, so the machine's resolver is never touched. Both need
 root (bench/run runs as root); without it, or without `unshare`, the scenario says why and

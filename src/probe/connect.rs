@@ -6,6 +6,7 @@ use std::time::Instant;
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
+use super::names::Names;
 use super::{ProbeOptions, add};
 use crate::check::{Failure, FailureKind, Phases};
 use crate::monitor::address::{how_to_allow, refusal};
@@ -15,11 +16,12 @@ use crate::monitor::address::{how_to_allow, refusal};
 pub(super) async fn connect(
     url: &Url,
     options: &ProbeOptions,
+    names: &Names,
     phases: &mut Phases,
 ) -> Result<TcpStream, Failure> {
     let port = url.port_or_known_default().unwrap_or(80);
     match url.host() {
-        Some(host) => connect_to(host, port, options, phases).await,
+        Some(host) => connect_to(host, port, options, names, phases).await,
         None => Err(Failure::new(
             FailureKind::Dns,
             format!("The URL {url} has no host to resolve."),
@@ -32,9 +34,10 @@ pub(super) async fn connect_to(
     host: Host<&str>,
     port: u16,
     options: &ProbeOptions,
+    names: &Names,
     phases: &mut Phases,
 ) -> Result<TcpStream, Failure> {
-    let permitted = permitted(&host, port, options, phases).await?;
+    let permitted = permitted(&host, port, options, names, phases).await?;
     let started = Instant::now();
     let mut last_error = None;
     // The whole check runs under its timeout, so each attempt gets whatever time is left.
@@ -62,9 +65,10 @@ pub(super) async fn permitted(
     host: &Host<&str>,
     port: u16,
     options: &ProbeOptions,
+    names: &Names,
     phases: &mut Phases,
 ) -> Result<Vec<SocketAddr>, Failure> {
-    let addresses = resolve(host, port, phases).await?;
+    let addresses = resolve(host, port, names, phases).await?;
     let shown = host.to_string();
     guard(&shown, &addresses, options)
 }
@@ -73,6 +77,7 @@ pub(super) async fn permitted(
 async fn resolve(
     host: &Host<&str>,
     port: u16,
+    names: &Names,
     phases: &mut Phases,
 ) -> Result<Vec<SocketAddr>, Failure> {
     let name = match *host {
@@ -81,16 +86,14 @@ async fn resolve(
         Host::Domain(name) => name,
     };
     let started = Instant::now();
-    let resolved = tokio::net::lookup_host((name, port)).await;
+    let resolved = names.lookup(name, port).await;
     add(&mut phases.dns, started.elapsed());
-    let addresses: Vec<SocketAddr> = resolved
-        .map_err(|error| {
-            Failure::new(
-                FailureKind::Dns,
-                format!("Could not resolve host {name}: {error}."),
-            )
-        })?
-        .collect();
+    let addresses = resolved.map_err(|error| {
+        Failure::new(
+            FailureKind::Dns,
+            format!("Could not resolve host {name}: {error}."),
+        )
+    })?;
     if addresses.is_empty() {
         return Err(Failure::new(
             FailureKind::Dns,

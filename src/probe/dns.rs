@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use url::Host;
 
+use super::names::Names;
 use super::{ProbeOptions, Progress, add, connect};
 use crate::check::{DnsAnswer, Failure, FailureKind};
 use crate::monitor::{DnsTarget, RecordType};
@@ -28,6 +29,7 @@ const UDP_BUFFER: usize = 4096;
 pub(super) async fn check(
     target: &DnsTarget,
     options: &ProbeOptions,
+    names: &Names,
     judge_answer: bool,
     progress: &mut Progress,
 ) -> Result<(), Failure> {
@@ -36,8 +38,8 @@ pub(super) async fn check(
         Host::Ipv4(ip) => Host::Ipv4(*ip),
         Host::Ipv6(ip) => Host::Ipv6(*ip),
     };
-    let permitted =
-        connect::permitted(&resolver, target.port(), options, &mut progress.phases).await?;
+    let phases = &mut progress.phases;
+    let permitted = connect::permitted(&resolver, target.port(), options, names, phases).await?;
     let Some(&server) = permitted.first() else {
         return Err(Failure::new(
             FailureKind::Connect,

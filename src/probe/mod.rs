@@ -11,6 +11,7 @@ mod connect;
 mod deadline;
 mod dns;
 mod exchange;
+mod names;
 pub mod redirect;
 mod tcp;
 mod tls;
@@ -29,6 +30,7 @@ use url::Url;
 
 use deadline::Timed;
 use exchange::{Exchange, Outgoing};
+use names::Names;
 use redirect::{UserHeaders, next_url};
 
 /// Redirects followed before a check gives up, as the monitor docs promise.
@@ -64,6 +66,8 @@ struct Inner {
     tls_unverified: tls::Config,
     /// The same without ALPN, for `tls://` checks.
     tls_plain: tls::Config,
+    /// Resolves the names checks connect to.
+    names: Names,
 }
 
 /// One check as the scheduler sees it.
@@ -104,6 +108,7 @@ impl Probe {
                 tls,
                 tls_unverified,
                 tls_plain,
+                names: Names::system(),
             }),
         }
     }
@@ -160,16 +165,24 @@ impl Probe {
 
     /// Runs the check its target calls for.
     async fn dispatch(&self, spec: &MonitorSpec, progress: &mut Progress) -> Result<(), Failure> {
+        let inner = &*self.inner;
         match spec.target() {
             Target::Http(http) => self.run(spec, http.url(), progress).await,
             Target::Tcp(target) => {
-                tcp::check(target, &self.inner.options, &self.inner.tls_plain, progress).await
+                tcp::check(
+                    target,
+                    &inner.options,
+                    &inner.names,
+                    &inner.tls_plain,
+                    progress,
+                )
+                .await
             }
             Target::Dns(target) => {
                 // Without conditions, a DNS check is up when the name resolves; with them,
                 // they alone judge the answer (`[DNS_RCODE] == NXDOMAIN` is a fair check).
                 let judge_answer = spec.conditions().is_empty();
-                dns::check(target, &self.inner.options, judge_answer, progress).await
+                dns::check(target, &inner.options, &inner.names, judge_answer, progress).await
             }
         }
     }
@@ -291,7 +304,8 @@ impl Probe {
     ) -> Result<Exchange, Failure> {
         progress.cert_expires_at = None;
         let phases = &mut progress.phases;
-        let tcp = connect::connect(outgoing.url, &self.inner.options, phases).await?;
+        let (options, names) = (&self.inner.options, &self.inner.names);
+        let tcp = connect::connect(outgoing.url, options, names, phases).await?;
         progress.connected = true;
         progress.ip = tcp.peer_addr().ok().map(|peer| peer.ip());
         if outgoing.url.scheme() == "https" {

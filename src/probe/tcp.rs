@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rustls::ClientConfig;
 use url::Host;
 
+use super::names::Names;
 use super::{ProbeOptions, Progress, connect, tls};
 use crate::check::Failure;
 use crate::monitor::TcpTarget;
@@ -16,6 +17,7 @@ use crate::monitor::TcpTarget;
 pub(super) async fn check(
     target: &TcpTarget,
     options: &ProbeOptions,
+    names: &Names,
     tls_config: &Result<Arc<ClientConfig>, String>,
     progress: &mut Progress,
 ) -> Result<(), Failure> {
@@ -24,8 +26,8 @@ pub(super) async fn check(
         Host::Ipv4(ip) => Host::Ipv4(*ip),
         Host::Ipv6(ip) => Host::Ipv6(*ip),
     };
-    let stream =
-        connect::connect_to(host.clone(), target.port(), options, &mut progress.phases).await?;
+    let phases = &mut progress.phases;
+    let stream = connect::connect_to(host.clone(), target.port(), options, names, phases).await?;
     progress.connected = true;
     progress.ip = stream.peer_addr().ok().map(|peer| peer.ip());
     if target.tls() {
