@@ -49,6 +49,8 @@ mod shutdown;
 mod slow_claims;
 #[path = "../support/smtp.rs"]
 mod smtp;
+#[path = "../support/sqlite_store.rs"]
+mod sqlite_store;
 mod status_incidents;
 mod status_pages;
 mod target;

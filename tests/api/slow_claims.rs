@@ -6,22 +6,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tempfile::TempDir;
-use tocsin::auth::Email;
-use tocsin::monitor::{MonitorDraft, MonitorSpec, Rules};
+use tocsin::monitor::MonitorDraft;
 use tocsin::pipeline::{Buffer, MemoryBuffer};
 use tocsin::probe::{Probe, ProbeOptions};
 use tocsin::scheduler::{Scheduler, SchedulerOptions};
 use tocsin::service::EventBus;
-use tocsin::store::prelude::*;
-use tocsin::store::{SqliteStore, Store};
 use tocsin::telemetry::Metrics;
 use tokio::time::Instant;
 
 use crate::checks::eventually;
+use crate::sqlite_store::sqlite_account;
 use crate::target::Target;
 
-const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 /// Monitors checked every second: in any stretch of the lock below, each is due.
 const MONITORS: usize = 6;
 /// How long another connection holds SQLite's write lock: within the store's busy timeout
@@ -31,31 +27,21 @@ const LOCKED: Duration = Duration::from_millis(2500);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checks_already_claimed_run_on_time_while_a_claim_waits_on_the_database() {
     let target = Target::start().await;
-    let dir = TempDir::new().expect("dir");
-    let path = dir.path().join("tocsin.db");
-    let sqlite = SqliteStore::open(&path).await.expect("opens");
-    sqlite.migrate().await.expect("migrates");
-    let store: Arc<dyn Store> = Arc::new(sqlite);
-    let owner = store
-        .create_user(&Email::parse("claims@example.com").expect("email"), HASH)
-        .await
-        .expect("user")
-        .id;
+    let account = sqlite_account("claims@example.com").await;
+    let store = account.store.clone();
+    let path = account.path.clone();
     let paths: Vec<String> = (0..MONITORS)
         .map(|n| format!("/status/{}", 200 + n))
         .collect();
     for path in &paths {
-        let draft = MonitorDraft {
-            name: Some(path.clone()),
-            url: target.url(path),
-            interval_seconds: Some(1),
-            ..MonitorDraft::default()
-        };
-        let spec = MonitorSpec::parse(draft, &Rules::STORED).expect("spec");
-        store
-            .create_monitor(owner, &spec, 100)
-            .await
-            .expect("monitor");
+        account
+            .monitor(MonitorDraft {
+                name: Some(path.clone()),
+                url: target.url(path),
+                interval_seconds: Some(1),
+                ..MonitorDraft::default()
+            })
+            .await;
     }
     let events = EventBus::new();
     let buffer: Arc<dyn Buffer> = Arc::new(MemoryBuffer::new(10_000));

@@ -5,23 +5,20 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tocsin::service::EventBus;
-use tocsin::store::prelude::*;
 
 use chrono::{DateTime, Utc};
 use redis::aio::MultiplexedConnection;
-use tempfile::TempDir;
-use tocsin::auth::{Email, UserId};
+use tocsin::auth::UserId;
 use tocsin::check::{CheckRecord, CheckResult, Phases};
 use tocsin::config::RedisUrl;
-use tocsin::monitor::{MonitorDraft, MonitorId, MonitorSpec, Rules};
+use tocsin::monitor::{MonitorDraft, MonitorId};
 use tocsin::pipeline::{BatchWriter, Buffer, RedisBuffer, RedisOptions, WriterOptions};
-use tocsin::store::{SqliteStore, Store};
+use tocsin::store::Store;
 use tocsin::telemetry::Metrics;
 use tokio::task::JoinHandle;
 
 use crate::services::{RedisSpace, fresh_redis};
-
-const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+use crate::sqlite_store::{SqliteAccount, sqlite_account};
 
 /// Everything one test needs; the Redis keys and the database go when it is dropped.
 pub struct Env {
@@ -30,43 +27,26 @@ pub struct Env {
     pub owner: UserId,
     pub monitor: MonitorId,
     pub metrics: Arc<Metrics>,
-    _dir: TempDir,
+    _account: SqliteAccount,
 }
 
 /// A fresh environment, or `None` when there is no Redis (the skip is already said).
 pub async fn env() -> Option<Env> {
     let space = fresh_redis().await?;
-    let dir = TempDir::new().expect("temp dir");
-    let sqlite = SqliteStore::open(&dir.path().join("tocsin.db"))
-        .await
-        .expect("opens");
-    sqlite.migrate().await.expect("migrates");
-    let store: Arc<dyn Store> = Arc::new(sqlite);
-    let owner = store
-        .create_user(&Email::parse("p@example.com").expect("email"), HASH)
-        .await
-        .expect("user")
-        .id;
-    let spec = MonitorSpec::parse(
-        MonitorDraft {
+    let account = sqlite_account("p@example.com").await;
+    let monitor = account
+        .monitor(MonitorDraft {
             url: "https://example.com/".into(),
             ..MonitorDraft::default()
-        },
-        &Rules::STORED,
-    )
-    .expect("spec");
-    let monitor = store
-        .create_monitor(owner, &spec, 10)
-        .await
-        .expect("monitor")
-        .id;
+        })
+        .await;
     Some(Env {
         space,
-        store,
-        owner,
+        store: account.store.clone(),
+        owner: account.owner,
         monitor,
         metrics: Arc::new(Metrics::new()),
-        _dir: dir,
+        _account: account,
     })
 }
 

@@ -16,4 +16,6 @@ mod redis_servers;
 mod sentinel;
 #[path = "../support/services.rs"]
 mod services;
+#[path = "../support/sqlite_store.rs"]
+mod sqlite_store;
 mod writer_batches;

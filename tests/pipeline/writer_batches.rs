@@ -4,17 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tempfile::TempDir;
-use tocsin::auth::Email;
 use tocsin::check::{CheckRecord, CheckResult, Phases};
-use tocsin::monitor::{MonitorDraft, MonitorSpec, Rules};
+use tocsin::monitor::MonitorDraft;
 use tocsin::pipeline::{BatchWriter, Buffer, MemoryBuffer, WriterOptions};
 use tocsin::service::EventBus;
-use tocsin::store::prelude::*;
-use tocsin::store::{SqliteStore, Store};
 use tocsin::telemetry::Metrics;
 
 use crate::helpers::at;
+use crate::sqlite_store::sqlite_account;
 
 /// How many transactions the writer committed, from its metrics.
 fn batches_written(metrics: &Metrics) -> u64 {
@@ -32,27 +29,14 @@ fn batches_written(metrics: &Metrics) -> u64 {
 /// Writes `n` results queued before the writer starts, with `deep_batch`; returns how many
 /// transactions that took and how many results were stored.
 async fn drain(n: u32, deep_batch: usize) -> (u64, usize) {
-    let dir = TempDir::new().expect("temp dir");
-    let sqlite = SqliteStore::open(&dir.path().join("tocsin.db"))
-        .await
-        .expect("opens");
-    sqlite.migrate().await.expect("migrates");
-    let store: Arc<dyn Store> = Arc::new(sqlite);
-    let owner = store
-        .create_user(&Email::parse("w@example.com").expect("email"), "x")
-        .await
-        .expect("user")
-        .id;
-    let draft = MonitorDraft {
-        url: "https://example.com/".into(),
-        ..MonitorDraft::default()
-    };
-    let spec = MonitorSpec::parse(draft, &Rules::STORED).expect("spec");
-    let monitor = store
-        .create_monitor(owner, &spec, 10)
-        .await
-        .expect("monitor")
-        .id;
+    let account = sqlite_account("w@example.com").await;
+    let store = account.store.clone();
+    let monitor = account
+        .monitor(MonitorDraft {
+            url: "https://example.com/".into(),
+            ..MonitorDraft::default()
+        })
+        .await;
     let buffer = Arc::new(MemoryBuffer::new(1000));
     for i in 0..n {
         let result = CheckResult {
@@ -89,7 +73,7 @@ async fn drain(n: u32, deep_batch: usize) -> (u64, usize) {
     .run()
     .await;
     let stored = store
-        .list_results(owner, monitor, None, 1000)
+        .list_results(account.owner, monitor, None, 1000)
         .await
         .expect("list")
         .expect("the monitor exists")
