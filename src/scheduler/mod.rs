@@ -286,11 +286,15 @@ impl Scheduler {
         } = round;
         let poll = self.options.poll;
         match answer {
-            Ok(ClaimBatch { claims, skipped }) => {
+            Ok(ClaimBatch {
+                claims,
+                skipped,
+                full,
+            }) => {
                 if skipped > 0 {
                     self.context.metrics.checks_passed_over(skipped);
                 }
-                let full = claims.len() >= limit as usize;
+                let full = full || claims.len() >= limit as usize;
                 // Claims come earliest first: everything due before the last was taken.
                 let last_due = claims.last().map_or(until, |claim| claim.due);
                 for claim in claims {

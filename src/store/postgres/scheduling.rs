@@ -126,7 +126,12 @@ pub(super) async fn claim_due(
         .collect::<Result<Vec<_>, StoreError>>()?;
     // RETURNING gives rows in no promised order.
     claims.sort_by_key(|c| (c.due, c.monitor.id));
-    Ok(ClaimBatch { claims, skipped })
+    let full = claims.len() >= limit as usize;
+    Ok(ClaimBatch {
+        claims,
+        skipped,
+        full,
+    })
 }
 
 pub(super) async fn release_claims(

@@ -25,6 +25,9 @@ pub struct ClaimBatch {
     pub claims: Vec<Claim>,
     /// Due times passed over, each a skipped check.
     pub skipped: u64,
+    /// The claim took as many due monitors as it was allowed (claimed or moved on past
+    /// their grace): more may be due, and the next claim should follow at once.
+    pub full: bool,
 }
 
 /// Claiming due checks, so instances sharing a database never run one twice.
