@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::continuity::Continuity;
+use super::timers::Timers;
 use crate::monitor::{Monitor, MonitorId};
 use crate::store::{ClaimBatch, Store, StoreError};
 
@@ -39,6 +41,22 @@ pub enum Replay {
     Changed(Arc<Monitor>),
     /// The monitor was deleted.
     Removed(MonitorId),
+}
+
+impl Replay {
+    /// Applies the edit or deletion to the claimed checks and to what continuity holds.
+    pub fn apply(&self, continuity: &mut Continuity, timers: &mut Timers) {
+        match self {
+            Replay::Changed(monitor) => {
+                continuity.update(monitor);
+                timers.update(Monitor::clone(monitor));
+            }
+            Replay::Removed(id) => {
+                continuity.remove(*id);
+                timers.remove(*id);
+            }
+        }
+    }
 }
 
 /// At most one claim round in flight, and the events seen meanwhile.

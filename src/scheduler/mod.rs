@@ -35,7 +35,6 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use crate::monitor::Monitor;
 use crate::pipeline::Buffer;
 use crate::probe::Probe;
 use crate::service::Event;
@@ -171,16 +170,7 @@ impl Scheduler {
                 ((round, answer), replays) = claiming.answer() => {
                     let more = self.claimed(round, answer, &mut timers, &mut continuity);
                     for replay in replays {
-                        match replay {
-                            Replay::Changed(monitor) => {
-                                continuity.update(&monitor);
-                                timers.update(Monitor::clone(&monitor));
-                            }
-                            Replay::Removed(id) => {
-                                continuity.remove(id);
-                                timers.remove(id);
-                            }
-                        }
+                        replay.apply(&mut continuity, &mut timers);
                     }
                     // A full claim goes on at once; the due checks still fire meanwhile.
                     next_claim = if more {
@@ -197,22 +187,22 @@ impl Scheduler {
                         if let Some(gauges) = self.context.metrics.monitors() {
                             gauges.changed(&monitor);
                         }
-                        continuity.update(&monitor);
                         // A resumed monitor is due at once; for an edit, the early claim
                         // round finds nothing new and costs one statement.
                         if !monitor.paused {
                             next_claim = Instant::now();
                         }
-                        timers.update(Monitor::clone(&monitor));
-                        claiming.seen(Replay::Changed(monitor));
+                        let replay = Replay::Changed(monitor);
+                        replay.apply(&mut continuity, &mut timers);
+                        claiming.seen(replay);
                     }
                     Ok(Event::MonitorRemoved { id, .. }) => {
                         if let Some(gauges) = self.context.metrics.monitors() {
                             gauges.deleted(id);
                         }
-                        continuity.remove(id);
-                        timers.remove(id);
-                        claiming.seen(Replay::Removed(id));
+                        let replay = Replay::Removed(id);
+                        replay.apply(&mut continuity, &mut timers);
+                        claiming.seen(replay);
                     }
                     Ok(Event::Transition(_)) => {}
                     Err(RecvError::Lagged(missed)) => tracing::warn!(
@@ -281,8 +271,8 @@ impl Scheduler {
         let Round {
             now,
             until,
-            limit,
             instances,
+            ..
         } = round;
         let poll = self.options.poll;
         match answer {
@@ -294,7 +284,6 @@ impl Scheduler {
                 if skipped > 0 {
                     self.context.metrics.checks_passed_over(skipped);
                 }
-                let full = full || claims.len() >= limit as usize;
                 // Claims come earliest first: everything due before the last was taken.
                 let last_due = claims.last().map_or(until, |claim| claim.due);
                 for claim in claims {

@@ -11,7 +11,7 @@ use rusqlite::Transaction;
 
 use super::backend;
 use super::monitors::{COLUMNS, STATUS_RETURNED, read_row};
-use crate::monitor::grace::{GRACE_DIVISOR, MAX_GRACE};
+use crate::monitor::grace::{MAX_GRACE, grace};
 use crate::monitor::phase::{next_after_sql, next_due};
 use crate::store::{Claim, ClaimBatch, StoreError, from_millis, to_millis};
 
@@ -71,19 +71,19 @@ fn regrid(tx: &Transaction<'_>, now: i64) -> Result<u64, StoreError> {
     Ok(passed.unsigned_abs())
 }
 
-/// One due row as [`claim`] reads it: id, next due time and interval, in milliseconds.
+/// One due row as [`claim`] reads it: id, next due time (milliseconds) and interval.
 struct DueRow {
     id: i64,
     next: i64,
-    interval_ms: i64,
+    interval_secs: u32,
 }
 
 impl DueRow {
     /// The due time to claim: the row's, or, when that was missed past the monitor's grace,
     /// the first grid point at or after `now` with the number of points passed over.
     fn due_at(&self, now: i64) -> (i64, u64) {
-        let interval = self.interval_ms.max(1);
-        let grace = (interval / i64::from(GRACE_DIVISOR)).min(max_grace_ms());
+        let interval = i64::from(self.interval_secs.max(1)) * 1000;
+        let grace = i64::try_from(grace(self.interval_secs).as_millis()).unwrap_or(i64::MAX);
         if self.next >= now - grace {
             return (self.next, 0);
         }
@@ -99,7 +99,7 @@ fn claim(tx: &Transaction<'_>, now: i64, until: i64, limit: u32) -> Result<Claim
     // The due times first: RETURNING sees only the new next_check_at, and the next grid point
     // is not always one interval on (see [`crate::monitor::phase`]). Nothing changes between
     // the statements: they run in one write transaction.
-    const DUE: &str = "SELECT id, next_check_at, interval_seconds * 1000 FROM monitors \
+    const DUE: &str = "SELECT id, next_check_at, interval_seconds FROM monitors \
         WHERE paused = 0 AND next_check_at <= ?1 ORDER BY next_check_at, id LIMIT ?2";
     let rows: Vec<DueRow> = tx
         .prepare_cached(DUE)
@@ -108,7 +108,7 @@ fn claim(tx: &Transaction<'_>, now: i64, until: i64, limit: u32) -> Result<Claim
                 Ok(DueRow {
                     id: row.get(0)?,
                     next: row.get(1)?,
-                    interval_ms: row.get(2)?,
+                    interval_secs: row.get(2)?,
                 })
             })?
             .collect()
